@@ -1,0 +1,71 @@
+//! The JSON API for mobile apps at `/api/v1`: JSON only, errors as problem documents, and an
+//! OpenAPI 3.1 document generated from these handlers.
+
+mod catalogue;
+mod dto;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+
+use super::errors::Problem;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tern API", version = "1", description = "The Tern travel eSIM shop for mobile apps. \
+        Lists answer `{\"data\": [...], \"meta\": {\"page\", \"per_page\", \"total\"}}`; errors are RFC 9457 \
+        `application/problem+json` documents with a stable `code`."),
+    servers((url = "/api/v1")),
+    paths(
+        catalogue::list_regions,
+        catalogue::list_destinations,
+        catalogue::show_destination,
+        catalogue::list_plans,
+        catalogue::show_plan,
+    ),
+    components(schemas(Problem, super::errors::InvalidParam)),
+    tags((name = "catalogue", description = "Regions, destinations and plans"))
+)]
+pub struct ApiDoc;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/regions", get(catalogue::list_regions))
+        .route("/destinations", get(catalogue::list_destinations))
+        .route("/destinations/{iso}", get(catalogue::show_destination))
+        .route("/plans", get(catalogue::list_plans))
+        .route("/plans/{id}", get(catalogue::show_plan))
+        .route("/openapi.json", get(openapi))
+        .route("/docs", get(docs))
+        .fallback(not_found)
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "api/docs.html")]
+struct DocsPage;
+
+/// The browsable reference, rendered by the vendored Swagger UI (which needs inline styles).
+async fn docs() -> Response {
+    let mut response = DocsPage.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
+             object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+        ),
+    );
+    response
+}
+
+async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint.".into())
+}

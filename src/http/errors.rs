@@ -1,0 +1,164 @@
+//! The two renderers of [`Error`]: an HTML page in the site layout, and RFC 9457
+//! `application/problem+json` for the API. A 5xx is logged once with its cause; its text
+//! never reaches the client.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::web::Layout;
+use crate::error::Error;
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::InvalidParam(_) => StatusCode::BAD_REQUEST,
+            Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound(_) => "not_found",
+            Error::InvalidParam(_) => "invalid_parameter",
+            Error::Database(_) | Error::Internal(_) => "internal_error",
+        }
+    }
+
+    /// What the client may be told.
+    fn public_detail(&self) -> String {
+        match self {
+            Error::NotFound(what) => format!("No such {what}."),
+            Error::InvalidParam(p) => format!("The parameter {} {}.", p.param, p.reason),
+            Error::Database(_) | Error::Internal(_) => {
+                "Something went wrong on our side. Please try again in a moment.".to_string()
+            }
+        }
+    }
+
+    fn log_if_internal(&self) {
+        if self.status().is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        }
+    }
+}
+
+/// An error shown as a page in the site layout.
+pub struct HtmlError(pub Error);
+
+impl<E: Into<Error>> From<E> for HtmlError {
+    fn from(e: E) -> Self {
+        HtmlError(e.into())
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "errors/error.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub status: u16,
+    pub title: String,
+    pub message: String,
+}
+
+impl ErrorPage {
+    pub fn new(status: StatusCode, message: String) -> Self {
+        let title = match status {
+            StatusCode::NOT_FOUND => "Page not found".to_string(),
+            StatusCode::BAD_REQUEST => "That request did not work".to_string(),
+            s if s.is_server_error() => "Something went wrong".to_string(),
+            s => s.canonical_reason().unwrap_or("Error").to_string(),
+        };
+        Self { layout: Layout::new(&title), status: status.as_u16(), title, message }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "We could not find that page. Try searching for your destination.".into())
+    }
+}
+
+pub fn html_response(status: StatusCode, page: ErrorPage) -> Response {
+    (status, page).into_response()
+}
+
+impl IntoResponse for HtmlError {
+    fn into_response(self) -> Response {
+        self.0.log_if_internal();
+        let status = self.0.status();
+        html_response(status, ErrorPage::new(status, self.0.public_detail()))
+    }
+}
+
+/// An error answered as `application/problem+json`.
+pub struct ApiError(pub Error);
+
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+/// One parameter that was not accepted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvalidParam {
+    /// The parameter's name.
+    pub name: String,
+    /// Why it was not accepted.
+    pub reason: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI identifying the problem type: `urn:tern:problem:<code>`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// A short summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// A stable machine-readable code: `not_found`, `invalid_parameter`, `internal_error`.
+    pub code: String,
+    /// For `invalid_parameter`: which parameters, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid_params: Vec<InvalidParam>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, detail: String) -> Self {
+        Self {
+            type_: format!("urn:tern:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_string(),
+            invalid_params: Vec::new(),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.log_if_internal();
+        let mut problem = Problem::new(self.0.status(), self.0.code(), self.0.public_detail());
+        if let Error::InvalidParam(p) = &self.0 {
+            problem.invalid_params.push(InvalidParam { name: p.param.clone(), reason: p.reason.clone() });
+        }
+        problem.into_response()
+    }
+}

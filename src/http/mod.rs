@@ -1,0 +1,63 @@
+//! The HTTP surfaces: storefront pages at `/`, the JSON API at `/api/v1`, health checks and
+//! static files, behind one layer stack.
+
+pub mod api;
+pub mod errors;
+pub mod extract;
+mod health;
+mod statics;
+pub mod web;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+/// Largest request body accepted anywhere.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The whole application, ready to serve. Tests call this directly.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(web::router())
+        .nest("/api/v1", api::router())
+        .merge(health::router())
+        .nest_service("/static", statics::service())
+        .fallback(web::not_found)
+        .layer(middleware::from_fn_with_state(state.mode, web::with_site_mode))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("");
+                    tracing::info_span!("http", http.method = %req.method(), http.route = route, http.path = %req.uri().path())
+                }))
+                .layer(CatchPanicLayer::custom(|_| web::internal_error_page()))
+                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+                .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+                .layer(security_header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
+                .layer(security_header(
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                     object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+                )),
+        )
+        .with_state(state)
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}

@@ -1,0 +1,163 @@
+//! Catalogue pages: home, destination search, a destination's plans, a plan's fine print.
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+
+use super::Layout;
+use crate::domain::{Catalogue, Destination, Money, Plan, PlanKind, Region};
+use crate::http::errors::HtmlError;
+use crate::http::extract::QueryParams;
+use crate::services::catalogue::{self as service, CatalogueStore};
+
+/// A destination as a card: flag, name, cheapest price, number of plans.
+pub struct DestinationCard<'a> {
+    pub destination: &'a Destination,
+    pub region_name: &'a str,
+    pub from: Option<&'a Money>,
+    pub plan_count: usize,
+}
+
+impl<'a> DestinationCard<'a> {
+    fn new(catalogue: &'a Catalogue, destination: &'a Destination) -> Self {
+        Self {
+            destination,
+            region_name: catalogue.region(&destination.region_id).map(|r| r.name.as_str()).unwrap_or(""),
+            from: catalogue.cheapest_plan(&destination.iso).map(|p| &p.price),
+            plan_count: catalogue.plans_covering(&destination.iso).len(),
+        }
+    }
+}
+
+pub struct RegionSection<'a> {
+    pub region: &'a Region,
+    pub destinations: Vec<&'a Destination>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/home.html")]
+pub struct HomePage<'a> {
+    pub layout: Layout,
+    pub popular: Vec<DestinationCard<'a>>,
+    pub regions: Vec<RegionSection<'a>>,
+    pub regional_plans: Vec<&'a Plan>,
+    pub global_plans: Vec<&'a Plan>,
+}
+
+pub async fn home(State(store): State<CatalogueStore>) -> Response {
+    let catalogue: Arc<Catalogue> = store.snapshot();
+    let c = &*catalogue;
+    HomePage {
+        layout: Layout::new("Travel eSIMs for 90+ destinations"),
+        popular: c.popular_destinations().into_iter().map(|d| DestinationCard::new(c, d)).collect(),
+        regions: c
+            .regions()
+            .iter()
+            .map(|region| RegionSection { region, destinations: c.destinations_in(&region.id).collect() })
+            .collect(),
+        regional_plans: c.plans_of_kind(PlanKind::Regional),
+        global_plans: c.plans_of_kind(PlanKind::Global),
+    }
+    .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/destinations.html")]
+pub struct DestinationsPage<'a> {
+    pub layout: Layout,
+    pub q: String,
+    pub selected_region: Option<&'a Region>,
+    pub regions: &'a [Region],
+    pub results: Vec<DestinationCard<'a>>,
+}
+
+pub async fn list_destinations(
+    State(store): State<CatalogueStore>,
+    QueryParams(params): QueryParams,
+) -> Result<Response, HtmlError> {
+    let catalogue = store.snapshot();
+    let c = &*catalogue;
+    let search = service::search_destinations(c, &params)?;
+    let title = match (search.q.is_empty(), search.region) {
+        (false, _) => format!("Destinations matching “{}”", search.q),
+        (true, Some(region)) => format!("eSIMs for {}", region.name),
+        (true, None) => "All destinations".to_string(),
+    };
+    let mut layout = Layout::new(&title);
+    layout.search_query = search.q.clone();
+    Ok(DestinationsPage {
+        layout,
+        q: search.q,
+        selected_region: search.region,
+        regions: c.regions(),
+        results: search.results.into_iter().map(|d| DestinationCard::new(c, d)).collect(),
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/destination.html")]
+pub struct DestinationPage<'a> {
+    pub layout: Layout,
+    pub destination: &'a Destination,
+    pub region: &'a Region,
+    pub plans: Vec<&'a Plan>,
+    pub local_count: usize,
+}
+
+pub async fn show_destination(
+    State(store): State<CatalogueStore>,
+    Path(iso): Path<String>,
+) -> Result<Response, HtmlError> {
+    let catalogue = store.snapshot();
+    let (destination, region, plans) = service::destination_with_plans(&catalogue, &iso)?;
+    let layout = Layout::new(&format!("{} eSIM data plans", destination.name)).described(format!(
+        "Compare {} travel eSIM plans for {}: data, validity, price per GB, hotspot and network.",
+        plans.len(),
+        destination.name
+    ));
+    Ok(DestinationPage {
+        layout,
+        destination,
+        region,
+        local_count: plans.iter().filter(|p| p.kind == PlanKind::Local).count(),
+        plans,
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/plan.html")]
+pub struct PlanPage<'a> {
+    pub layout: Layout,
+    pub plan: &'a Plan,
+    pub coverage: Vec<&'a Destination>,
+    pub destination: Option<&'a Destination>,
+    pub region: Option<&'a Region>,
+    pub buy_url: String,
+}
+
+pub async fn show_plan(State(store): State<CatalogueStore>, Path(id): Path<String>) -> Result<Response, HtmlError> {
+    let catalogue = store.snapshot();
+    let c = &*catalogue;
+    let plan = service::plan(c, &id)?;
+    let layout = Layout::new(&plan.name).described(format!(
+        "{}: {} for {}, {}. Full fine print and coverage.",
+        plan.name,
+        plan.data_label(),
+        plan.validity_label(),
+        plan.price
+    ));
+    Ok(PlanPage {
+        layout,
+        plan,
+        coverage: plan.coverage.iter().filter_map(|iso| c.destination(iso)).collect(),
+        destination: plan.destination_iso.as_deref().and_then(|iso| c.destination(iso)),
+        region: plan.region_id.as_deref().and_then(|r| c.region(r)),
+        buy_url: format!("/plans/{}/checkout", plan.id),
+    }
+    .into_response())
+}

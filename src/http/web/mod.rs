@@ -1,0 +1,71 @@
+//! The traveller's storefront: server-rendered askama pages that work without JavaScript.
+
+mod catalogue;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::errors::{ErrorPage, html_response};
+use crate::state::{AppState, SiteMode};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(catalogue::home))
+        .route("/destinations", get(catalogue::list_destinations))
+        .route("/destinations/{iso}", get(catalogue::show_destination))
+        .route("/plans/{id}", get(catalogue::show_plan))
+}
+
+tokio::task_local! {
+    static SITE_MODE: SiteMode;
+}
+
+/// Makes the site mode known to every page rendered for this request, error pages included.
+pub async fn with_site_mode(State(mode): State<SiteMode>, request: Request, next: Next) -> Response {
+    SITE_MODE.scope(mode, next.run(request)).await
+}
+
+/// What every page's layout shows.
+pub struct Layout {
+    pub title: String,
+    pub description: String,
+    pub test_mode: bool,
+    /// Echoed in the header's search box.
+    pub search_query: String,
+}
+
+impl Layout {
+    pub fn new(title: &str) -> Self {
+        Self {
+            title: title.to_string(),
+            description: "Travel eSIM data plans for 90+ destinations. Buy online, install from a QR code in a minute."
+                .to_string(),
+            test_mode: SITE_MODE.try_with(|m| m.test_mode).unwrap_or(false),
+            search_query: String::new(),
+        }
+    }
+
+    pub fn described(mut self, description: String) -> Self {
+        self.description = description;
+        self
+    }
+}
+
+/// The fallback for unknown paths outside the API.
+pub async fn not_found() -> Response {
+    html_response(StatusCode::NOT_FOUND, ErrorPage::not_found())
+}
+
+/// What a panic turns into: a plain 500 page, no details.
+pub fn internal_error_page() -> Response {
+    tracing::error!("a handler panicked");
+    let page = ErrorPage::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. Please try again in a moment.".into(),
+    );
+    (StatusCode::INTERNAL_SERVER_ERROR, page).into_response()
+}

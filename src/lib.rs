@@ -1,0 +1,14 @@
+//! Tern: a travel eSIM storefront. Library crate; `main.rs` is a thin binary around it.
+
+pub mod cluster;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod services;
+pub mod startup;
+pub mod state;
+
+/// The embedded migrations, run at every start.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -1,0 +1,144 @@
+//! The catalogue snapshot: loaded from PostgreSQL into memory, served to every page and
+//! endpoint without a query, and reloaded whenever PostgreSQL announces a change
+//! (`NOTIFY catalogue_changed`, sent by triggers), so every Tern process sharing the
+//! database sees an edit at once.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use uuid::Uuid;
+
+use crate::db;
+use crate::domain::catalogue::PlanFilter;
+use crate::domain::query::{ParamError, Params};
+use crate::domain::{Catalogue, Destination, Plan, Region};
+use crate::error::{Error, Result};
+
+/// A shared handle on the current snapshot.
+#[derive(Clone, Default)]
+pub struct CatalogueStore {
+    current: Arc<RwLock<Arc<Catalogue>>>,
+}
+
+impl CatalogueStore {
+    /// The current snapshot; cheap (an `Arc` clone).
+    pub fn snapshot(&self) -> Arc<Catalogue> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reads the whole catalogue in one consistent transaction and swaps it in.
+    pub async fn reload(&self, pool: &PgPool) -> Result<Arc<Catalogue>> {
+        let mut tx = pool.begin().await?;
+        sqlx::Executor::execute(&mut *tx, "set transaction isolation level repeatable read, read only").await?;
+        let regions = db::catalogue::regions(&mut tx).await?;
+        let destinations = db::catalogue::destinations(&mut tx).await?;
+        let plans = db::catalogue::plans(&mut tx).await?;
+        tx.commit().await?;
+        let catalogue = Arc::new(Catalogue::new(regions, destinations, plans));
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = catalogue.clone();
+        tracing::debug!(catalogue.plans = catalogue.plans_on_sale(), "catalogue snapshot loaded");
+        Ok(catalogue)
+    }
+
+    /// Loads the snapshot, then keeps it fresh in the background until the process ends.
+    pub async fn load_and_follow(pool: PgPool) -> Result<Self> {
+        let store = Self::default();
+        let listener = listen(&pool).await?;
+        store.reload(&pool).await?;
+        tokio::spawn(follow(store.clone(), pool, listener));
+        Ok(store)
+    }
+}
+
+async fn listen(pool: &PgPool) -> Result<PgListener> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen("catalogue_changed").await?;
+    Ok(listener)
+}
+
+/// Reloads on every notification. `PgListener` reconnects by itself after a lost connection;
+/// as notifications sent meanwhile are lost, it reloads after each reconnect too.
+async fn follow(store: CatalogueStore, pool: PgPool, mut listener: PgListener) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(_)) => {
+                // Coalesce a burst of statements (an edit touching several tables) into one reload.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                while listener.next_buffered().is_some() {}
+            }
+            Ok(None) => tracing::warn!("catalogue listener reconnected; reloading"),
+            Err(e) => {
+                tracing::error!(error = %e, "catalogue listener failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        }
+        if let Err(e) = store.reload(&pool).await {
+            tracing::error!(error = %e, "catalogue reload failed; keeping the previous snapshot");
+        }
+    }
+}
+
+/// A destination search: free text and an optional region.
+pub struct DestinationSearch<'a> {
+    pub q: String,
+    pub region: Option<&'a Region>,
+    pub results: Vec<&'a Destination>,
+}
+
+/// Reads `q` and `region` from the query string and runs the search.
+pub fn search_destinations<'a>(catalogue: &'a Catalogue, params: &Params) -> Result<DestinationSearch<'a>> {
+    let q = params.text("q")?.unwrap_or_default();
+    let region = region_param(catalogue, params, "region")?;
+    let results = catalogue.search_destinations(&q, region.map(|r| r.id.as_str()));
+    Ok(DestinationSearch { q, region, results })
+}
+
+fn region_param<'a>(catalogue: &'a Catalogue, params: &Params, name: &str) -> Result<Option<&'a Region>> {
+    match params.text(name)? {
+        None => Ok(None),
+        Some(id) => catalogue.region(&id).map(Some).ok_or_else(|| {
+            let known: Vec<&str> = catalogue.regions().iter().map(|r| r.id.as_str()).collect();
+            Error::InvalidParam(ParamError::new(name, format!("unknown region; one of: {}", known.join(", "))))
+        }),
+    }
+}
+
+/// A destination by ISO code, with every on-sale plan that works there, cheapest first.
+pub fn destination_with_plans<'a>(catalogue: &'a Catalogue, iso: &str) -> Result<(&'a Destination, &'a Region, Vec<&'a Plan>)> {
+    let destination = catalogue.destination(iso).ok_or(Error::NotFound("destination"))?;
+    let region = catalogue.region(&destination.region_id).ok_or(Error::NotFound("region"))?;
+    Ok((destination, region, catalogue.plans_covering(&destination.iso)))
+}
+
+/// A plan by id as it appears in a URL; a malformed id is simply not found.
+pub fn plan<'a>(catalogue: &'a Catalogue, id: &str) -> Result<&'a Plan> {
+    Uuid::parse_str(id)
+        .ok()
+        .and_then(|id| catalogue.plan(id))
+        .ok_or(Error::NotFound("plan"))
+}
+
+/// The plan listing's filters, read strictly from the query string.
+pub fn plan_filter(catalogue: &Catalogue, params: &Params) -> Result<PlanFilter> {
+    let destination = match params.text("destination")? {
+        None => None,
+        Some(iso) => Some(
+            catalogue
+                .destination(&iso)
+                .ok_or_else(|| ParamError::new("destination", "unknown destination; use an ISO 3166-1 alpha-2 code such as JP"))?
+                .iso
+                .clone(),
+        ),
+    };
+    Ok(PlanFilter {
+        destination,
+        region: region_param(catalogue, params, "region")?.map(|r| r.id.clone()),
+        kind: params.one_of("type")?,
+        min_days: params.int("min_days", 1, 365)?,
+        max_price_minor: params.int("max_price", 1, 100_000_000)?,
+        unlimited: params.bool("unlimited")?,
+    })
+}

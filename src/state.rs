@@ -1,0 +1,20 @@
+//! The application state every handler receives, narrowed with `FromRef`.
+
+use axum::extract::FromRef;
+use sqlx::PgPool;
+
+use crate::services::catalogue::CatalogueStore;
+
+/// What the site shows about how it is running.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SiteMode {
+    /// Payments and eSIMs are simulated by the local emulators.
+    pub test_mode: bool,
+}
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub catalogue: CatalogueStore,
+    pub mode: SiteMode,
+}
