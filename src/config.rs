@@ -45,7 +45,9 @@ impl Config {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
             Some(v) => v.trim().parse().map_err(|_| ConfigError {
                 var: "TERN_ADDR",
-                reason: format!("{v:?} is not a socket address such as 127.0.0.1:8080 or [::1]:8080"),
+                reason: format!(
+                    "{v:?} is not a socket address such as 127.0.0.1:8080 or [::1]:8080"
+                ),
             })?,
         };
         let database_url = match get("DATABASE_URL") {
@@ -71,7 +73,12 @@ impl Config {
                 });
             }
         };
-        Ok(Self { addr, database_url, data_dir, environment })
+        Ok(Self {
+            addr,
+            database_url,
+            data_dir,
+            environment,
+        })
     }
 }
 
@@ -81,7 +88,10 @@ mod tests {
     use secrecy::ExposeSecret;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 
@@ -104,16 +114,28 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.addr.port(), 9000);
-        assert_eq!(c.database_url.unwrap().expose_secret(), "postgres://u:p@db/tern");
+        assert_eq!(
+            c.database_url.unwrap().expose_secret(),
+            "postgres://u:p@db/tern"
+        );
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/tern"));
         assert_eq!(c.environment, Environment::Production);
     }
 
     #[test]
     fn bad_values_name_the_variable() {
-        assert_eq!(config(&[("TERN_ADDR", "localhost")]).unwrap_err().var, "TERN_ADDR");
-        assert_eq!(config(&[("TERN_ENV", "staging")]).unwrap_err().var, "TERN_ENV");
-        assert_eq!(config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var, "DATABASE_URL");
+        assert_eq!(
+            config(&[("TERN_ADDR", "localhost")]).unwrap_err().var,
+            "TERN_ADDR"
+        );
+        assert_eq!(
+            config(&[("TERN_ENV", "staging")]).unwrap_err().var,
+            "TERN_ENV"
+        );
+        assert_eq!(
+            config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var,
+            "DATABASE_URL"
+        );
     }
 
     #[test]

@@ -28,9 +28,17 @@ pub struct Database {
 /// Connects to `DATABASE_URL`, or starts the embedded cluster in `$TERN_DATA_DIR/postgres`.
 pub async fn database(config: &Config) -> anyhow::Result<Database> {
     if let Some(url) = &config.database_url {
-        let options: PgConnectOptions = url.expose_secret().parse().context("DATABASE_URL cannot be parsed")?;
-        let pool = pool(options).await.context("cannot connect to DATABASE_URL")?;
-        return Ok(Database { pool, cluster: None });
+        let options: PgConnectOptions = url
+            .expose_secret()
+            .parse()
+            .context("DATABASE_URL cannot be parsed")?;
+        let pool = pool(options)
+            .await
+            .context("cannot connect to DATABASE_URL")?;
+        return Ok(Database {
+            pool,
+            cluster: None,
+        });
     }
     let cluster_config = ClusterConfig {
         pgdata: config.data_dir.join("postgres"),
@@ -45,7 +53,10 @@ pub async fn database(config: &Config) -> anyhow::Result<Database> {
     db::ensure_database(&mut admin, EMBEDDED_DATABASE).await?;
     admin.close().await?;
     let pool = pool(cluster.connect_options(EMBEDDED_DATABASE)).await?;
-    Ok(Database { pool, cluster: Some(cluster) })
+    Ok(Database {
+        pool,
+        cluster: Some(cluster),
+    })
 }
 
 async fn pool(options: PgConnectOptions) -> sqlx::Result<PgPool> {
@@ -58,14 +69,29 @@ async fn pool(options: PgConnectOptions) -> sqlx::Result<PgPool> {
 
 /// Everything the application needs once the database is there: migrations run, catalogue loaded.
 pub async fn state(pool: PgPool, mode: SiteMode) -> anyhow::Result<AppState> {
-    MIGRATOR.run(&pool).await.context("database migrations failed")?;
-    let catalogue = CatalogueStore::load_and_follow(pool.clone()).await.context("cannot load the catalogue")?;
-    Ok(AppState { pool, catalogue, mode })
+    MIGRATOR
+        .run(&pool)
+        .await
+        .context("database migrations failed")?;
+    let catalogue = CatalogueStore::load_and_follow(pool.clone())
+        .await
+        .context("cannot load the catalogue")?;
+    Ok(AppState {
+        pool,
+        catalogue,
+        mode,
+    })
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then drains connections.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, http::app(state)).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, http::app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// The whole server, as `cargo run` starts it.
@@ -78,12 +104,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .with_context(|| format!("TERN_ADDR: cannot listen on {}", config.addr))?;
         let addr = listener.local_addr()?;
         tracing::info!(http.addr = %addr, "Tern is serving on http://{addr}");
-        serve(listener, state, shutdown_signal()).await.context("the HTTP server failed")
+        serve(listener, state, shutdown_signal())
+            .await
+            .context("the HTTP server failed")
     }
     .await;
     pool.close().await;
     if let Some(cluster) = cluster {
-        tokio::task::spawn_blocking(move || cluster.stop()).await.ok();
+        tokio::task::spawn_blocking(move || cluster.stop())
+            .await
+            .ok();
     }
     result
 }

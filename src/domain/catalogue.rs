@@ -104,9 +104,14 @@ impl ValidityStart {
 /// How much data a plan includes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataAllowance {
-    Limited { mb: u32 },
+    Limited {
+        mb: u32,
+    },
     /// Unlimited, at full speed up to `fair_use_mb` a day, then throttled to `throttle_kbps`.
-    Unlimited { fair_use_mb: u32, throttle_kbps: u32 },
+    Unlimited {
+        fair_use_mb: u32,
+        throttle_kbps: u32,
+    },
 }
 
 /// Formats megabytes as travellers read them: `500 MB`, `1 GB`, `1.5 GB`.
@@ -178,7 +183,10 @@ impl Plan {
     /// The fair-use rule of an unlimited plan, in words.
     pub fn fair_use_label(&self) -> Option<String> {
         match self.data {
-            DataAllowance::Unlimited { fair_use_mb, throttle_kbps } => Some(format!(
+            DataAllowance::Unlimited {
+                fair_use_mb,
+                throttle_kbps,
+            } => Some(format!(
                 "Full speed for the first {} each day, then {} kbps until midnight (local time of the network)",
                 format_mb(fair_use_mb),
                 throttle_kbps
@@ -189,7 +197,8 @@ impl Plan {
 
     /// Price per GB (1024 MB); none for unlimited plans.
     pub fn price_per_gb(&self) -> Option<Money> {
-        self.data_mb().map(|mb| self.price.div_round(1024, mb as i64))
+        self.data_mb()
+            .map(|mb| self.price.div_round(1024, mb as i64))
     }
 
     pub fn price_per_gb_label(&self) -> String {
@@ -200,7 +209,9 @@ impl Plan {
     }
 
     pub fn covers(&self, iso: &str) -> bool {
-        self.coverage.binary_search_by(|c| c.as_str().cmp(iso)).is_ok()
+        self.coverage
+            .binary_search_by(|c| c.as_str().cmp(iso))
+            .is_ok()
     }
 }
 
@@ -235,18 +246,38 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    pub fn new(mut regions: Vec<Region>, mut destinations: Vec<Destination>, mut plans: Vec<Plan>) -> Self {
-        regions.sort_by(|a, b| a.sort_order.cmp(&b.sort_order).then_with(|| a.name.cmp(&b.name)));
+    pub fn new(
+        mut regions: Vec<Region>,
+        mut destinations: Vec<Destination>,
+        mut plans: Vec<Plan>,
+    ) -> Self {
+        regions.sort_by(|a, b| {
+            a.sort_order
+                .cmp(&b.sort_order)
+                .then_with(|| a.name.cmp(&b.name))
+        });
         destinations.sort_by(|a, b| search::fold(&a.name).cmp(&search::fold(&b.name)));
         plans.sort_by(|a, b| {
-            (a.price.minor, &a.price.currency, &a.name).cmp(&(b.price.minor, &b.price.currency, &b.name))
+            (a.price.minor, &a.price.currency, &a.name).cmp(&(
+                b.price.minor,
+                &b.price.currency,
+                &b.name,
+            ))
         });
         for plan in &mut plans {
             plan.coverage.sort();
             plan.coverage.dedup();
         }
-        let region_index = regions.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
-        let destination_index = destinations.iter().enumerate().map(|(i, d)| (d.iso.clone(), i)).collect();
+        let region_index = regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        let destination_index = destinations
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.iso.clone(), i))
+            .collect();
         let plan_index = plans.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
         let mut plans_by_destination: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, plan) in plans.iter().enumerate().filter(|(_, p)| p.on_sale) {
@@ -262,7 +293,16 @@ impl Catalogue {
                 keys
             })
             .collect();
-        Self { regions, destinations, plans, region_index, destination_index, plan_index, plans_by_destination, search_keys }
+        Self {
+            regions,
+            destinations,
+            plans,
+            region_index,
+            destination_index,
+            plan_index,
+            plans_by_destination,
+            search_keys,
+        }
     }
 
     pub fn regions(&self) -> &[Region] {
@@ -280,16 +320,24 @@ impl Catalogue {
 
     /// A destination by ISO code, in any case.
     pub fn destination(&self, iso: &str) -> Option<&Destination> {
-        self.destination_index.get(&iso.to_ascii_uppercase()).map(|&i| &self.destinations[i])
+        self.destination_index
+            .get(&iso.to_ascii_uppercase())
+            .map(|&i| &self.destinations[i])
     }
 
     pub fn destinations_in(&self, region_id: &str) -> impl Iterator<Item = &Destination> {
-        self.destinations.iter().filter(move |d| d.region_id == region_id)
+        self.destinations
+            .iter()
+            .filter(move |d| d.region_id == region_id)
     }
 
     /// Destinations with a popularity rank, best first.
     pub fn popular_destinations(&self) -> Vec<&Destination> {
-        let mut popular: Vec<&Destination> = self.destinations.iter().filter(|d| d.popularity_rank.is_some()).collect();
+        let mut popular: Vec<&Destination> = self
+            .destinations
+            .iter()
+            .filter(|d| d.popularity_rank.is_some())
+            .collect();
         popular.sort_by_key(|d| d.popularity_rank);
         popular
     }
@@ -306,7 +354,9 @@ impl Catalogue {
             .filter_map(|(i, _)| search::best_score(&folded, &self.search_keys[i]).map(|s| (s, i)))
             .collect();
         hits.sort();
-        hits.into_iter().map(|(_, i)| &self.destinations[i]).collect()
+        hits.into_iter()
+            .map(|(_, i)| &self.destinations[i])
+            .collect()
     }
 
     /// A plan by id, whether on sale or not.

@@ -5,7 +5,5 @@ pub mod money;
 pub mod query;
 pub mod search;
 
-pub use catalogue::{
-    Catalogue, DataAllowance, Destination, Plan, PlanKind, Region, ValidityStart,
-};
+pub use catalogue::{Catalogue, DataAllowance, Destination, Plan, PlanKind, Region, ValidityStart};
 pub use money::Money;

@@ -57,7 +57,11 @@ mod tests {
         assert_eq!(score("jap", "japan"), Some(1));
         assert_eq!(score("kingdom", "united kingdom"), Some(2));
         assert_eq!(score("ngdo", "united kingdom"), Some(3));
-        assert_eq!(score("ng", "united kingdom"), None, "short fragments only match word starts");
+        assert_eq!(
+            score("ng", "united kingdom"),
+            None,
+            "short fragments only match word starts"
+        );
         assert_eq!(score("france", "germany"), None);
     }
 }

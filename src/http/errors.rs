@@ -74,11 +74,19 @@ impl ErrorPage {
             s if s.is_server_error() => "Something went wrong".to_string(),
             s => s.canonical_reason().unwrap_or("Error").to_string(),
         };
-        Self { layout: Layout::new(&title), status: status.as_u16(), title, message }
+        Self {
+            layout: Layout::new(&title),
+            status: status.as_u16(),
+            title,
+            message,
+        }
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "We could not find that page. Try searching for your destination.".into())
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "We could not find that page. Try searching for your destination.".into(),
+        )
     }
 }
 
@@ -148,7 +156,12 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
     }
 }
 
@@ -157,7 +170,10 @@ impl IntoResponse for ApiError {
         self.0.log_if_internal();
         let mut problem = Problem::new(self.0.status(), self.0.code(), self.0.public_detail());
         if let Error::InvalidParam(p) = &self.0 {
-            problem.invalid_params.push(InvalidParam { name: p.param.clone(), reason: p.reason.clone() });
+            problem.invalid_params.push(InvalidParam {
+                name: p.param.clone(),
+                reason: p.reason.clone(),
+            });
         }
         problem.into_response()
     }

@@ -25,20 +25,30 @@ pub struct CatalogueStore {
 impl CatalogueStore {
     /// The current snapshot; cheap (an `Arc` clone).
     pub fn snapshot(&self) -> Arc<Catalogue> {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Reads the whole catalogue in one consistent transaction and swaps it in.
     pub async fn reload(&self, pool: &PgPool) -> Result<Arc<Catalogue>> {
         let mut tx = pool.begin().await?;
-        sqlx::Executor::execute(&mut *tx, "set transaction isolation level repeatable read, read only").await?;
+        sqlx::Executor::execute(
+            &mut *tx,
+            "set transaction isolation level repeatable read, read only",
+        )
+        .await?;
         let regions = db::catalogue::regions(&mut tx).await?;
         let destinations = db::catalogue::destinations(&mut tx).await?;
         let plans = db::catalogue::plans(&mut tx).await?;
         tx.commit().await?;
         let catalogue = Arc::new(Catalogue::new(regions, destinations, plans));
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = catalogue.clone();
-        tracing::debug!(catalogue.plans = catalogue.plans_on_sale(), "catalogue snapshot loaded");
+        tracing::debug!(
+            catalogue.plans = catalogue.plans_on_sale(),
+            "catalogue snapshot loaded"
+        );
         Ok(catalogue)
     }
 
@@ -89,28 +99,49 @@ pub struct DestinationSearch<'a> {
 }
 
 /// Reads `q` and `region` from the query string and runs the search.
-pub fn search_destinations<'a>(catalogue: &'a Catalogue, params: &Params) -> Result<DestinationSearch<'a>> {
+pub fn search_destinations<'a>(
+    catalogue: &'a Catalogue,
+    params: &Params,
+) -> Result<DestinationSearch<'a>> {
     let q = params.text("q")?.unwrap_or_default();
     let region = region_param(catalogue, params, "region")?;
     let results = catalogue.search_destinations(&q, region.map(|r| r.id.as_str()));
     Ok(DestinationSearch { q, region, results })
 }
 
-fn region_param<'a>(catalogue: &'a Catalogue, params: &Params, name: &str) -> Result<Option<&'a Region>> {
+fn region_param<'a>(
+    catalogue: &'a Catalogue,
+    params: &Params,
+    name: &str,
+) -> Result<Option<&'a Region>> {
     match params.text(name)? {
         None => Ok(None),
         Some(id) => catalogue.region(&id).map(Some).ok_or_else(|| {
             let known: Vec<&str> = catalogue.regions().iter().map(|r| r.id.as_str()).collect();
-            Error::InvalidParam(ParamError::new(name, format!("unknown region; one of: {}", known.join(", "))))
+            Error::InvalidParam(ParamError::new(
+                name,
+                format!("unknown region; one of: {}", known.join(", ")),
+            ))
         }),
     }
 }
 
 /// A destination by ISO code, with every on-sale plan that works there, cheapest first.
-pub fn destination_with_plans<'a>(catalogue: &'a Catalogue, iso: &str) -> Result<(&'a Destination, &'a Region, Vec<&'a Plan>)> {
-    let destination = catalogue.destination(iso).ok_or(Error::NotFound("destination"))?;
-    let region = catalogue.region(&destination.region_id).ok_or(Error::NotFound("region"))?;
-    Ok((destination, region, catalogue.plans_covering(&destination.iso)))
+pub fn destination_with_plans<'a>(
+    catalogue: &'a Catalogue,
+    iso: &str,
+) -> Result<(&'a Destination, &'a Region, Vec<&'a Plan>)> {
+    let destination = catalogue
+        .destination(iso)
+        .ok_or(Error::NotFound("destination"))?;
+    let region = catalogue
+        .region(&destination.region_id)
+        .ok_or(Error::NotFound("region"))?;
+    Ok((
+        destination,
+        region,
+        catalogue.plans_covering(&destination.iso),
+    ))
 }
 
 /// A plan by id as it appears in a URL; a malformed id is simply not found.
@@ -128,7 +159,12 @@ pub fn plan_filter(catalogue: &Catalogue, params: &Params) -> Result<PlanFilter>
         Some(iso) => Some(
             catalogue
                 .destination(&iso)
-                .ok_or_else(|| ParamError::new("destination", "unknown destination; use an ISO 3166-1 alpha-2 code such as JP"))?
+                .ok_or_else(|| {
+                    ParamError::new(
+                        "destination",
+                        "unknown destination; use an ISO 3166-1 alpha-2 code such as JP",
+                    )
+                })?
                 .iso
                 .clone(),
         ),

@@ -9,7 +9,9 @@ use askama_web::WebTemplate;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use std::sync::OnceLock;
+
+use axum::Router;
 use utoipa::OpenApi;
 
 use super::errors::Problem;
@@ -45,8 +47,22 @@ pub fn router() -> Router<AppState> {
         .fallback(not_found)
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+impl ApiDoc {
+    /// The document as served: generated from the handlers once, then cached.
+    pub fn json() -> &'static str {
+        static DOC: OnceLock<String> = OnceLock::new();
+        DOC.get_or_init(|| {
+            let mut doc = ApiDoc::openapi();
+            // Derived from Cargo.toml, which names no licence; an empty one is invalid OpenAPI.
+            doc.info.license = None;
+            doc.to_pretty_json()
+                .expect("the OpenAPI document serialises")
+        })
+    }
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], ApiDoc::json())
 }
 
 #[derive(Template, WebTemplate)]
@@ -67,5 +83,9 @@ async fn docs() -> Response {
 }
 
 async fn not_found() -> Problem {
-    Problem::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint.".into())
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "No such endpoint.".into(),
+    )
 }

@@ -25,7 +25,10 @@ impl<'a> DestinationCard<'a> {
     fn new(catalogue: &'a Catalogue, destination: &'a Destination) -> Self {
         Self {
             destination,
-            region_name: catalogue.region(&destination.region_id).map(|r| r.name.as_str()).unwrap_or(""),
+            region_name: catalogue
+                .region(&destination.region_id)
+                .map(|r| r.name.as_str())
+                .unwrap_or(""),
             from: catalogue.cheapest_plan(&destination.iso).map(|p| &p.price),
             plan_count: catalogue.plans_covering(&destination.iso).len(),
         }
@@ -52,11 +55,18 @@ pub async fn home(State(store): State<CatalogueStore>) -> Response {
     let c = &*catalogue;
     HomePage {
         layout: Layout::new("Travel eSIMs for 90+ destinations"),
-        popular: c.popular_destinations().into_iter().map(|d| DestinationCard::new(c, d)).collect(),
+        popular: c
+            .popular_destinations()
+            .into_iter()
+            .map(|d| DestinationCard::new(c, d))
+            .collect(),
         regions: c
             .regions()
             .iter()
-            .map(|region| RegionSection { region, destinations: c.destinations_in(&region.id).collect() })
+            .map(|region| RegionSection {
+                region,
+                destinations: c.destinations_in(&region.id).collect(),
+            })
             .collect(),
         regional_plans: c.plans_of_kind(PlanKind::Regional),
         global_plans: c.plans_of_kind(PlanKind::Global),
@@ -93,7 +103,11 @@ pub async fn list_destinations(
         q: search.q,
         selected_region: search.region,
         regions: c.regions(),
-        results: search.results.into_iter().map(|d| DestinationCard::new(c, d)).collect(),
+        results: search
+            .results
+            .into_iter()
+            .map(|d| DestinationCard::new(c, d))
+            .collect(),
     }
     .into_response())
 }
@@ -140,7 +154,10 @@ pub struct PlanPage<'a> {
     pub buy_url: String,
 }
 
-pub async fn show_plan(State(store): State<CatalogueStore>, Path(id): Path<String>) -> Result<Response, HtmlError> {
+pub async fn show_plan(
+    State(store): State<CatalogueStore>,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
     let catalogue = store.snapshot();
     let c = &*catalogue;
     let plan = service::plan(c, &id)?;
@@ -154,8 +171,15 @@ pub async fn show_plan(State(store): State<CatalogueStore>, Path(id): Path<Strin
     Ok(PlanPage {
         layout,
         plan,
-        coverage: plan.coverage.iter().filter_map(|iso| c.destination(iso)).collect(),
-        destination: plan.destination_iso.as_deref().and_then(|iso| c.destination(iso)),
+        coverage: plan
+            .coverage
+            .iter()
+            .filter_map(|iso| c.destination(iso))
+            .collect(),
+        destination: plan
+            .destination_iso
+            .as_deref()
+            .and_then(|iso| c.destination(iso)),
         region: plan.region_id.as_deref().and_then(|r| c.region(r)),
         buy_url: format!("/plans/{}/checkout", plan.id),
     }

@@ -25,7 +25,11 @@ tokio::task_local! {
 }
 
 /// Makes the site mode known to every page rendered for this request, error pages included.
-pub async fn with_site_mode(State(mode): State<SiteMode>, request: Request, next: Next) -> Response {
+pub async fn with_site_mode(
+    State(mode): State<SiteMode>,
+    request: Request,
+    next: Next,
+) -> Response {
     SITE_MODE.scope(mode, next.run(request)).await
 }
 

@@ -1,0 +1,218 @@
+//! The test harness: one PostgreSQL server per test process (`DATABASE_URL` when set, else a
+//! throwaway embedded cluster under the system temp directory), a migrated template database,
+//! and for each test a fresh copy of it with the app served on port 0.
+
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
+use tern::cluster::{Cluster, ClusterConfig};
+use tern::state::SiteMode;
+
+struct TestServer {
+    admin: PgConnectOptions,
+    template: String,
+    _cluster: Option<Cluster>,
+}
+
+static SERVER: OnceLock<TestServer> = OnceLock::new();
+
+/// A directory the `postgres` user can reach, removed when the value is dropped.
+pub fn scratch_dir(label: &str) -> tempfile::TempDir {
+    sweep_stale_dirs();
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("tern-test-{}-{label}-", std::process::id()))
+        .tempdir()
+        .expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// Removes scratch directories of earlier test processes that are gone (their clusters died
+/// with them through the parent-death signal).
+fn sweep_stale_dirs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix("tern-test-")
+                .and_then(|r| r.split('-').next())
+            else {
+                continue;
+            };
+            let Ok(pid) = pid.parse::<u32>() else {
+                continue;
+            };
+            if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    });
+}
+
+fn server() -> &'static TestServer {
+    // Started on a thread of its own: the tests' runtimes cannot block on another runtime.
+    SERVER.get_or_init(|| {
+        std::thread::spawn(start_server)
+            .join()
+            .expect("test server start-up")
+    })
+}
+
+fn start_server() -> TestServer {
+    {
+        let (admin, cluster) = match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.is_empty() => {
+                (url.parse::<PgConnectOptions>().expect("DATABASE_URL"), None)
+            }
+            _ => {
+                // Kept for the whole process: never dropped, removed by the next run's sweep.
+                let dir: PathBuf = scratch_dir("cluster").keep();
+                let cluster = Cluster::start(&ClusterConfig {
+                    pgdata: dir.join("postgres"),
+                    log_file: dir.join("postgres.log"),
+                    durable: false,
+                })
+                .expect("cannot start the test cluster");
+                (cluster.connect_options("postgres"), Some(cluster))
+            }
+        };
+        let template = format!("tern_template_{}", std::process::id());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut conn = admin.connect().await.expect("connect to the test server");
+            sqlx::query(&format!("drop database if exists {template}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            sqlx::query(&format!("create database {template}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+            let mut conn = admin.clone().database(&template).connect().await.unwrap();
+            tern::MIGRATOR.run(&mut conn).await.expect("migrations");
+            conn.close().await.unwrap();
+        });
+        TestServer {
+            admin,
+            template,
+            _cluster: cluster,
+        }
+    }
+}
+
+/// A fresh, migrated and seeded database of its own.
+pub async fn fresh_database() -> PgPool {
+    let server = server();
+    let name = format!("tern_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = server.admin.connect().await.unwrap();
+    tern::db::create_database_from(&mut conn, &name, &server.template)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    PgPoolOptions::new()
+        .max_connections(5)
+        .connect_with(server.admin.clone().database(&name))
+        .await
+        .unwrap()
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub pool: PgPool,
+    pub client: reqwest::Client,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(SiteMode::default()).await
+}
+
+pub async fn spawn_app_with(mode: SiteMode) -> TestApp {
+    let pool = fresh_database().await;
+    let state = tern::startup::state(pool.clone(), mode)
+        .await
+        .expect("app state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(tern::startup::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp { addr, pool, client }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// GET a page, asserting the status, and return its body.
+    pub async fn page(&self, path: &str, status: u16) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status().as_u16(), status, "GET {path}");
+        response.text().await.unwrap()
+    }
+
+    /// GET JSON, asserting the status.
+    pub async fn json(&self, path: &str, status: u16) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status().as_u16(), status, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// GET an API path that must fail with a problem document; returns it.
+    pub async fn problem(&self, path: &str, status: u16) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status().as_u16(), status, "GET {path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "GET {path}"
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["status"], status);
+        assert!(
+            body["code"].is_string() && body["title"].is_string() && body["detail"].is_string()
+        );
+        body
+    }
+}
+
+/// Waits (bounded) until `check` holds; for effects that arrive asynchronously.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
+}

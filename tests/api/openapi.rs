@@ -1,0 +1,125 @@
+//! The OpenAPI document: valid OpenAPI 3.1, and true to what the endpoints answer.
+
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+fn validator(schema: &Value) -> jsonschema::Validator {
+    jsonschema::validator_for(schema).expect("a valid JSON Schema")
+}
+
+fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect()
+}
+
+/// A schema that checks an instance against `schema` (a `$ref` into the document) with the
+/// document's components available.
+fn response_validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
+    validator(&json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "allOf": [schema],
+        "components": doc["components"],
+    }))
+}
+
+#[tokio::test]
+async fn the_document_is_valid_openapi_3_1() {
+    let app = spawn_app().await;
+    let doc = app.json("/api/v1/openapi.json", 200).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let meta: Value =
+        serde_json::from_str(include_str!("../fixtures/openapi-3.1.schema.json")).unwrap();
+    let problems = errors(&validator(&meta), &doc);
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    // A broken document is caught, so the check above means something.
+    let mut broken = doc.clone();
+    broken["paths"]["/plans"]["get"]["responses"] = json!("none");
+    assert!(!errors(&validator(&meta), &broken).is_empty());
+}
+
+#[tokio::test]
+async fn every_documented_endpoint_answers_as_documented() {
+    let app = spawn_app().await;
+    let doc = app.json("/api/v1/openapi.json", 200).await;
+    let base = doc["servers"][0]["url"].as_str().unwrap().to_string();
+    let plan_id = app.json("/api/v1/plans?per_page=1", 200).await["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let paths = doc["paths"].as_object().unwrap();
+    for expected in [
+        "/regions",
+        "/destinations",
+        "/destinations/{iso}",
+        "/plans",
+        "/plans/{id}",
+    ] {
+        assert!(paths.contains_key(expected), "{expected} is documented");
+    }
+    for (path, item) in paths {
+        let get = &item["get"];
+        let concrete = path.replace("{iso}", "jp").replace("{id}", &plan_id);
+        let response = app.get(&format!("{base}{concrete}")).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let body: Value = response.json().await.unwrap();
+        let schema = &get["responses"]["200"]["content"]["application/json"]["schema"];
+        assert!(!schema.is_null(), "{path} documents its 200 body");
+        let problems = errors(&response_validator(&doc, schema), &body);
+        assert!(problems.is_empty(), "{path}: {problems:#?}");
+
+        // Documented error answers match the Problem schema.
+        for (status, documented) in get["responses"].as_object().unwrap() {
+            if status == "404" {
+                let bad = path
+                    .replace("{iso}", "zz")
+                    .replace("{id}", "00000000-0000-0000-0000-000000000000");
+                let body = app.problem(&format!("{base}{bad}"), 404).await;
+                let schema = &documented["content"]["application/problem+json"]["schema"];
+                assert!(
+                    errors(&response_validator(&doc, schema), &body).is_empty(),
+                    "{path} 404"
+                );
+            }
+            if status == "400" {
+                let body = app
+                    .problem(&format!("{base}{concrete}?per_page=0"), 400)
+                    .await;
+                let schema = &documented["content"]["application/problem+json"]["schema"];
+                assert!(
+                    errors(&response_validator(&doc, schema), &body).is_empty(),
+                    "{path} 400"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_response_that_breaks_its_schema_would_be_caught() {
+    let app = spawn_app().await;
+    let doc = app.json("/api/v1/openapi.json", 200).await;
+    let schema =
+        &doc["paths"]["/plans"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    let mut body = app.json("/api/v1/plans?per_page=1", 200).await;
+    body["data"][0]["price"]["amount_minor"] = json!("12.99");
+    assert!(!errors(&response_validator(&doc, schema), &body).is_empty());
+}
+
+#[tokio::test]
+async fn the_docs_page_uses_only_assets_served_by_tern() {
+    let app = spawn_app().await;
+    let html = app.page("/api/v1/docs", 200).await;
+    assert!(!html.contains("https://"), "no CDN");
+    for asset in [
+        "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        "/static/vendor/swagger-ui/swagger-ui.css",
+        "/static/js/api-docs.js",
+    ] {
+        assert!(html.contains(asset));
+        assert_eq!(app.get(asset).await.status(), 200, "{asset}");
+    }
+}

@@ -1,0 +1,257 @@
+//! The storefront's pages: content, search, errors in the site layout, static files, headers.
+
+use crate::helpers::spawn_app;
+
+/// Names of the destinations a results page links to, in page order.
+fn destination_links(html: &str) -> Vec<String> {
+    html.match_indices("href=\"/destinations/")
+        .map(|(i, m)| {
+            let rest = &html[i + m.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn home_shows_search_popular_destinations_regions_and_multi_country_plans() {
+    let app = spawn_app().await;
+    let html = app.page("/", 200).await;
+    assert!(
+        html.contains("<form")
+            && html.contains("action=\"/destinations\"")
+            && html.contains("name=\"q\"")
+    );
+    for popular in ["/destinations/jp", "/destinations/us", "/destinations/gb"] {
+        assert!(html.contains(popular), "home links {popular}");
+    }
+    for region in [
+        "Europe",
+        "Asia",
+        "North America",
+        "Latin America",
+        "Middle East",
+        "Africa",
+        "Oceania",
+    ] {
+        assert!(html.contains(region), "home shows region {region}");
+    }
+    assert!(html.contains("/destinations?region=oceania"));
+    assert!(html.contains("id=\"regional\"") && html.contains("id=\"global\""));
+    assert!(
+        html.contains("Europe 10 GB · 30 days") || html.contains("Europe 10 GB &middot; 30 days")
+    );
+    assert!(html.contains("Global"));
+    assert!(html.contains("/static/css/tern.css"));
+}
+
+#[tokio::test]
+async fn search_matches_names_codes_and_aliases_ignoring_case_and_accents() {
+    let app = spawn_app().await;
+    for (query, iso) in [
+        ("UK", "gb"),
+        ("usa", "us"),
+        ("Turkey", "tr"),
+        ("T%C3%BCrkiye", "tr"),
+        ("TURKIYE", "tr"),
+        ("japan", "jp"),
+        ("JP", "jp"),
+        ("cote+d", "ci"),
+    ] {
+        let html = app.page(&format!("/destinations?q={query}"), 200).await;
+        let links = destination_links(&html);
+        assert_eq!(
+            links.first().map(String::as_str),
+            Some(iso),
+            "q={query} found {links:?}"
+        );
+    }
+    let html = app.page("/destinations?q=atlantis", 200).await;
+    assert!(destination_links(&html).is_empty());
+    assert!(html.contains("atlantis"), "the query is echoed");
+}
+
+#[tokio::test]
+async fn browsing_a_region_lists_only_its_destinations() {
+    let app = spawn_app().await;
+    let asia = destination_links(&app.page("/destinations?region=asia", 200).await);
+    assert!(asia.contains(&"jp".to_string()) && asia.contains(&"th".to_string()));
+    assert!(!asia.contains(&"fr".to_string()));
+    let all = destination_links(&app.page("/destinations", 200).await);
+    assert!(all.len() >= 60, "all destinations listed: {}", all.len());
+}
+
+#[tokio::test]
+async fn bad_query_values_answer_400_in_the_site_layout() {
+    let app = spawn_app().await;
+    let html = app.page("/destinations?region=atlantis", 400).await;
+    assert!(
+        html.contains("region") && html.contains("unknown region"),
+        "names the parameter and why"
+    );
+    assert!(html.contains("/static/css/tern.css"), "in the site layout");
+    let long = "x".repeat(101);
+    let html = app.page(&format!("/destinations?q={long}"), 400).await;
+    assert!(html.contains("at most 100 characters"));
+    app.page("/destinations?q=a&q=b", 400).await;
+}
+
+#[tokio::test]
+async fn a_destination_page_compares_local_regional_and_global_plans_by_price() {
+    let app = spawn_app().await;
+    let html = app.page("/destinations/jp", 200).await;
+    assert!(html.contains("Japan"));
+    for column in [
+        "Data",
+        "Validity",
+        "Price",
+        "Price per GB",
+        "Validity starts",
+        "Hotspot",
+        "Network",
+    ] {
+        assert!(html.contains(column), "column {column}");
+    }
+    // Same order as the API's, which is checked to be by price.
+    let api = app.json("/api/v1/destinations/jp", 200).await;
+    let ids: Vec<String> = api["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    let positions: Vec<usize> = ids
+        .iter()
+        .map(|id| html.find(&format!("/plans/{id}")).expect("plan linked"))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "plans appear in price order"
+    );
+    let kinds: Vec<&str> = api["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["local", "regional", "global"] {
+        assert!(kinds.contains(&kind), "Japan has {kind} plans");
+    }
+    // ISO codes in any case.
+    app.page("/destinations/JP", 200).await;
+}
+
+#[tokio::test]
+async fn a_plan_page_shows_the_fine_print_and_coverage() {
+    let app = spawn_app().await;
+    let plans = app
+        .json("/api/v1/plans?unlimited=true&per_page=1", 200)
+        .await;
+    let plan = &plans["data"][0];
+    let html = app
+        .page(&format!("/plans/{}", plan["id"].as_str().unwrap()), 200)
+        .await;
+    assert!(html.contains("Unlimited"));
+    assert!(html.contains("kbps"), "fair-use throttle stated");
+    assert!(
+        html.contains(&format!("/plans/{}/checkout", plan["id"].as_str().unwrap())),
+        "Buy button"
+    );
+    let global = app.json("/api/v1/plans?type=global&per_page=1", 200).await;
+    let html = app
+        .page(
+            &format!("/plans/{}", global["data"][0]["id"].as_str().unwrap()),
+            200,
+        )
+        .await;
+    let covered = global["data"][0]["coverage"].as_array().unwrap().len();
+    assert!(covered >= 50);
+    assert!(
+        destination_links(&html).len() >= covered,
+        "every covered country is linked"
+    );
+}
+
+#[tokio::test]
+async fn unknown_destinations_plans_and_paths_are_404_pages() {
+    let app = spawn_app().await;
+    for path in [
+        "/destinations/xx",
+        "/destinations/japan",
+        "/plans/not-a-uuid",
+        "/plans/3f1c2a9e-6b0d-4f5e-9a41-2c7d8e0b5a13",
+        "/nowhere",
+    ] {
+        let html = app.page(path, 404).await;
+        assert!(
+            html.contains("/static/css/tern.css"),
+            "{path} in the site layout"
+        );
+        assert!(html.contains("404"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn static_files_are_served_with_cache_headers_and_pages_with_security_headers() {
+    let app = spawn_app().await;
+    let css = app.get("/static/css/tern.css").await;
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let page = app.get("/").await;
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert_eq!(app.get("/static/nothing.css").await.status(), 404);
+}
+
+#[tokio::test]
+async fn health_checks() {
+    let app = spawn_app().await;
+    assert_eq!(app.page("/healthz", 200).await, "ok");
+    assert_eq!(app.page("/readyz", 200).await, "ready");
+    app.pool.close().await;
+    assert_eq!(
+        app.get("/readyz").await.status(),
+        503,
+        "readiness follows the database"
+    );
+    assert_eq!(app.get("/healthz").await.status(), 200, "liveness does not");
+}
+
+#[tokio::test]
+async fn catalogue_edits_reach_the_pages_without_a_restart() {
+    let app = spawn_app().await;
+    let plan = app
+        .json("/api/v1/plans?destination=jp&type=local&per_page=1", 200)
+        .await["data"][0]
+        .clone();
+    let id = plan["id"].as_str().unwrap().to_string();
+    sqlx::query("update plans set price_minor = 12345 where id = $1::uuid")
+        .bind(&id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    crate::helpers::eventually("the new price is served", || async {
+        app.json(&format!("/api/v1/plans/{id}"), 200).await["price"]["amount_minor"] == 12345
+    })
+    .await;
+    assert!(
+        app.page(&format!("/plans/{id}"), 200)
+            .await
+            .contains("$123.45")
+    );
+}
