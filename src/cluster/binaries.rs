@@ -26,7 +26,7 @@ pub fn find(path_var: Option<&str>, lib_root: &Path) -> Result<Binaries, Cluster
                 Some((v, e.path().join("bin")))
             })
             .collect();
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        versions.sort_by_key(|v| std::cmp::Reverse(v.0));
         dirs.extend(versions.into_iter().map(|(_, d)| d));
     }
     dirs.into_iter()

@@ -120,7 +120,7 @@ pub fn format_mb(mb: u32) -> String {
         return format!("{mb} MB");
     }
     let tenths = (mb as u64 * 10 + 512) / 1024;
-    if tenths % 10 == 0 {
+    if tenths.is_multiple_of(10) {
         format!("{} GB", tenths / 10)
     } else {
         format!("{}.{} GB", tenths / 10, tenths % 10)
@@ -256,7 +256,7 @@ impl Catalogue {
                 .cmp(&b.sort_order)
                 .then_with(|| a.name.cmp(&b.name))
         });
-        destinations.sort_by(|a, b| search::fold(&a.name).cmp(&search::fold(&b.name)));
+        destinations.sort_by_cached_key(|d| search::fold(&d.name));
         plans.sort_by(|a, b| {
             (a.price.minor, &a.price.currency, &a.name).cmp(&(
                 b.price.minor,
