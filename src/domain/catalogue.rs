@@ -187,7 +187,7 @@ impl Plan {
                 fair_use_mb,
                 throttle_kbps,
             } => Some(format!(
-                "Full speed for the first {} each day, then {} kbps until midnight (local time of the network)",
+                "Full speed for the first {} each day, then {} kbps for the rest of the day",
                 format_mb(fair_use_mb),
                 throttle_kbps
             )),
@@ -362,6 +362,11 @@ impl Catalogue {
     /// A plan by id, whether on sale or not.
     pub fn plan(&self, id: Uuid) -> Option<&Plan> {
         self.plan_index.get(&id).map(|&i| &self.plans[i])
+    }
+
+    /// The destinations a plan works in, by name.
+    pub fn coverage_of(&self, plan: &Plan) -> Vec<&Destination> {
+        self.destinations.iter().filter(|d| plan.covers(&d.iso)).collect()
     }
 
     /// On-sale plans that work in a country, cheapest first.

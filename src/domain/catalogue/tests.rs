@@ -165,6 +165,9 @@ fn plans_covering_a_country_include_regional_and_global_sorted_by_price() {
         ["UK 3 GB", "Europe 10 GB", "Global 5 GB", "UK Unlimited"]
     );
     assert_eq!(c.cheapest_plan("GB").unwrap().name, "UK 3 GB");
+    let europe = c.plans_of_kind(PlanKind::Regional)[0];
+    let names: Vec<_> = c.coverage_of(europe).iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["France", "Türkiye", "United Kingdom"], "coverage by name");
     assert!(
         c.plans_covering("FR").iter().all(|p| p.on_sale),
         "retired plans are not listed"

@@ -171,11 +171,7 @@ pub async fn show_plan(
     Ok(PlanPage {
         layout,
         plan,
-        coverage: plan
-            .coverage
-            .iter()
-            .filter_map(|iso| c.destination(iso))
-            .collect(),
+        coverage: c.coverage_of(plan),
         destination: plan
             .destination_iso
             .as_deref()
