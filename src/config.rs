@@ -22,6 +22,21 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `TERN_ENV`.
     pub environment: Environment,
+    /// `TERN_PUBLIC_URL`: how travellers and Stripe reach Tern (success, cancel and webhook
+    /// URLs). `None`: `http://` + the address actually bound.
+    pub public_url: Option<String>,
+    /// Stripe's keys and API base; `None` runs the local Stripe emulator (not in production).
+    pub stripe: Option<StripeConfig>,
+}
+
+#[derive(Debug)]
+pub struct StripeConfig {
+    /// `STRIPE_SECRET_KEY`.
+    pub secret_key: SecretString,
+    /// `STRIPE_WEBHOOK_SECRET`: the `whsec_…` of Tern's webhook endpoint.
+    pub webhook_secret: SecretString,
+    /// `STRIPE_API_BASE`, default `https://api.stripe.com/`.
+    pub api_base: String,
 }
 
 /// A configuration value that cannot be used, naming the variable.
@@ -45,16 +60,12 @@ impl Config {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
             Some(v) => v.trim().parse().map_err(|_| ConfigError {
                 var: "TERN_ADDR",
-                reason: format!(
-                    "{v:?} is not a socket address such as 127.0.0.1:8080 or [::1]:8080"
-                ),
+                reason: format!("{v:?} is not a socket address such as 127.0.0.1:8080 or [::1]:8080"),
             })?,
         };
         let database_url = match get("DATABASE_URL") {
             None => None,
-            Some(v) if v.starts_with("postgres://") || v.starts_with("postgresql://") => {
-                Some(SecretString::from(v))
-            }
+            Some(v) if v.starts_with("postgres://") || v.starts_with("postgresql://") => Some(SecretString::from(v)),
             Some(_) => {
                 return Err(ConfigError {
                     var: "DATABASE_URL",
@@ -73,12 +84,51 @@ impl Config {
                 });
             }
         };
-        Ok(Self {
-            addr,
-            database_url,
-            data_dir,
-            environment,
-        })
+        let public_url = match get("TERN_PUBLIC_URL") {
+            None => None,
+            Some(v) => Some(http_url("TERN_PUBLIC_URL", &v)?.trim_end_matches('/').to_string()),
+        };
+        let api_base = match get("STRIPE_API_BASE") {
+            None => "https://api.stripe.com/".to_string(),
+            Some(v) => http_url("STRIPE_API_BASE", &v)?,
+        };
+        let stripe = match (get("STRIPE_SECRET_KEY"), get("STRIPE_WEBHOOK_SECRET")) {
+            (Some(key), Some(whsec)) => {
+                if !(key.starts_with("sk_") || key.starts_with("rk_")) {
+                    return Err(ConfigError { var: "STRIPE_SECRET_KEY", reason: "must start with sk_ or rk_".into() });
+                }
+                if !whsec.starts_with("whsec_") {
+                    return Err(ConfigError { var: "STRIPE_WEBHOOK_SECRET", reason: "must start with whsec_".into() });
+                }
+                Some(StripeConfig { secret_key: key.into(), webhook_secret: whsec.into(), api_base })
+            }
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    var: "STRIPE_WEBHOOK_SECRET",
+                    reason: "is required with STRIPE_SECRET_KEY: webhooks cannot be verified without it".into(),
+                });
+            }
+            (None, _) if environment == Environment::Production => {
+                return Err(ConfigError {
+                    var: "STRIPE_SECRET_KEY",
+                    reason: "and STRIPE_WEBHOOK_SECRET are required in production (the Stripe emulator only runs in development)"
+                        .into(),
+                });
+            }
+            (None, _) => None,
+        };
+        Ok(Self { addr, database_url, data_dir, environment, public_url, stripe })
+    }
+}
+
+fn http_url(var: &'static str, value: &str) -> Result<String, ConfigError> {
+    let v = value.trim();
+    let rest = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') && !v.contains(char::is_whitespace) => {
+            Ok(v.to_string())
+        }
+        _ => Err(ConfigError { var, reason: format!("{v:?} is not an http:// or https:// URL") }),
     }
 }
 
@@ -88,10 +138,7 @@ mod tests {
     use secrecy::ExposeSecret;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 
@@ -111,31 +158,50 @@ mod tests {
             ("DATABASE_URL", "postgres://u:p@db/tern"),
             ("TERN_DATA_DIR", "/var/lib/tern"),
             ("TERN_ENV", "production"),
+            ("STRIPE_SECRET_KEY", "sk_live_1"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_1"),
         ])
         .unwrap();
         assert_eq!(c.addr.port(), 9000);
-        assert_eq!(
-            c.database_url.unwrap().expose_secret(),
-            "postgres://u:p@db/tern"
-        );
+        assert_eq!(c.database_url.unwrap().expose_secret(), "postgres://u:p@db/tern");
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/tern"));
         assert_eq!(c.environment, Environment::Production);
     }
 
     #[test]
     fn bad_values_name_the_variable() {
+        assert_eq!(config(&[("TERN_ADDR", "localhost")]).unwrap_err().var, "TERN_ADDR");
+        assert_eq!(config(&[("TERN_ENV", "staging")]).unwrap_err().var, "TERN_ENV");
+        assert_eq!(config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var, "DATABASE_URL");
+    }
+
+    #[test]
+    fn stripe_keys_are_all_or_nothing_and_required_in_production() {
+        assert!(config(&[]).unwrap().stripe.is_none(), "development without keys: the emulator");
+        let c = config(&[("STRIPE_SECRET_KEY", "sk_test_1"), ("STRIPE_WEBHOOK_SECRET", "whsec_1")]).unwrap();
+        let stripe = c.stripe.unwrap();
+        assert_eq!(stripe.api_base, "https://api.stripe.com/");
+        assert_eq!(stripe.secret_key.expose_secret(), "sk_test_1");
+        assert_eq!(config(&[("STRIPE_SECRET_KEY", "sk_test_1")]).unwrap_err().var, "STRIPE_WEBHOOK_SECRET");
+        assert_eq!(config(&[("TERN_ENV", "production")]).unwrap_err().var, "STRIPE_SECRET_KEY");
         assert_eq!(
-            config(&[("TERN_ADDR", "localhost")]).unwrap_err().var,
-            "TERN_ADDR"
+            config(&[("STRIPE_SECRET_KEY", "pk_test_1"), ("STRIPE_WEBHOOK_SECRET", "whsec_1")]).unwrap_err().var,
+            "STRIPE_SECRET_KEY"
         );
+        assert_eq!(config(&[("STRIPE_API_BASE", "localhost:12111")]).unwrap_err().var, "STRIPE_API_BASE");
+        assert_eq!(config(&[("TERN_PUBLIC_URL", "shop.example")]).unwrap_err().var, "TERN_PUBLIC_URL");
         assert_eq!(
-            config(&[("TERN_ENV", "staging")]).unwrap_err().var,
-            "TERN_ENV"
+            config(&[("TERN_PUBLIC_URL", "https://shop.example/")]).unwrap().public_url.unwrap(),
+            "https://shop.example"
         );
-        assert_eq!(
-            config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var,
-            "DATABASE_URL"
-        );
+    }
+
+    #[test]
+    fn secrets_never_reach_debug_output() {
+        let c =
+            config(&[("STRIPE_SECRET_KEY", "sk_live_hunter2"), ("STRIPE_WEBHOOK_SECRET", "whsec_hunter3")]).unwrap();
+        let text = format!("{c:?}");
+        assert!(!text.contains("hunter2") && !text.contains("hunter3"));
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Tern: a travel eSIM storefront. Library crate; `main.rs` is a thin binary around it.
 
+pub mod clients;
 pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod emulators;
 pub mod error;
 pub mod http;
 pub mod services;

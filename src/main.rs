@@ -11,9 +11,7 @@ async fn main() -> ExitCode {
         Ok(v) => match EnvFilter::try_new(&v) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!(
-                    "tern: configuration error: RUST_LOG: {v:?} is not a valid log filter ({e})"
-                );
+                eprintln!("tern: configuration error: RUST_LOG: {v:?} is not a valid log filter ({e})");
                 return ExitCode::from(2);
             }
         },

@@ -5,14 +5,18 @@ use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 use tokio::net::TcpListener;
 
+use crate::clients::stripe::StripeClient;
 use crate::cluster::{Cluster, ClusterConfig};
 use crate::config::Config;
+use crate::domain::token;
+use crate::emulators::stripe::{StripeEmulator, StripeEmulatorConfig};
 use crate::services::catalogue::CatalogueStore;
+use crate::services::checkout::Payments;
 use crate::state::{AppState, SiteMode};
 use crate::{MIGRATOR, db, http};
 
@@ -28,17 +32,9 @@ pub struct Database {
 /// Connects to `DATABASE_URL`, or starts the embedded cluster in `$TERN_DATA_DIR/postgres`.
 pub async fn database(config: &Config) -> anyhow::Result<Database> {
     if let Some(url) = &config.database_url {
-        let options: PgConnectOptions = url
-            .expose_secret()
-            .parse()
-            .context("DATABASE_URL cannot be parsed")?;
-        let pool = pool(options)
-            .await
-            .context("cannot connect to DATABASE_URL")?;
-        return Ok(Database {
-            pool,
-            cluster: None,
-        });
+        let options: PgConnectOptions = url.expose_secret().parse().context("DATABASE_URL cannot be parsed")?;
+        let pool = pool(options).await.context("cannot connect to DATABASE_URL")?;
+        return Ok(Database { pool, cluster: None });
     }
     let cluster_config = ClusterConfig {
         pgdata: config.data_dir.join("postgres"),
@@ -53,10 +49,7 @@ pub async fn database(config: &Config) -> anyhow::Result<Database> {
     db::ensure_database(&mut admin, EMBEDDED_DATABASE).await?;
     admin.close().await?;
     let pool = pool(cluster.connect_options(EMBEDDED_DATABASE)).await?;
-    Ok(Database {
-        pool,
-        cluster: Some(cluster),
-    })
+    Ok(Database { pool, cluster: Some(cluster) })
 }
 
 async fn pool(options: PgConnectOptions) -> sqlx::Result<PgPool> {
@@ -67,20 +60,44 @@ async fn pool(options: PgConnectOptions) -> sqlx::Result<PgPool> {
         .await
 }
 
+/// Installs the process-wide TLS crypto provider (ring) once, before any HTTPS client exists.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Stripe: the real API when keys are configured, else the local emulator (development only;
+/// `Config` refuses production without keys). Webhooks come back to `public_url`.
+pub async fn payments(config: &Config, public_url: &str) -> anyhow::Result<(Payments, Option<StripeEmulator>)> {
+    if let Some(stripe) = &config.stripe {
+        let client = StripeClient::new(&stripe.secret_key, &stripe.api_base)?;
+        let payments = Payments {
+            stripe: client,
+            public_url: public_url.to_string(),
+            webhook_secret: stripe.webhook_secret.clone(),
+        };
+        return Ok((payments, None));
+    }
+    let (webhook_secret, _) = token::generate();
+    let emulator_config = StripeEmulatorConfig {
+        api_key: "sk_test_tern_emulator".to_string(),
+        webhook_secret: format!("whsec_{webhook_secret}"),
+    };
+    let emulator = StripeEmulator::start(emulator_config.clone()).await.context("cannot start the Stripe emulator")?;
+    emulator.set_webhook_url(format!("{public_url}/webhooks/stripe"));
+    let payments = Payments {
+        stripe: StripeClient::new(&SecretString::from(emulator_config.api_key), &emulator.base_url())?,
+        public_url: public_url.to_string(),
+        webhook_secret: SecretString::from(emulator_config.webhook_secret),
+    };
+    tracing::info!(stripe.api = %emulator.base_url(), "test mode: payments go to the local Stripe emulator");
+    Ok((payments, Some(emulator)))
+}
+
 /// Everything the application needs once the database is there: migrations run, catalogue loaded.
-pub async fn state(pool: PgPool, mode: SiteMode) -> anyhow::Result<AppState> {
-    MIGRATOR
-        .run(&pool)
-        .await
-        .context("database migrations failed")?;
-    let catalogue = CatalogueStore::load_and_follow(pool.clone())
-        .await
-        .context("cannot load the catalogue")?;
-    Ok(AppState {
-        pool,
-        catalogue,
-        mode,
-    })
+pub async fn state(pool: PgPool, mode: SiteMode, payments: Payments) -> anyhow::Result<AppState> {
+    MIGRATOR.run(&pool).await.context("database migrations failed")?;
+    let catalogue = CatalogueStore::load_and_follow(pool.clone()).await.context("cannot load the catalogue")?;
+    Ok(AppState { pool, catalogue, mode, response_cache: Default::default(), payments })
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then drains connections.
@@ -89,31 +106,29 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, http::app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, http::app(state)).with_graceful_shutdown(shutdown).await
 }
 
 /// The whole server, as `cargo run` starts it.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    install_crypto_provider();
     let Database { pool, cluster } = database(&config).await?;
     let result = async {
-        let state = state(pool.clone(), SiteMode::default()).await?;
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("TERN_ADDR: cannot listen on {}", config.addr))?;
         let addr = listener.local_addr()?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        let (payments, stripe_emulator) = payments(&config, &public_url).await?;
+        let mode = SiteMode { test_mode: stripe_emulator.is_some() };
+        let state = state(pool.clone(), mode, payments).await?;
         tracing::info!(http.addr = %addr, "Tern is serving on http://{addr}");
-        serve(listener, state, shutdown_signal())
-            .await
-            .context("the HTTP server failed")
+        serve(listener, state, shutdown_signal()).await.context("the HTTP server failed")
     }
     .await;
     pool.close().await;
     if let Some(cluster) = cluster {
-        tokio::task::spawn_blocking(move || cluster.stop())
-            .await
-            .ok();
+        tokio::task::spawn_blocking(move || cluster.stop()).await.ok();
     }
     result
 }

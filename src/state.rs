@@ -3,7 +3,11 @@
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
+use std::sync::Arc;
+
+use crate::http::cache::ResponseCache;
 use crate::services::catalogue::CatalogueStore;
+use crate::services::checkout::Payments;
 
 /// What the site shows about how it is running.
 #[derive(Debug, Clone, Copy, Default)]
@@ -17,4 +21,6 @@ pub struct AppState {
     pub pool: PgPool,
     pub catalogue: CatalogueStore,
     pub mode: SiteMode,
+    pub response_cache: Arc<ResponseCache>,
+    pub payments: Payments,
 }

@@ -15,9 +15,7 @@ pub struct Binaries {
 /// Looks for `initdb` and `postgres` in the directories of `path_var` (a `PATH` value),
 /// then under `<lib_root>/<version>/bin`, newest version first.
 pub fn find(path_var: Option<&str>, lib_root: &Path) -> Result<Binaries, ClusterError> {
-    let mut dirs: Vec<PathBuf> = path_var
-        .map(|p| std::env::split_paths(p).collect())
-        .unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = path_var.map(|p| std::env::split_paths(p).collect()).unwrap_or_default();
     if let Ok(entries) = std::fs::read_dir(lib_root) {
         let mut versions: Vec<(u32, PathBuf)> = entries
             .filter_map(Result::ok)
@@ -31,17 +29,13 @@ pub fn find(path_var: Option<&str>, lib_root: &Path) -> Result<Binaries, Cluster
     }
     dirs.into_iter()
         .find(|d| is_executable(&d.join("initdb")) && is_executable(&d.join("postgres")))
-        .map(|d| Binaries {
-            initdb: d.join("initdb"),
-            postgres: d.join("postgres"),
-        })
+        .map(|d| Binaries { initdb: d.join("initdb"), postgres: d.join("postgres") })
         .ok_or(ClusterError::NoBinaries)
 }
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// The user the cluster runs as: ourselves, or the `postgres` system user when we are root
@@ -58,11 +52,7 @@ pub fn run_as() -> Result<RunAs, ClusterError> {
     // SAFETY: geteuid/getegid cannot fail and touch no memory.
     let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
     if uid != 0 {
-        return Ok(RunAs {
-            uid,
-            gid,
-            switch: false,
-        });
+        return Ok(RunAs { uid, gid, switch: false });
     }
     let name = CString::new("postgres").expect("no NUL");
     // SAFETY: getpwnam returns NULL or a pointer to a static passwd record that we read at once.
@@ -72,11 +62,7 @@ pub fn run_as() -> Result<RunAs, ClusterError> {
     }
     // SAFETY: pw is non-null and points to a valid passwd record.
     let (uid, gid) = unsafe { ((*pw).pw_uid, (*pw).pw_gid) };
-    Ok(RunAs {
-        uid,
-        gid,
-        switch: true,
-    })
+    Ok(RunAs { uid, gid, switch: true })
 }
 
 /// Checks that `user` can reach `dir`: every existing ancestor must be searchable by it.
@@ -98,10 +84,7 @@ pub fn check_reachable(dir: &Path, user: RunAs) -> Result<(), ClusterError> {
             mode & 0o001 != 0
         };
         if !searchable {
-            return Err(ClusterError::Unreachable {
-                dir: dir.to_path_buf(),
-                blocker: ancestor.to_path_buf(),
-            });
+            return Err(ClusterError::Unreachable { dir: dir.to_path_buf(), blocker: ancestor.to_path_buf() });
         }
     }
     Ok(())
@@ -133,8 +116,7 @@ mod tests {
         let on_path = root.path().join("path");
         fake_bin(&on_path, "initdb");
         fake_bin(&on_path, "postgres");
-        let path_var =
-            std::env::join_paths([root.path().join("nothing"), on_path.clone()]).unwrap();
+        let path_var = std::env::join_paths([root.path().join("nothing"), on_path.clone()]).unwrap();
         let found = find(path_var.to_str(), &lib).unwrap();
         assert_eq!(found.initdb, on_path.join("initdb"));
     }
@@ -156,16 +138,9 @@ mod tests {
         let locked = root.path().join("locked");
         std::fs::create_dir(&locked).unwrap();
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
-        let user = RunAs {
-            uid: 54321,
-            gid: 54321,
-            switch: true,
-        };
+        let user = RunAs { uid: 54321, gid: 54321, switch: true };
         let err = check_reachable(&locked.join("data/postgres"), user).unwrap_err();
-        assert!(
-            matches!(err, ClusterError::Unreachable { ref blocker, .. } if *blocker == locked),
-            "{err}"
-        );
+        assert!(matches!(err, ClusterError::Unreachable { ref blocker, .. } if *blocker == locked), "{err}");
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
         check_reachable(&locked.join("data/postgres"), user).unwrap();
     }

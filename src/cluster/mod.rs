@@ -46,19 +46,12 @@ pub enum ClusterError {
          it can reach (for example /var/lib/tern), or set DATABASE_URL"
     )]
     Unreachable { dir: PathBuf, blocker: PathBuf },
-    #[error(
-        "{path} exists but is not a PostgreSQL data directory; move it away or set TERN_DATA_DIR"
-    )]
+    #[error("{path} exists but is not a PostgreSQL data directory; move it away or set TERN_DATA_DIR")]
     NotADataDirectory { path: PathBuf },
-    #[error(
-        "another PostgreSQL server (pid {pid}) is already running on {path}; stop it or use another TERN_DATA_DIR"
-    )]
+    #[error("another PostgreSQL server (pid {pid}) is already running on {path}; stop it or use another TERN_DATA_DIR")]
     InUse { pid: i32, path: PathBuf },
     #[error("{context}: {source}")]
-    Io {
-        context: String,
-        source: std::io::Error,
-    },
+    Io { context: String, source: std::io::Error },
     #[error("initdb failed for {path}; its output:\n{log}")]
     InitFailed { path: PathBuf, log: String },
     #[error("the PostgreSQL server did not start; the end of {log_path}:\n{log}")]
@@ -99,10 +92,7 @@ pub struct Cluster {
 impl Cluster {
     /// Initialises the data directory if needed and starts the server. Blocking.
     pub fn start(config: &ClusterConfig) -> Result<Self, ClusterError> {
-        let binaries = binaries::find(
-            std::env::var("PATH").ok().as_deref(),
-            Path::new("/usr/lib/postgresql"),
-        )?;
+        let binaries = binaries::find(std::env::var("PATH").ok().as_deref(), Path::new("/usr/lib/postgresql"))?;
         let user = binaries::run_as()?;
         let pgdata = absolute(&config.pgdata)?;
         if let Some(parent) = pgdata.parent() {
@@ -114,58 +104,29 @@ impl Cluster {
         }
         pidfile::clear_stale(&pgdata)?;
 
-        let socket_fits = pgdata
-            .join(format!(".s.PGSQL.{SOCKET_PORT}"))
-            .as_os_str()
-            .len()
-            <= MAX_SOCKET_PATH;
+        let socket_fits = pgdata.join(format!(".s.PGSQL.{SOCKET_PORT}")).as_os_str().len() <= MAX_SOCKET_PATH;
         let endpoint = if socket_fits {
-            Endpoint::Socket {
-                dir: pgdata.clone(),
-                port: SOCKET_PORT,
-            }
+            Endpoint::Socket { dir: pgdata.clone(), port: SOCKET_PORT }
         } else {
-            Endpoint::Tcp {
-                port: free_loopback_port()?,
-            }
+            Endpoint::Tcp { port: free_loopback_port()? }
         };
         let mut command = Command::new(&binaries.postgres);
         command.arg("-D").arg(&pgdata);
         match &endpoint {
             Endpoint::Socket { dir, port } => {
-                command
-                    .args(["-c", "listen_addresses=", "-p", &port.to_string(), "-k"])
-                    .arg(dir);
+                command.args(["-c", "listen_addresses=", "-p", &port.to_string(), "-k"]).arg(dir);
             }
             Endpoint::Tcp { port } => {
-                command.args([
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-p",
-                    &port.to_string(),
-                    "-k",
-                    "",
-                ]);
+                command.args(["-c", "listen_addresses=127.0.0.1", "-p", &port.to_string(), "-k", ""]);
             }
         }
         if !config.durable {
-            command.args([
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-            ]);
+            command.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
             command.args(["-c", "max_connections=200"]);
         }
         let log = open_log(&config.log_file)?;
         let postmaster = Postmaster::spawn(command, user, log)?;
-        let cluster = Cluster {
-            pgdata,
-            endpoint,
-            postmaster,
-        };
+        let cluster = Cluster { pgdata, endpoint, postmaster };
         cluster.wait_until_ready(&config.log_file)?;
         tracing::info!(cluster.pgdata = %cluster.pgdata.display(), "embedded PostgreSQL is ready");
         Ok(cluster)
@@ -186,10 +147,7 @@ impl Cluster {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Err(ClusterError::StartFailed {
-            log_path: log_path.to_path_buf(),
-            log: tail(log_path),
-        })
+        Err(ClusterError::StartFailed { log_path: log_path.to_path_buf(), log: tail(log_path) })
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -202,9 +160,7 @@ impl Cluster {
 
     /// Connection options for one database of this cluster.
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
-        let options = PgConnectOptions::new()
-            .username(SUPERUSER)
-            .database(database);
+        let options = PgConnectOptions::new().username(SUPERUSER).database(database);
         match &self.endpoint {
             Endpoint::Socket { dir, port } => options.socket(dir).port(*port),
             Endpoint::Tcp { port } => options.host("127.0.0.1").port(*port),
@@ -228,51 +184,26 @@ fn absolute(path: &Path) -> Result<PathBuf, ClusterError> {
     std::path::absolute(path).map_err(io(format!("resolving {}", path.display())))
 }
 
-fn init(
-    binaries: &Binaries,
-    user: RunAs,
-    pgdata: &Path,
-    config: &ClusterConfig,
-) -> Result<(), ClusterError> {
-    if pgdata.exists()
-        && fs::read_dir(pgdata)
-            .map_err(io(format!("reading {}", pgdata.display())))?
-            .next()
-            .is_some()
-    {
-        return Err(ClusterError::NotADataDirectory {
-            path: pgdata.to_path_buf(),
-        });
+fn init(binaries: &Binaries, user: RunAs, pgdata: &Path, config: &ClusterConfig) -> Result<(), ClusterError> {
+    if pgdata.exists() && fs::read_dir(pgdata).map_err(io(format!("reading {}", pgdata.display())))?.next().is_some() {
+        return Err(ClusterError::NotADataDirectory { path: pgdata.to_path_buf() });
     }
     fs::create_dir_all(pgdata).map_err(io(format!("creating {}", pgdata.display())))?;
-    fs::set_permissions(pgdata, fs::Permissions::from_mode(0o700))
-        .map_err(io("setting data directory mode"))?;
+    fs::set_permissions(pgdata, fs::Permissions::from_mode(0o700)).map_err(io("setting data directory mode"))?;
     if user.switch {
-        std::os::unix::fs::chown(pgdata, Some(user.uid), Some(user.gid)).map_err(io(format!(
-            "giving {} to the postgres user",
-            pgdata.display()
-        )))?;
+        std::os::unix::fs::chown(pgdata, Some(user.uid), Some(user.gid))
+            .map_err(io(format!("giving {} to the postgres user", pgdata.display())))?;
     }
     tracing::info!(cluster.pgdata = %pgdata.display(), "initialising the embedded PostgreSQL cluster");
     let mut command = Command::new(&binaries.initdb);
-    command.arg("-D").arg(pgdata).args([
-        "-U",
-        SUPERUSER,
-        "--auth=trust",
-        "-E",
-        "UTF8",
-        "--locale=C",
-    ]);
+    command.arg("-D").arg(pgdata).args(["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C"]);
     if !config.durable {
         command.arg("--no-sync");
     }
     let log = open_log(&config.log_file)?;
     let status = process::run(command, user, log)?;
     if !status.success() {
-        return Err(ClusterError::InitFailed {
-            path: pgdata.to_path_buf(),
-            log: tail(&config.log_file),
-        });
+        return Err(ClusterError::InitFailed { path: pgdata.to_path_buf(), log: tail(&config.log_file) });
     }
     Ok(())
 }
@@ -281,20 +212,12 @@ fn open_log(path: &Path) -> Result<File, ClusterError> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
     }
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(io(format!("opening {}", path.display())))
+    OpenOptions::new().create(true).append(true).open(path).map_err(io(format!("opening {}", path.display())))
 }
 
 fn free_loopback_port() -> Result<u16, ClusterError> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
-        .map_err(io("finding a free loopback port"))?;
-    Ok(listener
-        .local_addr()
-        .map_err(io("finding a free loopback port"))?
-        .port())
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(io("finding a free loopback port"))?;
+    Ok(listener.local_addr().map_err(io("finding a free loopback port"))?.port())
 }
 
 /// The last lines of a log file, for error messages.

@@ -18,17 +18,13 @@ pub fn is_ready(pgdata: &Path, pid: i32) -> bool {
 fn alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     pid > 0
-        && (unsafe { libc::kill(pid, 0) } == 0
-            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+        && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
 }
 
 /// Whether `pid` is a postgres server for this data directory, and its parent pid.
 fn postgres_serving(pid: i32, pgdata: &Path) -> Option<i32> {
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let args: Vec<String> = cmdline
-        .split(|b| *b == 0)
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect();
+    let args: Vec<String> = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
     let is_postgres = args.first().is_some_and(|a| a.ends_with("postgres"));
     let same_dir = args.iter().any(|a| Path::new(a) == pgdata);
     if !(is_postgres && same_dir) {
@@ -51,10 +47,7 @@ pub fn clear_stale(pgdata: &Path) -> Result<(), ClusterError> {
     if alive(pid) {
         match postgres_serving(pid, pgdata) {
             Some(1) => {
-                tracing::warn!(
-                    pid,
-                    "shutting down an orphaned PostgreSQL server of this data directory"
-                );
+                tracing::warn!(pid, "shutting down an orphaned PostgreSQL server of this data directory");
                 // SAFETY: kill(2) on a process we identified as our orphaned server.
                 unsafe { libc::kill(pid, libc::SIGINT) };
                 for _ in 0..600 {
@@ -63,26 +56,15 @@ pub fn clear_stale(pgdata: &Path) -> Result<(), ClusterError> {
                     }
                     std::thread::sleep(Duration::from_millis(100));
                 }
-                return Err(ClusterError::InUse {
-                    pid,
-                    path: pgdata.to_path_buf(),
-                });
+                return Err(ClusterError::InUse { pid, path: pgdata.to_path_buf() });
             }
             Some(_) => {
-                return Err(ClusterError::InUse {
-                    pid,
-                    path: pgdata.to_path_buf(),
-                });
+                return Err(ClusterError::InUse { pid, path: pgdata.to_path_buf() });
             }
             None => {}
         }
     }
-    tracing::warn!(
-        pid,
-        "removing a stale postmaster.pid left by a server that is no longer running"
-    );
-    std::fs::remove_file(pgdata.join("postmaster.pid")).map_err(|source| ClusterError::Io {
-        context: "removing a stale postmaster.pid".into(),
-        source,
-    })
+    tracing::warn!(pid, "removing a stale postmaster.pid left by a server that is no longer running");
+    std::fs::remove_file(pgdata.join("postmaster.pid"))
+        .map_err(|source| ClusterError::Io { context: "removing a stale postmaster.pid".into(), source })
 }

@@ -10,10 +10,8 @@ use super::ClusterError;
 use super::binaries::RunAs;
 
 fn configure(command: &mut Command, user: RunAs, log: File) -> Result<(), ClusterError> {
-    let err_log = log.try_clone().map_err(|source| ClusterError::Io {
-        context: "duplicating the log file".into(),
-        source,
-    })?;
+    let err_log =
+        log.try_clone().map_err(|source| ClusterError::Io { context: "duplicating the log file".into(), source })?;
     command.stdin(Stdio::null()).stdout(log).stderr(err_log);
     // Its own process group: a Ctrl-C in the terminal reaches Tern, which then stops the
     // server in order, instead of reaching the server directly.
@@ -27,10 +25,9 @@ fn configure(command: &mut Command, user: RunAs, log: File) -> Result<(), Cluste
 /// Runs a command to completion (initdb).
 pub fn run(mut command: Command, user: RunAs, log: File) -> Result<ExitStatus, ClusterError> {
     configure(&mut command, user, log)?;
-    command.status().map_err(|source| ClusterError::Io {
-        context: format!("running {:?}", command.get_program()),
-        source,
-    })
+    command
+        .status()
+        .map_err(|source| ClusterError::Io { context: format!("running {:?}", command.get_program()), source })
 }
 
 /// The running `postgres` server process.
@@ -55,9 +52,7 @@ impl Postmaster {
                     return Err(std::io::Error::last_os_error());
                 }
                 if libc::getppid() != parent {
-                    return Err(std::io::Error::other(
-                        "parent exited before the server started",
-                    ));
+                    return Err(std::io::Error::other("parent exited before the server started"));
                 }
                 Ok(())
             });
@@ -79,24 +74,15 @@ impl Postmaster {
                     cv.notify_all();
                 }
             })
-            .map_err(|source| ClusterError::Io {
-                context: "starting the supervisor thread".into(),
-                source,
-            })?;
+            .map_err(|source| ClusterError::Io { context: "starting the supervisor thread".into(), source })?;
         let pid = rx
             .recv()
             .map_err(|_| ClusterError::Io {
                 context: "starting postgres".into(),
                 source: std::io::Error::other("supervisor thread died"),
             })?
-            .map_err(|source| ClusterError::Io {
-                context: "starting postgres".into(),
-                source,
-            })?;
-        Ok(Self {
-            pid: pid as i32,
-            exited,
-        })
+            .map_err(|source| ClusterError::Io { context: "starting postgres".into(), source })?;
+        Ok(Self { pid: pid as i32, exited })
     }
 
     pub fn pid(&self) -> i32 {
@@ -110,9 +96,7 @@ impl Postmaster {
     fn wait(&self, timeout: Duration) -> bool {
         let (lock, cv) = &*self.exited;
         let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let (guard, _) = cv
-            .wait_timeout_while(guard, timeout, |exited| !*exited)
-            .unwrap_or_else(|e| e.into_inner());
+        let (guard, _) = cv.wait_timeout_while(guard, timeout, |exited| !*exited).unwrap_or_else(|e| e.into_inner());
         *guard
     }
 

@@ -47,17 +47,8 @@ struct PlanRow {
 
 pub async fn regions(conn: &mut PgConnection) -> sqlx::Result<Vec<Region>> {
     let rows: Vec<RegionRow> =
-        sqlx::query_as("select id, name, sort_order from regions order by sort_order, name")
-            .fetch_all(conn)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Region {
-            id: r.id,
-            name: r.name,
-            sort_order: r.sort_order,
-        })
-        .collect())
+        sqlx::query_as("select id, name, sort_order from regions order by sort_order, name").fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|r| Region { id: r.id, name: r.name, sort_order: r.sort_order }).collect())
 }
 
 pub async fn destinations(conn: &mut PgConnection) -> sqlx::Result<Vec<Destination>> {
@@ -98,25 +89,16 @@ pub async fn plans(conn: &mut PgConnection) -> sqlx::Result<Vec<Plan>> {
 }
 
 fn plan_from_row(r: PlanRow) -> sqlx::Result<Plan> {
-    let decode = |column: &str, e: String| sqlx::Error::ColumnDecode {
-        index: column.into(),
-        source: e.into(),
-    };
-    let non_negative =
-        |column: &str, v: i32| u32::try_from(v).map_err(|e| decode(column, e.to_string()));
+    let decode = |column: &str, e: String| sqlx::Error::ColumnDecode { index: column.into(), source: e.into() };
+    let non_negative = |column: &str, v: i32| u32::try_from(v).map_err(|e| decode(column, e.to_string()));
     let data = match (r.data_mb, r.fair_use_mb, r.throttle_kbps) {
-        (Some(mb), _, _) => DataAllowance::Limited {
-            mb: non_negative("data_mb", mb)?,
-        },
+        (Some(mb), _, _) => DataAllowance::Limited { mb: non_negative("data_mb", mb)? },
         (None, Some(fair), Some(kbps)) => DataAllowance::Unlimited {
             fair_use_mb: non_negative("fair_use_mb", fair)?,
             throttle_kbps: non_negative("throttle_kbps", kbps)?,
         },
         _ => {
-            return Err(decode(
-                "data_mb",
-                "unlimited plan without its fair-use throttle".into(),
-            ));
+            return Err(decode("data_mb", "unlimited plan without its fair-use throttle".into()));
         }
     };
     Ok(Plan {
@@ -128,10 +110,7 @@ fn plan_from_row(r: PlanRow) -> sqlx::Result<Plan> {
         data,
         validity_days: non_negative("validity_days", r.validity_days)?,
         price: Money::new(r.price_minor, r.currency),
-        validity_start: r
-            .validity_start
-            .parse()
-            .map_err(|e| decode("validity_start", e))?,
+        validity_start: r.validity_start.parse().map_err(|e| decode("validity_start", e))?,
         hotspot: r.hotspot,
         network_generation: r.network_generation,
         operators: r.operators,

@@ -183,10 +183,7 @@ impl Plan {
     /// The fair-use rule of an unlimited plan, in words.
     pub fn fair_use_label(&self) -> Option<String> {
         match self.data {
-            DataAllowance::Unlimited {
-                fair_use_mb,
-                throttle_kbps,
-            } => Some(format!(
+            DataAllowance::Unlimited { fair_use_mb, throttle_kbps } => Some(format!(
                 "Full speed for the first {} each day, then {} kbps for the rest of the day",
                 format_mb(fair_use_mb),
                 throttle_kbps
@@ -197,8 +194,7 @@ impl Plan {
 
     /// Price per GB (1024 MB); none for unlimited plans.
     pub fn price_per_gb(&self) -> Option<Money> {
-        self.data_mb()
-            .map(|mb| self.price.div_round(1024, mb as i64))
+        self.data_mb().map(|mb| self.price.div_round(1024, mb as i64))
     }
 
     pub fn price_per_gb_label(&self) -> String {
@@ -209,9 +205,7 @@ impl Plan {
     }
 
     pub fn covers(&self, iso: &str) -> bool {
-        self.coverage
-            .binary_search_by(|c| c.as_str().cmp(iso))
-            .is_ok()
+        self.coverage.binary_search_by(|c| c.as_str().cmp(iso)).is_ok()
     }
 }
 
@@ -246,38 +240,18 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    pub fn new(
-        mut regions: Vec<Region>,
-        mut destinations: Vec<Destination>,
-        mut plans: Vec<Plan>,
-    ) -> Self {
-        regions.sort_by(|a, b| {
-            a.sort_order
-                .cmp(&b.sort_order)
-                .then_with(|| a.name.cmp(&b.name))
-        });
+    pub fn new(mut regions: Vec<Region>, mut destinations: Vec<Destination>, mut plans: Vec<Plan>) -> Self {
+        regions.sort_by(|a, b| a.sort_order.cmp(&b.sort_order).then_with(|| a.name.cmp(&b.name)));
         destinations.sort_by_cached_key(|d| search::fold(&d.name));
         plans.sort_by(|a, b| {
-            (a.price.minor, &a.price.currency, &a.name).cmp(&(
-                b.price.minor,
-                &b.price.currency,
-                &b.name,
-            ))
+            (a.price.minor, &a.price.currency, &a.name).cmp(&(b.price.minor, &b.price.currency, &b.name))
         });
         for plan in &mut plans {
             plan.coverage.sort();
             plan.coverage.dedup();
         }
-        let region_index = regions
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.clone(), i))
-            .collect();
-        let destination_index = destinations
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.iso.clone(), i))
-            .collect();
+        let region_index = regions.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+        let destination_index = destinations.iter().enumerate().map(|(i, d)| (d.iso.clone(), i)).collect();
         let plan_index = plans.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
         let mut plans_by_destination: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, plan) in plans.iter().enumerate().filter(|(_, p)| p.on_sale) {
@@ -320,24 +294,16 @@ impl Catalogue {
 
     /// A destination by ISO code, in any case.
     pub fn destination(&self, iso: &str) -> Option<&Destination> {
-        self.destination_index
-            .get(&iso.to_ascii_uppercase())
-            .map(|&i| &self.destinations[i])
+        self.destination_index.get(&iso.to_ascii_uppercase()).map(|&i| &self.destinations[i])
     }
 
     pub fn destinations_in(&self, region_id: &str) -> impl Iterator<Item = &Destination> {
-        self.destinations
-            .iter()
-            .filter(move |d| d.region_id == region_id)
+        self.destinations.iter().filter(move |d| d.region_id == region_id)
     }
 
     /// Destinations with a popularity rank, best first.
     pub fn popular_destinations(&self) -> Vec<&Destination> {
-        let mut popular: Vec<&Destination> = self
-            .destinations
-            .iter()
-            .filter(|d| d.popularity_rank.is_some())
-            .collect();
+        let mut popular: Vec<&Destination> = self.destinations.iter().filter(|d| d.popularity_rank.is_some()).collect();
         popular.sort_by_key(|d| d.popularity_rank);
         popular
     }
@@ -354,9 +320,7 @@ impl Catalogue {
             .filter_map(|(i, _)| search::best_score(&folded, &self.search_keys[i]).map(|s| (s, i)))
             .collect();
         hits.sort();
-        hits.into_iter()
-            .map(|(_, i)| &self.destinations[i])
-            .collect()
+        hits.into_iter().map(|(_, i)| &self.destinations[i]).collect()
     }
 
     /// A plan by id, whether on sale or not.
@@ -379,10 +343,7 @@ impl Catalogue {
 
     /// The cheapest on-sale plan that works in a country.
     pub fn cheapest_plan(&self, iso: &str) -> Option<&Plan> {
-        self.plans_by_destination
-            .get(&iso.to_ascii_uppercase())
-            .and_then(|ids| ids.first())
-            .map(|&i| &self.plans[i])
+        self.plans_by_destination.get(&iso.to_ascii_uppercase()).and_then(|ids| ids.first()).map(|&i| &self.plans[i])
     }
 
     /// On-sale plans of one kind, cheapest first.

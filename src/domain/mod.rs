@@ -1,9 +1,14 @@
 //! The domain: pure types and rules, no I/O. Nothing here imports another layer of Tern.
 
 pub mod catalogue;
+pub mod email;
 pub mod money;
+pub mod order;
 pub mod query;
 pub mod search;
+pub mod token;
 
 pub use catalogue::{Catalogue, DataAllowance, Destination, Plan, PlanKind, Region, ValidityStart};
+pub use email::Email;
 pub use money::Money;
+pub use order::{Actor, OrderStatus};

@@ -12,10 +12,7 @@ pub struct Money {
 
 impl Money {
     pub fn new(minor: i64, currency: impl Into<String>) -> Self {
-        Self {
-            minor,
-            currency: currency.into(),
-        }
+        Self { minor, currency: currency.into() }
     }
 
     /// Digits after the decimal point for the currencies we sell in.
@@ -45,12 +42,7 @@ impl Money {
         let unit = 10i64.pow(exp);
         let sign = if self.minor < 0 { "-" } else { "" };
         let abs = self.minor.unsigned_abs();
-        format!(
-            "{sign}{}.{:0width$}",
-            abs / unit as u64,
-            abs % unit as u64,
-            width = exp as usize
-        )
+        format!("{sign}{}.{:0width$}", abs / unit as u64, abs % unit as u64, width = exp as usize)
     }
 
     /// `minor / divisor`, rounded half up; used for prices per GB.
@@ -87,10 +79,7 @@ mod tests {
     #[test]
     fn divides_with_half_up_rounding() {
         // $26.00 for 10 GB = $2.60 per GB
-        assert_eq!(
-            Money::new(2600, "USD").div_round(1024, 10 * 1024).minor,
-            260
-        );
+        assert_eq!(Money::new(2600, "USD").div_round(1024, 10 * 1024).minor, 260);
         // $4.50 for 3 GB = 150 cents
         assert_eq!(Money::new(450, "USD").div_round(1, 3).minor, 150);
         // 1000 / 3 = 333.33 -> 333; 1001/2 = 500.5 -> 501

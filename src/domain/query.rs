@@ -12,10 +12,7 @@ pub struct ParamError {
 
 impl ParamError {
     pub fn new(param: &str, reason: impl Into<String>) -> Self {
-        Self {
-            param: param.to_string(),
-            reason: reason.into(),
-        }
+        Self { param: param.to_string(), reason: reason.into() }
     }
 }
 
@@ -40,11 +37,7 @@ const MAX_TEXT: usize = 100;
 
 impl Params {
     fn get(&self, name: &str) -> Result<Option<&str>, ParamError> {
-        let mut values = self
-            .0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.trim());
+        let mut values = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim());
         let first = values.next();
         if values.next().is_some() {
             return Err(ParamError::new(name, "must be given at most once"));
@@ -58,10 +51,7 @@ impl Params {
             return Ok(None);
         };
         if v.chars().count() > MAX_TEXT {
-            return Err(ParamError::new(
-                name,
-                format!("must be at most {MAX_TEXT} characters"),
-            ));
+            return Err(ParamError::new(name, format!("must be at most {MAX_TEXT} characters")));
         }
         if v.chars().any(char::is_control) {
             return Err(ParamError::new(name, "must not contain control characters"));
@@ -97,12 +87,7 @@ impl Params {
 
     /// One of an enum's wire names.
     pub fn one_of<E: FromStr<Err = String>>(&self, name: &str) -> Result<Option<E>, ParamError> {
-        self.get(name)?
-            .map(|v| {
-                v.parse::<E>()
-                    .map_err(|reason| ParamError::new(name, reason))
-            })
-            .transpose()
+        self.get(name)?.map(|v| v.parse::<E>().map_err(|reason| ParamError::new(name, reason))).transpose()
     }
 }
 
@@ -120,18 +105,14 @@ impl Paging {
     pub fn from_params(params: &Params) -> Result<Self, ParamError> {
         Ok(Self {
             page: params.int("page", 1, 100_000)?.unwrap_or(1),
-            per_page: params
-                .int("per_page", 1, Self::MAX_PER_PAGE)?
-                .unwrap_or(Self::DEFAULT_PER_PAGE),
+            per_page: params.int("per_page", 1, Self::MAX_PER_PAGE)?.unwrap_or(Self::DEFAULT_PER_PAGE),
         })
     }
 
     /// The items of this page (empty past the end).
     pub fn slice<'a, T>(&self, items: &'a [T]) -> &'a [T] {
         let start = ((self.page - 1) as usize).saturating_mul(self.per_page as usize);
-        let end = start
-            .saturating_add(self.per_page as usize)
-            .min(items.len());
+        let end = start.saturating_add(self.per_page as usize).min(items.len());
         items.get(start..end).unwrap_or(&[])
     }
 }
@@ -142,12 +123,7 @@ mod tests {
     use crate::domain::PlanKind;
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        Params::from(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<Vec<_>>(),
-        )
+        Params::from(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>())
     }
 
     #[test]
@@ -156,10 +132,7 @@ mod tests {
         let err = Paging::from_params(&p).unwrap_err();
         assert_eq!(err.param, "page");
         assert_eq!(err.reason, "must be a whole number from 1 to 100000");
-        assert_eq!(
-            p.int::<u32>("per_page", 1, 100).unwrap_err().reason,
-            "must be a whole number from 1 to 100"
-        );
+        assert_eq!(p.int::<u32>("per_page", 1, 100).unwrap_err().reason, "must be a whole number from 1 to 100");
         assert_eq!(p.int::<u32>("min_days", 1, 365), Ok(Some(7)));
         assert_eq!(p.int::<u32>("absent", 1, 365), Ok(None));
     }
@@ -168,10 +141,7 @@ mod tests {
     fn empty_values_are_absent_and_repeats_are_rejected() {
         let p = params(&[("q", ""), ("region", "asia"), ("region", "europe")]);
         assert_eq!(p.text("q"), Ok(None));
-        assert_eq!(
-            p.text("region").unwrap_err().reason,
-            "must be given at most once"
-        );
+        assert_eq!(p.text("region").unwrap_err().reason, "must be given at most once");
     }
 
     #[test]
@@ -179,23 +149,13 @@ mod tests {
         let long = "x".repeat(101);
         assert!(params(&[("q", &long)]).text("q").is_err());
         assert!(params(&[("q", "a\u{0}b")]).text("q").is_err());
-        assert_eq!(
-            params(&[("q", " Japan ")]).text("q"),
-            Ok(Some("Japan".into()))
-        );
+        assert_eq!(params(&[("q", " Japan ")]).text("q"), Ok(Some("Japan".into())));
     }
 
     #[test]
     fn booleans_and_enums() {
-        let p = params(&[
-            ("unlimited", "yes"),
-            ("type", "regional"),
-            ("kind", "weekly"),
-        ]);
-        assert_eq!(
-            p.bool("unlimited").unwrap_err().reason,
-            "must be true or false"
-        );
+        let p = params(&[("unlimited", "yes"), ("type", "regional"), ("kind", "weekly")]);
+        assert_eq!(p.bool("unlimited").unwrap_err().reason, "must be true or false");
         assert_eq!(p.one_of::<PlanKind>("type"), Ok(Some(PlanKind::Regional)));
         assert!(p.one_of::<PlanKind>("kind").is_err());
     }
@@ -207,12 +167,6 @@ mod tests {
         assert_eq!(page(1, 20).len(), 20);
         assert_eq!(page(3, 20), (41..=45).collect::<Vec<_>>());
         assert!(page(4, 20).is_empty());
-        assert_eq!(
-            Paging::from_params(&Params::default()).unwrap(),
-            Paging {
-                page: 1,
-                per_page: 20
-            }
-        );
+        assert_eq!(Paging::from_params(&Params::default()).unwrap(), Paging { page: 1, per_page: 20 });
     }
 }

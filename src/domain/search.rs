@@ -5,10 +5,7 @@
 pub fn fold(text: &str) -> String {
     let ascii = deunicode::deunicode(text).to_ascii_lowercase();
     let mut out = String::with_capacity(ascii.len());
-    for word in ascii
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
+    for word in ascii.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -57,11 +54,7 @@ mod tests {
         assert_eq!(score("jap", "japan"), Some(1));
         assert_eq!(score("kingdom", "united kingdom"), Some(2));
         assert_eq!(score("ngdo", "united kingdom"), Some(3));
-        assert_eq!(
-            score("ng", "united kingdom"),
-            None,
-            "short fragments only match word starts"
-        );
+        assert_eq!(score("ng", "united kingdom"), None, "short fragments only match word starts");
         assert_eq!(score("france", "germany"), None);
     }
 }

@@ -16,7 +16,12 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::InvalidParam(_) => StatusCode::BAD_REQUEST,
+            Error::InvalidParam(_) | Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::Invalid(_) | Error::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Upstream(_) => StatusCode::BAD_GATEWAY,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -26,6 +31,12 @@ impl Error {
         match self {
             Error::NotFound(_) => "not_found",
             Error::InvalidParam(_) => "invalid_parameter",
+            Error::Invalid(_) => "validation_failed",
+            Error::BadRequest { code, .. } | Error::Conflict { code, .. } => code,
+            Error::Unauthorized(_) => "unauthorized",
+            Error::IdempotencyMismatch => "idempotency_key_reused",
+            Error::PayloadTooLarge => "payload_too_large",
+            Error::Upstream(_) => "provider_unavailable",
             Error::Database(_) | Error::Internal(_) => "internal_error",
         }
     }
@@ -35,6 +46,17 @@ impl Error {
         match self {
             Error::NotFound(what) => format!("No such {what}."),
             Error::InvalidParam(p) => format!("The parameter {} {}.", p.param, p.reason),
+            Error::Invalid(fields) => match fields.as_slice() {
+                [one] => one.message.clone(),
+                _ => "Some fields need your attention.".to_string(),
+            },
+            Error::BadRequest { message, .. } | Error::Conflict { message, .. } => message.clone(),
+            Error::Unauthorized(why) => why.to_string(),
+            Error::IdempotencyMismatch => "This Idempotency-Key was already used with a different request.".to_string(),
+            Error::PayloadTooLarge => "The request body is too large.".to_string(),
+            Error::Upstream(_) => {
+                "Our payment provider did not answer. Nothing was charged; please try again in a moment.".to_string()
+            }
             Error::Database(_) | Error::Internal(_) => {
                 "Something went wrong on our side. Please try again in a moment.".to_string()
             }
@@ -71,22 +93,15 @@ impl ErrorPage {
         let title = match status {
             StatusCode::NOT_FOUND => "Page not found".to_string(),
             StatusCode::BAD_REQUEST => "That request did not work".to_string(),
+            StatusCode::CONFLICT => "That cannot be done right now".to_string(),
             s if s.is_server_error() => "Something went wrong".to_string(),
             s => s.canonical_reason().unwrap_or("Error").to_string(),
         };
-        Self {
-            layout: Layout::new(&title),
-            status: status.as_u16(),
-            title,
-            message,
-        }
+        Self { layout: Layout::new(&title), status: status.as_u16(), title, message }
     }
 
     pub fn not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "We could not find that page. Try searching for your destination.".into(),
-        )
+        Self::new(StatusCode::NOT_FOUND, "We could not find that page. Try searching for your destination.".into())
     }
 }
 
@@ -132,9 +147,10 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong with this request.
     pub detail: String,
-    /// A stable machine-readable code: `not_found`, `invalid_parameter`, `internal_error`.
+    /// A stable machine-readable code: `not_found`, `invalid_parameter`, `validation_failed`,
+    /// `plan_not_on_sale`, `unauthorized`, `idempotency_key_reused`, `internal_error`, ...
     pub code: String,
-    /// For `invalid_parameter`: which parameters, and why.
+    /// For `invalid_parameter` and `validation_failed`: which parameters or fields, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid_params: Vec<InvalidParam>,
 }
@@ -156,25 +172,28 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body,
-        )
-            .into_response()
+        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log_if_internal();
-        let mut problem = Problem::new(self.0.status(), self.0.code(), self.0.public_detail());
-        if let Error::InvalidParam(p) = &self.0 {
-            problem.invalid_params.push(InvalidParam {
-                name: p.param.clone(),
-                reason: p.reason.clone(),
-            });
-        }
-        problem.into_response()
+        problem_for(&self.0).into_response()
     }
+}
+
+/// The problem document for an error.
+pub fn problem_for(error: &Error) -> Problem {
+    let mut problem = Problem::new(error.status(), error.code(), error.public_detail());
+    match error {
+        Error::InvalidParam(p) => {
+            problem.invalid_params.push(InvalidParam { name: p.param.clone(), reason: p.reason.clone() })
+        }
+        Error::Invalid(fields) => problem
+            .invalid_params
+            .extend(fields.iter().map(|f| InvalidParam { name: f.field.to_string(), reason: f.message.clone() })),
+        _ => {}
+    }
+    problem
 }

@@ -2,11 +2,13 @@
 //! static files, behind one layer stack.
 
 pub mod api;
+pub mod cache;
 pub mod errors;
 pub mod extract;
 mod health;
 mod statics;
 pub mod web;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -16,7 +18,6 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -30,11 +31,13 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The whole application, ready to serve. Tests call this directly.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .merge(web::router())
-        .nest("/api/v1", api::router())
+        .merge(web::router(&state))
+        .nest("/api/v1", api::router(&state))
         .merge(health::router())
+        .merge(webhooks::router())
         .nest_service("/static", statics::service())
         .fallback(web::not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.mode, web::with_site_mode))
         .layer(
             ServiceBuilder::new()
@@ -45,7 +48,6 @@ pub fn app(state: AppState) -> Router {
                 }))
                 .layer(CatchPanicLayer::custom(|_| web::internal_error_page()))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
-                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
                 .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
                 .layer(security_header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))

@@ -7,9 +7,6 @@ use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 
 pub fn service() -> SetResponseHeader<ServeDir, HeaderValue> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
-    SetResponseHeaderLayer::overriding(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    )
-    .layer(ServeDir::new(dir))
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))
+        .layer(ServeDir::new(dir))
 }

@@ -16,40 +16,51 @@ use crate::domain::query::{ParamError, Params};
 use crate::domain::{Catalogue, Destination, Plan, Region};
 use crate::error::{Error, Result};
 
+/// One loaded catalogue, numbered: a higher generation is a newer load.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub generation: u64,
+    pub catalogue: Catalogue,
+}
+
+impl std::ops::Deref for Snapshot {
+    type Target = Catalogue;
+    fn deref(&self) -> &Catalogue {
+        &self.catalogue
+    }
+}
+
 /// A shared handle on the current snapshot.
 #[derive(Clone, Default)]
 pub struct CatalogueStore {
-    current: Arc<RwLock<Arc<Catalogue>>>,
+    current: Arc<RwLock<Arc<Snapshot>>>,
 }
 
 impl CatalogueStore {
     /// The current snapshot; cheap (an `Arc` clone).
-    pub fn snapshot(&self) -> Arc<Catalogue> {
-        self.current
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The current snapshot's generation.
+    pub fn generation(&self) -> u64 {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).generation
     }
 
     /// Reads the whole catalogue in one consistent transaction and swaps it in.
-    pub async fn reload(&self, pool: &PgPool) -> Result<Arc<Catalogue>> {
+    pub async fn reload(&self, pool: &PgPool) -> Result<Arc<Snapshot>> {
         let mut tx = pool.begin().await?;
-        sqlx::Executor::execute(
-            &mut *tx,
-            "set transaction isolation level repeatable read, read only",
-        )
-        .await?;
+        sqlx::Executor::execute(&mut *tx, "set transaction isolation level repeatable read, read only").await?;
         let regions = db::catalogue::regions(&mut tx).await?;
         let destinations = db::catalogue::destinations(&mut tx).await?;
         let plans = db::catalogue::plans(&mut tx).await?;
         tx.commit().await?;
-        let catalogue = Arc::new(Catalogue::new(regions, destinations, plans));
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = catalogue.clone();
-        tracing::debug!(
-            catalogue.plans = catalogue.plans_on_sale(),
-            "catalogue snapshot loaded"
-        );
-        Ok(catalogue)
+        let catalogue = Catalogue::new(regions, destinations, plans);
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        let snapshot = Arc::new(Snapshot { generation: current.generation + 1, catalogue });
+        *current = snapshot.clone();
+        tracing::debug!(catalogue.plans = snapshot.plans_on_sale(), "catalogue snapshot loaded");
+        Ok(snapshot)
     }
 
     /// Loads the snapshot, then keeps it fresh in the background until the process ends.
@@ -79,11 +90,15 @@ async fn follow(store: CatalogueStore, pool: PgPool, mut listener: PgListener) {
                 while listener.next_buffered().is_some() {}
             }
             Ok(None) => tracing::warn!("catalogue listener reconnected; reloading"),
+            Err(_) if pool.is_closed() => return,
             Err(e) => {
                 tracing::error!(error = %e, "catalogue listener failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
+        }
+        if pool.is_closed() {
+            return;
         }
         if let Err(e) = store.reload(&pool).await {
             tracing::error!(error = %e, "catalogue reload failed; keeping the previous snapshot");
@@ -99,29 +114,19 @@ pub struct DestinationSearch<'a> {
 }
 
 /// Reads `q` and `region` from the query string and runs the search.
-pub fn search_destinations<'a>(
-    catalogue: &'a Catalogue,
-    params: &Params,
-) -> Result<DestinationSearch<'a>> {
+pub fn search_destinations<'a>(catalogue: &'a Catalogue, params: &Params) -> Result<DestinationSearch<'a>> {
     let q = params.text("q")?.unwrap_or_default();
     let region = region_param(catalogue, params, "region")?;
     let results = catalogue.search_destinations(&q, region.map(|r| r.id.as_str()));
     Ok(DestinationSearch { q, region, results })
 }
 
-fn region_param<'a>(
-    catalogue: &'a Catalogue,
-    params: &Params,
-    name: &str,
-) -> Result<Option<&'a Region>> {
+fn region_param<'a>(catalogue: &'a Catalogue, params: &Params, name: &str) -> Result<Option<&'a Region>> {
     match params.text(name)? {
         None => Ok(None),
         Some(id) => catalogue.region(&id).map(Some).ok_or_else(|| {
             let known: Vec<&str> = catalogue.regions().iter().map(|r| r.id.as_str()).collect();
-            Error::InvalidParam(ParamError::new(
-                name,
-                format!("unknown region; one of: {}", known.join(", ")),
-            ))
+            Error::InvalidParam(ParamError::new(name, format!("unknown region; one of: {}", known.join(", "))))
         }),
     }
 }
@@ -131,25 +136,14 @@ pub fn destination_with_plans<'a>(
     catalogue: &'a Catalogue,
     iso: &str,
 ) -> Result<(&'a Destination, &'a Region, Vec<&'a Plan>)> {
-    let destination = catalogue
-        .destination(iso)
-        .ok_or(Error::NotFound("destination"))?;
-    let region = catalogue
-        .region(&destination.region_id)
-        .ok_or(Error::NotFound("region"))?;
-    Ok((
-        destination,
-        region,
-        catalogue.plans_covering(&destination.iso),
-    ))
+    let destination = catalogue.destination(iso).ok_or(Error::NotFound("destination"))?;
+    let region = catalogue.region(&destination.region_id).ok_or(Error::NotFound("region"))?;
+    Ok((destination, region, catalogue.plans_covering(&destination.iso)))
 }
 
 /// A plan by id as it appears in a URL; a malformed id is simply not found.
 pub fn plan<'a>(catalogue: &'a Catalogue, id: &str) -> Result<&'a Plan> {
-    Uuid::parse_str(id)
-        .ok()
-        .and_then(|id| catalogue.plan(id))
-        .ok_or(Error::NotFound("plan"))
+    Uuid::parse_str(id).ok().and_then(|id| catalogue.plan(id)).ok_or(Error::NotFound("plan"))
 }
 
 /// The plan listing's filters, read strictly from the query string.
@@ -160,10 +154,7 @@ pub fn plan_filter(catalogue: &Catalogue, params: &Params) -> Result<PlanFilter>
             catalogue
                 .destination(&iso)
                 .ok_or_else(|| {
-                    ParamError::new(
-                        "destination",
-                        "unknown destination; use an ISO 3166-1 alpha-2 code such as JP",
-                    )
+                    ParamError::new("destination", "unknown destination; use an ISO 3166-1 alpha-2 code such as JP")
                 })?
                 .iso
                 .clone(),

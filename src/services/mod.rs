@@ -1,3 +1,6 @@
 //! Use-cases shared by the web pages, the API and background tasks.
 
 pub mod catalogue;
+pub mod checkout;
+pub mod idempotency;
+pub mod stripe_events;

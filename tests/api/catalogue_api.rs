@@ -11,19 +11,10 @@ fn items(v: &Value) -> &Vec<Value> {
 async fn all_plans(app: &crate::helpers::TestApp, query: &str) -> Vec<Value> {
     let mut out = Vec::new();
     for page in 1.. {
-        let v = app
-            .json(
-                &format!("/api/v1/plans?per_page=100&page={page}&{query}"),
-                200,
-            )
-            .await;
+        let v = app.json(&format!("/api/v1/plans?per_page=100&page={page}&{query}"), 200).await;
         let batch = items(&v).clone();
         if batch.is_empty() {
-            assert_eq!(
-                out.len(),
-                v["meta"]["total"].as_u64().unwrap() as usize,
-                "meta.total counts every page"
-            );
+            assert_eq!(out.len(), v["meta"]["total"].as_u64().unwrap() as usize, "meta.total counts every page");
             return out;
         }
         out.extend(batch);
@@ -36,11 +27,7 @@ async fn the_seeded_catalogue_is_large_and_varied() {
     let app = spawn_app().await;
     let regions = app.json("/api/v1/regions", 200).await;
     assert_eq!(items(&regions).len(), 7);
-    assert!(
-        items(&regions)
-            .iter()
-            .all(|r| r["destination_count"].as_u64().unwrap() >= 3)
-    );
+    assert!(items(&regions).iter().all(|r| r["destination_count"].as_u64().unwrap() >= 3));
     let destinations = app.json("/api/v1/destinations?per_page=100", 200).await;
     assert!(destinations["meta"]["total"].as_u64().unwrap() >= 60);
 
@@ -52,22 +39,13 @@ async fn the_seeded_catalogue_is_large_and_varied() {
     assert!(count(&|p| p["validity_start"] == "installation") >= 1);
     assert!(plans.iter().all(|p| p["on_sale"] == true));
     for p in plans.iter().filter(|p| p["unlimited"] == true) {
-        assert!(
-            p["data_mb"].is_null() && p["fair_use"]["throttle_kbps"].as_u64().unwrap() > 0,
-            "{p}"
-        );
+        assert!(p["data_mb"].is_null() && p["fair_use"]["throttle_kbps"].as_u64().unwrap() > 0, "{p}");
         assert!(p["price_per_gb"].is_null());
     }
     assert!(count(&|p| p["unlimited"] == true) >= 3);
-    let prices: Vec<i64> = plans
-        .iter()
-        .map(|p| p["price"]["amount_minor"].as_i64().unwrap())
-        .collect();
+    let prices: Vec<i64> = plans.iter().map(|p| p["price"]["amount_minor"].as_i64().unwrap()).collect();
     assert!(prices.windows(2).all(|w| w[0] <= w[1]), "cheapest first");
-    assert!(
-        prices.iter().all(|&p| (100..=20_000).contains(&p)),
-        "realistic prices"
-    );
+    assert!(prices.iter().all(|&p| (100..=20_000).contains(&p)), "realistic prices");
 }
 
 #[tokio::test]
@@ -77,30 +55,15 @@ async fn destinations_are_searched_and_paged() {
     assert_eq!(items(&v)[0]["iso"], "US");
     let v = app.json("/api/v1/destinations?q=t%C3%BCrk", 200).await;
     assert_eq!(items(&v)[0]["iso"], "TR");
-    let v = app
-        .json("/api/v1/destinations?region=oceania&per_page=2&page=2", 200)
-        .await;
+    let v = app.json("/api/v1/destinations?region=oceania&per_page=2&page=2", 200).await;
     assert_eq!(v["meta"]["page"], 2);
     assert_eq!(v["meta"]["per_page"], 2);
     assert!(items(&v).iter().all(|d| d["region"] == "oceania"));
     let total = v["meta"]["total"].as_u64().unwrap();
-    let past = app
-        .json(
-            &format!(
-                "/api/v1/destinations?region=oceania&per_page=2&page={}",
-                total
-            ),
-            200,
-        )
-        .await;
+    let past = app.json(&format!("/api/v1/destinations?region=oceania&per_page=2&page={}", total), 200).await;
     assert!(items(&past).is_empty(), "a page past the end is empty");
     let jp = app.json("/api/v1/destinations?q=japan", 200).await;
-    assert!(
-        items(&jp)[0]["from_price"]["amount_minor"]
-            .as_i64()
-            .unwrap()
-            > 0
-    );
+    assert!(items(&jp)[0]["from_price"]["amount_minor"].as_i64().unwrap() > 0);
 }
 
 #[tokio::test]
@@ -111,21 +74,10 @@ async fn a_destination_carries_its_plans_cheapest_first() {
     assert_eq!(v["flag"], "🇬🇧");
     let plans = v["plans"].as_array().unwrap();
     assert_eq!(plans.len() as u64, v["plan_count"].as_u64().unwrap());
-    assert!(plans.iter().all(|p| {
-        p["coverage"]
-            .as_array()
-            .unwrap()
-            .contains(&Value::from("GB"))
-    }));
-    let prices: Vec<i64> = plans
-        .iter()
-        .map(|p| p["price"]["amount_minor"].as_i64().unwrap())
-        .collect();
+    assert!(plans.iter().all(|p| { p["coverage"].as_array().unwrap().contains(&Value::from("GB")) }));
+    let prices: Vec<i64> = plans.iter().map(|p| p["price"]["amount_minor"].as_i64().unwrap()).collect();
     assert!(prices.windows(2).all(|w| w[0] <= w[1]));
-    assert_eq!(
-        v["from_price"]["amount_minor"].as_i64(),
-        prices.first().copied()
-    );
+    assert_eq!(v["from_price"]["amount_minor"].as_i64(), prices.first().copied());
 }
 
 #[tokio::test]
@@ -138,24 +90,13 @@ async fn plan_filters_narrow_the_list() {
         assert!(p["price"]["amount_minor"].as_i64().unwrap() <= 900 && p["unlimited"] == false);
     }
     let asia = all_plans(&app, "region=asia").await;
-    assert!(
-        asia.iter()
-            .all(|p| p["region"] == "asia" || p["kind"] == "local")
-    );
+    assert!(asia.iter().all(|p| p["region"] == "asia" || p["kind"] == "local"));
     assert!(asia.iter().any(|p| p["destination"] == "JP"));
     assert!(!asia.iter().any(|p| p["destination"] == "FR"));
     let jp = all_plans(&app, "destination=jp&min_days=30").await;
     assert!(!jp.is_empty());
-    assert!(
-        jp.iter()
-            .all(|p| p["validity_days"].as_u64().unwrap() >= 30)
-    );
-    assert!(jp.iter().all(|p| {
-        p["coverage"]
-            .as_array()
-            .unwrap()
-            .contains(&Value::from("JP"))
-    }));
+    assert!(jp.iter().all(|p| p["validity_days"].as_u64().unwrap() >= 30));
+    assert!(jp.iter().all(|p| { p["coverage"].as_array().unwrap().contains(&Value::from("JP")) }));
 }
 
 #[tokio::test]
@@ -165,9 +106,7 @@ async fn a_plan_by_id_and_unknown_plans() {
     let id = first["id"].as_str().unwrap();
     let one = app.json(&format!("/api/v1/plans/{id}"), 200).await;
     assert_eq!(&one, first);
-    let p = app
-        .problem("/api/v1/plans/3f1c2a9e-6b0d-4f5e-9a41-2c7d8e0b5a13", 404)
-        .await;
+    let p = app.problem("/api/v1/plans/3f1c2a9e-6b0d-4f5e-9a41-2c7d8e0b5a13", 404).await;
     assert_eq!(p["code"], "not_found");
     app.problem("/api/v1/plans/nope", 404).await;
     app.problem("/api/v1/destinations/zz", 404).await;
@@ -183,17 +122,8 @@ async fn retired_plans_are_readable_but_not_listed() {
         .expect("the seed has retired plans");
     let plan = app.json(&format!("/api/v1/plans/{id}"), 200).await;
     assert_eq!(plan["on_sale"], false);
-    assert!(
-        !all_plans(&app, "")
-            .await
-            .iter()
-            .any(|p| p["id"] == id.to_string())
-    );
-    assert!(
-        app.page(&format!("/plans/{id}"), 200)
-            .await
-            .contains("No longer on sale")
-    );
+    assert!(!all_plans(&app, "").await.iter().any(|p| p["id"] == id.to_string()));
+    assert!(app.page(&format!("/plans/{id}"), 200).await.contains("No longer on sale"));
 }
 
 #[tokio::test]
@@ -213,12 +143,7 @@ async fn bad_parameters_are_problems_naming_the_parameter() {
         let p = app.problem(path, 400).await;
         assert_eq!(p["code"], "invalid_parameter", "{path}");
         assert_eq!(p["invalid_params"][0]["name"], param, "{path}");
-        assert!(
-            !p["invalid_params"][0]["reason"]
-                .as_str()
-                .unwrap()
-                .is_empty()
-        );
+        assert!(!p["invalid_params"][0]["reason"].as_str().unwrap().is_empty());
         assert!(p["type"].as_str().unwrap().starts_with("urn:tern:problem:"));
     }
 }

@@ -11,11 +11,7 @@ use tern::cluster::{Cluster, ClusterConfig};
 use crate::helpers::scratch_dir;
 
 fn config(dir: &Path) -> ClusterConfig {
-    ClusterConfig {
-        pgdata: dir.join("postgres"),
-        log_file: dir.join("postgres.log"),
-        durable: false,
-    }
+    ClusterConfig { pgdata: dir.join("postgres"), log_file: dir.join("postgres.log"), durable: false }
 }
 
 async fn query_one(cluster: &Cluster, sql: &str) -> i64 {
@@ -27,16 +23,11 @@ async fn query_one(cluster: &Cluster, sql: &str) -> i64 {
 
 async fn start(dir: &Path) -> Cluster {
     let config = config(dir);
-    tokio::task::spawn_blocking(move || Cluster::start(&config))
-        .await
-        .unwrap()
-        .expect("cluster starts")
+    tokio::task::spawn_blocking(move || Cluster::start(&config)).await.unwrap().expect("cluster starts")
 }
 
 async fn stop(cluster: Cluster) {
-    tokio::task::spawn_blocking(move || cluster.stop())
-        .await
-        .unwrap();
+    tokio::task::spawn_blocking(move || cluster.stop()).await.unwrap();
 }
 
 #[tokio::test]
@@ -44,20 +35,11 @@ async fn a_cluster_keeps_its_data_across_a_stop_and_restart() {
     let dir = scratch_dir("restart");
     let cluster = start(dir.path()).await;
     let mut conn = cluster.connect_options("postgres").connect().await.unwrap();
-    sqlx::query("create table kept (n bigint)")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    sqlx::query("insert into kept values (42)")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    sqlx::query("create table kept (n bigint)").execute(&mut conn).await.unwrap();
+    sqlx::query("insert into kept values (42)").execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
     stop(cluster).await;
-    assert!(
-        !dir.path().join("postgres/postmaster.pid").exists(),
-        "a clean stop removes the pid file"
-    );
+    assert!(!dir.path().join("postgres/postmaster.pid").exists(), "a clean stop removes the pid file");
 
     let cluster = start(dir.path()).await;
     assert_eq!(query_one(&cluster, "select n from kept").await, 42);
@@ -74,18 +56,11 @@ async fn a_stale_pid_file_does_not_block_the_start() {
     for stale_pid in ["1", "4194300"] {
         std::fs::write(
             &pid_file,
-            format!(
-                "{stale_pid}\n{}\n1700000000\n5432\n\n\n  0  0\nready\n",
-                dir.path().join("postgres").display()
-            ),
+            format!("{stale_pid}\n{}\n1700000000\n5432\n\n\n  0  0\nready\n", dir.path().join("postgres").display()),
         )
         .unwrap();
         let cluster = start(dir.path()).await;
-        assert_eq!(
-            query_one(&cluster, "select 1::bigint").await,
-            1,
-            "started over a stale pid {stale_pid}"
-        );
+        assert_eq!(query_one(&cluster, "select 1::bigint").await, 1, "started over a stale pid {stale_pid}");
         stop(cluster).await;
     }
 }
@@ -96,26 +71,13 @@ async fn a_data_directory_that_is_not_a_cluster_is_refused() {
     std::fs::create_dir_all(dir.path().join("postgres")).unwrap();
     std::fs::write(dir.path().join("postgres/notes.txt"), "mine").unwrap();
     let config = config(dir.path());
-    let err = tokio::task::spawn_blocking(move || Cluster::start(&config))
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert!(
-        err.to_string().contains("not a PostgreSQL data directory"),
-        "{err}"
-    );
-    assert!(
-        dir.path().join("postgres/notes.txt").exists(),
-        "nothing was touched"
-    );
+    let err = tokio::task::spawn_blocking(move || Cluster::start(&config)).await.unwrap().unwrap_err();
+    assert!(err.to_string().contains("not a PostgreSQL data directory"), "{err}");
+    assert!(dir.path().join("postgres/notes.txt").exists(), "nothing was touched");
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn spawn_server(data_dir: &Path, port: u16) -> Child {
@@ -133,18 +95,12 @@ fn spawn_server(data_dir: &Path, port: u16) -> Child {
 async fn wait_ready(port: u16, server: &mut Child) {
     let client = reqwest::Client::new();
     for _ in 0..600 {
-        if let Ok(r) = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
+        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await
             && r.status() == 200
         {
             return;
         }
-        assert!(
-            server.try_wait().unwrap().is_none(),
-            "the server exited during start-up"
-        );
+        assert!(server.try_wait().unwrap().is_none(), "the server exited during start-up");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the server did not become ready");
@@ -184,35 +140,16 @@ async fn the_server_runs_its_own_cluster_stops_it_on_sigterm_and_survives_being_
     let mut server = spawn_server(dir.path(), port);
     wait_ready(port, &mut server).await;
     let plans: serde_json::Value =
-        reqwest::get(format!("http://127.0.0.1:{port}/api/v1/plans?per_page=1"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    assert!(
-        plans["meta"]["total"].as_u64().unwrap() >= 200,
-        "migrated and seeded"
-    );
-    let socket = sqlx::postgres::PgConnectOptions::new()
-        .socket(dir.path().join("postgres"))
-        .username("tern")
-        .database("tern");
-    let mut conn = socket
-        .connect()
-        .await
-        .expect("the cluster listens on a socket in the data directory");
-    sqlx::raw_sql("create table marker (n int); insert into marker values (7)")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+        reqwest::get(format!("http://127.0.0.1:{port}/api/v1/plans?per_page=1")).await.unwrap().json().await.unwrap();
+    assert!(plans["meta"]["total"].as_u64().unwrap() >= 200, "migrated and seeded");
+    let socket =
+        sqlx::postgres::PgConnectOptions::new().socket(dir.path().join("postgres")).username("tern").database("tern");
+    let mut conn = socket.connect().await.expect("the cluster listens on a socket in the data directory");
+    sqlx::raw_sql("create table marker (n int); insert into marker values (7)").execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
 
     signal(&server, libc::SIGTERM);
-    assert!(
-        wait_exit(&mut server).await.success(),
-        "a clean exit on SIGTERM"
-    );
+    assert!(wait_exit(&mut server).await.success(), "a clean exit on SIGTERM");
     assert!(!pid_file.exists(), "the cluster was stopped cleanly");
 
     // Restart: the same cluster, with its data; then a SIGKILL, after which the cluster
@@ -220,10 +157,7 @@ async fn the_server_runs_its_own_cluster_stops_it_on_sigterm_and_survives_being_
     let mut server = spawn_server(dir.path(), port);
     wait_ready(port, &mut server).await;
     let mut conn = socket.connect().await.unwrap();
-    let n: i32 = sqlx::query_scalar("select n from marker")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
+    let n: i32 = sqlx::query_scalar("select n from marker").fetch_one(&mut conn).await.unwrap();
     assert_eq!(n, 7, "data kept across restarts");
     conn.close().await.unwrap();
     signal(&server, libc::SIGKILL);
@@ -233,24 +167,14 @@ async fn the_server_runs_its_own_cluster_stops_it_on_sigterm_and_survives_being_
     let mut server = spawn_server(dir.path(), port);
     wait_ready(port, &mut server).await;
     signal(&server, libc::SIGINT);
-    assert!(
-        wait_exit(&mut server).await.success(),
-        "a clean exit on SIGINT"
-    );
+    assert!(wait_exit(&mut server).await.success(), "a clean exit on SIGINT");
     assert!(!pid_file.exists());
 }
 
 #[tokio::test]
 async fn bad_configuration_stops_the_start_naming_the_variable() {
-    for (var, value) in [
-        ("TERN_ADDR", "not-an-address"),
-        ("TERN_ENV", "staging"),
-        ("RUST_LOG", "[[["),
-    ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_tern"))
-            .env(var, value)
-            .output()
-            .unwrap();
+    for (var, value) in [("TERN_ADDR", "not-an-address"), ("TERN_ENV", "staging"), ("RUST_LOG", "[[[")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tern")).env(var, value).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{var}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(var), "{var}: {stderr}");

@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 use tern::cluster::{Cluster, ClusterConfig};
+use tern::emulators::stripe::StripeEmulator;
+use tern::services::checkout::Payments;
 use tern::state::SiteMode;
 
 struct TestServer {
@@ -41,10 +43,7 @@ fn sweep_stale_dirs() {
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(pid) = name
-                .strip_prefix("tern-test-")
-                .and_then(|r| r.split('-').next())
-            else {
+            let Some(pid) = name.strip_prefix("tern-test-").and_then(|r| r.split('-').next()) else {
                 continue;
             };
             let Ok(pid) = pid.parse::<u32>() else {
@@ -59,19 +58,13 @@ fn sweep_stale_dirs() {
 
 fn server() -> &'static TestServer {
     // Started on a thread of its own: the tests' runtimes cannot block on another runtime.
-    SERVER.get_or_init(|| {
-        std::thread::spawn(start_server)
-            .join()
-            .expect("test server start-up")
-    })
+    SERVER.get_or_init(|| std::thread::spawn(start_server).join().expect("test server start-up"))
 }
 
 fn start_server() -> TestServer {
     {
         let (admin, cluster) = match std::env::var("DATABASE_URL") {
-            Ok(url) if !url.is_empty() => {
-                (url.parse::<PgConnectOptions>().expect("DATABASE_URL"), None)
-            }
+            Ok(url) if !url.is_empty() => (url.parse::<PgConnectOptions>().expect("DATABASE_URL"), None),
             _ => {
                 // Kept for the whole process: never dropped, removed by the next run's sweep.
                 let dir: PathBuf = scratch_dir("cluster").keep();
@@ -85,30 +78,17 @@ fn start_server() -> TestServer {
             }
         };
         let template = format!("tern_template_{}", std::process::id());
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let mut conn = admin.connect().await.expect("connect to the test server");
-            sqlx::query(&format!("drop database if exists {template}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            sqlx::query(&format!("create database {template}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
+            sqlx::query(&format!("drop database if exists {template}")).execute(&mut conn).await.unwrap();
+            sqlx::query(&format!("create database {template}")).execute(&mut conn).await.unwrap();
             conn.close().await.unwrap();
             let mut conn = admin.clone().database(&template).connect().await.unwrap();
             tern::MIGRATOR.run(&mut conn).await.expect("migrations");
             conn.close().await.unwrap();
         });
-        TestServer {
-            admin,
-            template,
-            _cluster: cluster,
-        }
+        TestServer { admin, template, _cluster: cluster }
     }
 }
 
@@ -117,44 +97,35 @@ pub async fn fresh_database() -> PgPool {
     let server = server();
     let name = format!("tern_test_{}", uuid::Uuid::new_v4().simple());
     let mut conn = server.admin.connect().await.unwrap();
-    tern::db::create_database_from(&mut conn, &name, &server.template)
-        .await
-        .unwrap();
+    tern::db::create_database_from(&mut conn, &name, &server.template).await.unwrap();
     conn.close().await.unwrap();
-    PgPoolOptions::new()
-        .max_connections(5)
-        .connect_with(server.admin.clone().database(&name))
-        .await
-        .unwrap()
+    PgPoolOptions::new().max_connections(5).connect_with(server.admin.clone().database(&name)).await.unwrap()
 }
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: PgPool,
     pub client: reqwest::Client,
+    pub stripe: StripeEmulator,
+    pub payments: Payments,
 }
 
+/// The app with its real Stripe client pointed at a Stripe emulator of its own, in test mode
+/// as `cargo run` is without keys.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(SiteMode::default()).await
-}
-
-pub async fn spawn_app_with(mode: SiteMode) -> TestApp {
+    let mode = SiteMode { test_mode: true };
+    tern::startup::install_crypto_provider();
     let pool = fresh_database().await;
-    let state = tern::startup::state(pool.clone(), mode)
-        .await
-        .expect("app state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(tern::startup::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    TestApp { addr, pool, client }
+    let public_url = format!("http://{addr}");
+    let config = tern::config::Config::from_lookup(|_| None).unwrap();
+    let (payments, emulator) = tern::startup::payments(&config, &public_url).await.expect("payments");
+    let stripe = emulator.expect("tests use the Stripe emulator");
+    let state = tern::startup::state(pool.clone(), mode, payments.clone()).await.expect("app state");
+    tokio::spawn(tern::startup::serve(listener, state, std::future::pending()));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { addr, pool, client, stripe, payments }
 }
 
 impl TestApp {
@@ -163,11 +134,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request")
+        self.client.get(self.url(path)).send().await.expect("request")
     }
 
     /// GET a page, asserting the status, and return its body.
@@ -188,16 +155,10 @@ impl TestApp {
     pub async fn problem(&self, path: &str, status: u16) -> serde_json::Value {
         let response = self.get(path).await;
         assert_eq!(response.status().as_u16(), status, "GET {path}");
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json",
-            "GET {path}"
-        );
+        assert_eq!(response.headers()["content-type"], "application/problem+json", "GET {path}");
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["status"], status);
-        assert!(
-            body["code"].is_string() && body["title"].is_string() && body["detail"].is_string()
-        );
+        assert!(body["code"].is_string() && body["title"].is_string() && body["detail"].is_string());
         body
     }
 }

@@ -2,7 +2,10 @@
 //! app on port 0.
 
 mod catalogue_api;
+mod checkout;
 mod cluster;
 mod helpers;
 mod openapi;
+mod orders_api;
 mod pages;
+mod stripe_emulator;

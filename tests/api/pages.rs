@@ -16,30 +16,16 @@ fn destination_links(html: &str) -> Vec<String> {
 async fn home_shows_search_popular_destinations_regions_and_multi_country_plans() {
     let app = spawn_app().await;
     let html = app.page("/", 200).await;
-    assert!(
-        html.contains("<form")
-            && html.contains("action=\"/destinations\"")
-            && html.contains("name=\"q\"")
-    );
+    assert!(html.contains("<form") && html.contains("action=\"/destinations\"") && html.contains("name=\"q\""));
     for popular in ["/destinations/jp", "/destinations/us", "/destinations/gb"] {
         assert!(html.contains(popular), "home links {popular}");
     }
-    for region in [
-        "Europe",
-        "Asia",
-        "North America",
-        "Latin America",
-        "Middle East",
-        "Africa",
-        "Oceania",
-    ] {
+    for region in ["Europe", "Asia", "North America", "Latin America", "Middle East", "Africa", "Oceania"] {
         assert!(html.contains(region), "home shows region {region}");
     }
     assert!(html.contains("/destinations?region=oceania"));
     assert!(html.contains("id=\"regional\"") && html.contains("id=\"global\""));
-    assert!(
-        html.contains("Europe 10 GB · 30 days") || html.contains("Europe 10 GB &middot; 30 days")
-    );
+    assert!(html.contains("Europe 10 GB · 30 days") || html.contains("Europe 10 GB &middot; 30 days"));
     assert!(html.contains("Global"));
     assert!(html.contains("/static/css/tern.css"));
 }
@@ -59,11 +45,7 @@ async fn search_matches_names_codes_and_aliases_ignoring_case_and_accents() {
     ] {
         let html = app.page(&format!("/destinations?q={query}"), 200).await;
         let links = destination_links(&html);
-        assert_eq!(
-            links.first().map(String::as_str),
-            Some(iso),
-            "q={query} found {links:?}"
-        );
+        assert_eq!(links.first().map(String::as_str), Some(iso), "q={query} found {links:?}");
     }
     let html = app.page("/destinations?q=atlantis", 200).await;
     assert!(destination_links(&html).is_empty());
@@ -84,10 +66,7 @@ async fn browsing_a_region_lists_only_its_destinations() {
 async fn bad_query_values_answer_400_in_the_site_layout() {
     let app = spawn_app().await;
     let html = app.page("/destinations?region=atlantis", 400).await;
-    assert!(
-        html.contains("region") && html.contains("unknown region"),
-        "names the parameter and why"
-    );
+    assert!(html.contains("region") && html.contains("unknown region"), "names the parameter and why");
     assert!(html.contains("/static/css/tern.css"), "in the site layout");
     let long = "x".repeat(101);
     let html = app.page(&format!("/destinations?q={long}"), 400).await;
@@ -100,39 +79,16 @@ async fn a_destination_page_compares_local_regional_and_global_plans_by_price() 
     let app = spawn_app().await;
     let html = app.page("/destinations/jp", 200).await;
     assert!(html.contains("Japan"));
-    for column in [
-        "Data",
-        "Validity",
-        "Price",
-        "Price per GB",
-        "Validity starts",
-        "Hotspot",
-        "Network",
-    ] {
+    for column in ["Data", "Validity", "Price", "Price per GB", "Validity starts", "Hotspot", "Network"] {
         assert!(html.contains(column), "column {column}");
     }
     // Same order as the API's, which is checked to be by price.
     let api = app.json("/api/v1/destinations/jp", 200).await;
-    let ids: Vec<String> = api["plans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap().to_string())
-        .collect();
-    let positions: Vec<usize> = ids
-        .iter()
-        .map(|id| html.find(&format!("/plans/{id}")).expect("plan linked"))
-        .collect();
-    assert!(
-        positions.windows(2).all(|w| w[0] < w[1]),
-        "plans appear in price order"
-    );
-    let kinds: Vec<&str> = api["plans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["kind"].as_str().unwrap())
-        .collect();
+    let ids: Vec<String> =
+        api["plans"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
+    let positions: Vec<usize> = ids.iter().map(|id| html.find(&format!("/plans/{id}")).expect("plan linked")).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "plans appear in price order");
+    let kinds: Vec<&str> = api["plans"].as_array().unwrap().iter().map(|p| p["kind"].as_str().unwrap()).collect();
     for kind in ["local", "regional", "global"] {
         assert!(kinds.contains(&kind), "Japan has {kind} plans");
     }
@@ -143,32 +99,17 @@ async fn a_destination_page_compares_local_regional_and_global_plans_by_price() 
 #[tokio::test]
 async fn a_plan_page_shows_the_fine_print_and_coverage() {
     let app = spawn_app().await;
-    let plans = app
-        .json("/api/v1/plans?unlimited=true&per_page=1", 200)
-        .await;
+    let plans = app.json("/api/v1/plans?unlimited=true&per_page=1", 200).await;
     let plan = &plans["data"][0];
-    let html = app
-        .page(&format!("/plans/{}", plan["id"].as_str().unwrap()), 200)
-        .await;
+    let html = app.page(&format!("/plans/{}", plan["id"].as_str().unwrap()), 200).await;
     assert!(html.contains("Unlimited"));
     assert!(html.contains("kbps"), "fair-use throttle stated");
-    assert!(
-        html.contains(&format!("/plans/{}/checkout", plan["id"].as_str().unwrap())),
-        "Buy button"
-    );
+    assert!(html.contains(&format!("/plans/{}/checkout", plan["id"].as_str().unwrap())), "Buy button");
     let global = app.json("/api/v1/plans?type=global&per_page=1", 200).await;
-    let html = app
-        .page(
-            &format!("/plans/{}", global["data"][0]["id"].as_str().unwrap()),
-            200,
-        )
-        .await;
+    let html = app.page(&format!("/plans/{}", global["data"][0]["id"].as_str().unwrap()), 200).await;
     let covered = global["data"][0]["coverage"].as_array().unwrap().len();
     assert!(covered >= 50);
-    assert!(
-        destination_links(&html).len() >= covered,
-        "every covered country is linked"
-    );
+    assert!(destination_links(&html).len() >= covered, "every covered country is linked");
 }
 
 #[tokio::test]
@@ -182,10 +123,7 @@ async fn unknown_destinations_plans_and_paths_are_404_pages() {
         "/nowhere",
     ] {
         let html = app.page(path, 404).await;
-        assert!(
-            html.contains("/static/css/tern.css"),
-            "{path} in the site layout"
-        );
+        assert!(html.contains("/static/css/tern.css"), "{path} in the site layout");
         assert!(html.contains("404"), "{path}");
     }
 }
@@ -195,26 +133,11 @@ async fn static_files_are_served_with_cache_headers_and_pages_with_security_head
     let app = spawn_app().await;
     let css = app.get("/static/css/tern.css").await;
     assert_eq!(css.status(), 200);
-    assert!(
-        css.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/css")
-    );
-    assert!(
-        css.headers()["cache-control"]
-            .to_str()
-            .unwrap()
-            .contains("max-age")
-    );
+    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(css.headers()["cache-control"].to_str().unwrap().contains("max-age"));
     let page = app.get("/").await;
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
-    assert!(
-        page.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'self'")
-    );
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
     assert_eq!(app.get("/static/nothing.css").await.status(), 404);
 }
 
@@ -224,34 +147,35 @@ async fn health_checks() {
     assert_eq!(app.page("/healthz", 200).await, "ok");
     assert_eq!(app.page("/readyz", 200).await, "ready");
     app.pool.close().await;
-    assert_eq!(
-        app.get("/readyz").await.status(),
-        503,
-        "readiness follows the database"
-    );
+    assert_eq!(app.get("/readyz").await.status(), 503, "readiness follows the database");
     assert_eq!(app.get("/healthz").await.status(), 200, "liveness does not");
 }
 
 #[tokio::test]
 async fn catalogue_edits_reach_the_pages_without_a_restart() {
     let app = spawn_app().await;
-    let plan = app
-        .json("/api/v1/plans?destination=jp&type=local&per_page=1", 200)
-        .await["data"][0]
-        .clone();
+    let plan = app.json("/api/v1/plans?destination=jp&type=local&per_page=1", 200).await["data"][0].clone();
     let id = plan["id"].as_str().unwrap().to_string();
-    sqlx::query("update plans set price_minor = 12345 where id = $1::uuid")
-        .bind(&id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query("update plans set price_minor = 12345 where id = $1::uuid").bind(&id).execute(&app.pool).await.unwrap();
     crate::helpers::eventually("the new price is served", || async {
         app.json(&format!("/api/v1/plans/{id}"), 200).await["price"]["amount_minor"] == 12345
     })
     .await;
-    assert!(
-        app.page(&format!("/plans/{id}"), 200)
-            .await
-            .contains("$123.45")
-    );
+    assert!(app.page(&format!("/plans/{id}"), 200).await.contains("$123.45"));
+}
+
+#[tokio::test]
+async fn cached_pages_and_json_never_mix_and_follow_catalogue_edits() {
+    let app = spawn_app().await;
+    for _ in 0..2 {
+        let page = app.get("/destinations/jp").await;
+        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let json = app.get("/api/v1/destinations/jp").await;
+        assert_eq!(json.headers()["content-type"], "application/json");
+    }
+    sqlx::query("update destinations set name = 'Nippon' where iso = 'JP'").execute(&app.pool).await.unwrap();
+    crate::helpers::eventually("the cached page shows the edit", || async {
+        app.page("/destinations/jp", 200).await.contains("Nippon")
+    })
+    .await;
 }

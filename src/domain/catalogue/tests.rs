@@ -1,11 +1,7 @@
 use super::*;
 
 fn region(id: &str, order: i32) -> Region {
-    Region {
-        id: id.into(),
-        name: id.to_uppercase(),
-        sort_order: order,
-    }
+    Region { id: id.into(), name: id.to_uppercase(), sort_order: order }
 }
 
 fn dest(iso: &str, name: &str, aliases: &[&str], region: &str, rank: Option<i32>) -> Destination {
@@ -18,14 +14,7 @@ fn dest(iso: &str, name: &str, aliases: &[&str], region: &str, rank: Option<i32>
     }
 }
 
-fn plan(
-    name: &str,
-    kind: PlanKind,
-    coverage: &[&str],
-    mb: Option<u32>,
-    days: u32,
-    cents: i64,
-) -> Plan {
+fn plan(name: &str, kind: PlanKind, coverage: &[&str], mb: Option<u32>, days: u32, cents: i64) -> Plan {
     Plan {
         id: Uuid::new_v4(),
         kind,
@@ -34,10 +23,7 @@ fn plan(
         region_id: (kind == PlanKind::Regional).then(|| "europe".to_string()),
         data: match mb {
             Some(mb) => DataAllowance::Limited { mb },
-            None => DataAllowance::Unlimited {
-                fair_use_mb: 2048,
-                throttle_kbps: 512,
-            },
+            None => DataAllowance::Unlimited { fair_use_mb: 2048, throttle_kbps: 512 },
         },
         validity_days: days,
         price: Money::new(cents, "USD"),
@@ -60,35 +46,15 @@ fn sample() -> Catalogue {
         vec![region("asia", 2), region("europe", 1)],
         vec![
             dest("TR", "Türkiye", &["Turkey"], "europe", Some(3)),
-            dest(
-                "GB",
-                "United Kingdom",
-                &["UK", "Great Britain"],
-                "europe",
-                Some(1),
-            ),
+            dest("GB", "United Kingdom", &["UK", "Great Britain"], "europe", Some(1)),
             dest("FR", "France", &[], "europe", None),
             dest("JP", "Japan", &[], "asia", Some(2)),
         ],
         vec![
-            plan(
-                "Europe 10 GB",
-                PlanKind::Regional,
-                &["FR", "GB", "TR"],
-                Some(10240),
-                30,
-                2200,
-            ),
+            plan("Europe 10 GB", PlanKind::Regional, &["FR", "GB", "TR"], Some(10240), 30, 2200),
             plan("UK 3 GB", PlanKind::Local, &["GB"], Some(3072), 30, 900),
             plan("UK Unlimited", PlanKind::Local, &["GB"], None, 10, 3900),
-            plan(
-                "Global 5 GB",
-                PlanKind::Global,
-                &["JP", "GB", "FR", "TR"],
-                Some(5120),
-                30,
-                2400,
-            ),
+            plan("Global 5 GB", PlanKind::Global, &["JP", "GB", "FR", "TR"], Some(5120), 30, 2400),
             plan("Japan 1 GB", PlanKind::Local, &["JP"], Some(1024), 7, 450),
             retired,
         ],
@@ -107,12 +73,7 @@ fn regions_are_in_display_order_and_destinations_by_folded_name() {
 #[test]
 fn search_matches_aliases_codes_and_accents() {
     let c = sample();
-    let isos = |q: &str| {
-        c.search_destinations(q, None)
-            .iter()
-            .map(|d| d.iso.clone())
-            .collect::<Vec<_>>()
-    };
+    let isos = |q: &str| c.search_destinations(q, None).iter().map(|d| d.iso.clone()).collect::<Vec<_>>();
     assert_eq!(isos("UK"), ["GB"]);
     assert_eq!(isos("turkey"), ["TR"]);
     assert_eq!(isos("TURKIYE"), ["TR"]);
@@ -128,50 +89,25 @@ fn search_matches_aliases_codes_and_accents() {
 fn exact_matches_rank_before_prefix_matches() {
     let c = Catalogue::new(
         vec![region("europe", 1)],
-        vec![
-            dest("IE", "Ireland", &[], "europe", None),
-            dest("IS", "Iceland", &["Island"], "europe", None),
-        ],
+        vec![dest("IE", "Ireland", &[], "europe", None), dest("IS", "Iceland", &["Island"], "europe", None)],
         vec![],
     );
-    let hits: Vec<_> = c
-        .search_destinations("is", None)
-        .iter()
-        .map(|d| d.iso.clone())
-        .collect();
-    assert_eq!(
-        hits,
-        ["IS"],
-        "the ISO code matches exactly; Ireland does not match 'is'"
-    );
-    let hits: Vec<_> = c
-        .search_destinations("i", None)
-        .iter()
-        .map(|d| d.iso.clone())
-        .collect();
+    let hits: Vec<_> = c.search_destinations("is", None).iter().map(|d| d.iso.clone()).collect();
+    assert_eq!(hits, ["IS"], "the ISO code matches exactly; Ireland does not match 'is'");
+    let hits: Vec<_> = c.search_destinations("i", None).iter().map(|d| d.iso.clone()).collect();
     assert_eq!(hits, ["IS", "IE"], "equal scores keep alphabetical order");
 }
 
 #[test]
 fn plans_covering_a_country_include_regional_and_global_sorted_by_price() {
     let c = sample();
-    let names: Vec<_> = c
-        .plans_covering("gb")
-        .iter()
-        .map(|p| p.name.as_str())
-        .collect();
-    assert_eq!(
-        names,
-        ["UK 3 GB", "Europe 10 GB", "Global 5 GB", "UK Unlimited"]
-    );
+    let names: Vec<_> = c.plans_covering("gb").iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["UK 3 GB", "Europe 10 GB", "Global 5 GB", "UK Unlimited"]);
     assert_eq!(c.cheapest_plan("GB").unwrap().name, "UK 3 GB");
     let europe = c.plans_of_kind(PlanKind::Regional)[0];
     let names: Vec<_> = c.coverage_of(europe).iter().map(|d| d.name.as_str()).collect();
     assert_eq!(names, ["France", "Türkiye", "United Kingdom"], "coverage by name");
-    assert!(
-        c.plans_covering("FR").iter().all(|p| p.on_sale),
-        "retired plans are not listed"
-    );
+    assert!(c.plans_covering("FR").iter().all(|p| p.on_sale), "retired plans are not listed");
     assert!(c.plans_covering("XX").is_empty());
 }
 
@@ -186,41 +122,19 @@ fn retired_plans_are_found_by_id_but_not_listed() {
 #[test]
 fn filters_combine() {
     let c = sample();
-    let names = |f: PlanFilter| {
-        c.filter_plans(&f)
-            .iter()
-            .map(|p| p.name.clone())
-            .collect::<Vec<_>>()
-    };
+    let names = |f: PlanFilter| c.filter_plans(&f).iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(PlanFilter { unlimited: Some(true), ..Default::default() }), ["UK Unlimited"]);
     assert_eq!(
-        names(PlanFilter {
-            unlimited: Some(true),
-            ..Default::default()
-        }),
-        ["UK Unlimited"]
-    );
-    assert_eq!(
-        names(PlanFilter {
-            region: Some("asia".into()),
-            ..Default::default()
-        }),
+        names(PlanFilter { region: Some("asia".into()), ..Default::default() }),
         ["Japan 1 GB"],
         "region covers local plans of its countries"
     );
     assert_eq!(
-        names(PlanFilter {
-            destination: Some("jp".into()),
-            max_price_minor: Some(2400),
-            ..Default::default()
-        }),
+        names(PlanFilter { destination: Some("jp".into()), max_price_minor: Some(2400), ..Default::default() }),
         ["Japan 1 GB", "Global 5 GB"]
     );
     assert_eq!(
-        names(PlanFilter {
-            kind: Some(PlanKind::Local),
-            min_days: Some(30),
-            ..Default::default()
-        }),
+        names(PlanFilter { kind: Some(PlanKind::Local), min_days: Some(30), ..Default::default() }),
         ["UK 3 GB"]
     );
 }
@@ -232,18 +146,10 @@ fn plan_labels() {
     assert_eq!(europe.data_label(), "10 GB");
     assert_eq!(europe.validity_label(), "30 days");
     assert_eq!(europe.price_per_gb_label(), "$2.20/GB");
-    let unlimited = c.filter_plans(&PlanFilter {
-        unlimited: Some(true),
-        ..Default::default()
-    })[0];
+    let unlimited = c.filter_plans(&PlanFilter { unlimited: Some(true), ..Default::default() })[0];
     assert_eq!(unlimited.data_label(), "Unlimited");
     assert_eq!(unlimited.price_per_gb(), None);
-    assert!(
-        unlimited
-            .fair_use_label()
-            .unwrap()
-            .contains("2 GB each day, then 512 kbps")
-    );
+    assert!(unlimited.fair_use_label().unwrap().contains("2 GB each day, then 512 kbps"));
     assert_eq!(format_mb(512), "512 MB");
     assert_eq!(format_mb(1536), "1.5 GB");
 }
@@ -258,12 +164,6 @@ fn flags_come_from_the_iso_code() {
 #[test]
 fn enums_parse_their_wire_names_and_explain_bad_ones() {
     assert_eq!("regional".parse::<PlanKind>(), Ok(PlanKind::Regional));
-    assert_eq!(
-        "installation".parse::<ValidityStart>(),
-        Ok(ValidityStart::Installation)
-    );
-    assert_eq!(
-        "weekly".parse::<PlanKind>().unwrap_err(),
-        "must be one of: local, regional, global"
-    );
+    assert_eq!("installation".parse::<ValidityStart>(), Ok(ValidityStart::Installation));
+    assert_eq!("weekly".parse::<PlanKind>().unwrap_err(), "must be one of: local, regional, global");
 }

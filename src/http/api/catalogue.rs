@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 
 use super::dto::{
-    DestinationDetailResponse, DestinationList, DestinationResponse, ListMeta, PlanList,
-    PlanResponse, RegionList, RegionResponse,
+    DestinationDetailResponse, DestinationList, DestinationResponse, ListMeta, PlanList, PlanResponse, RegionList,
+    RegionResponse,
 };
 use crate::domain::query::Paging;
 use crate::http::errors::{ApiError, Problem};
@@ -17,20 +17,9 @@ use crate::services::catalogue::{self as service, CatalogueStore};
     responses((status = 200, description = "All regions", body = RegionList)))]
 pub async fn list_regions(State(store): State<CatalogueStore>) -> Json<RegionList> {
     let c = store.snapshot();
-    let data: Vec<RegionResponse> = c
-        .regions()
-        .iter()
-        .map(|r| RegionResponse::new(&c, r))
-        .collect();
+    let data: Vec<RegionResponse> = c.regions().iter().map(|r| RegionResponse::new(&c, r)).collect();
     let total = data.len();
-    Json(RegionList {
-        data,
-        meta: ListMeta {
-            page: 1,
-            per_page: total as u32,
-            total,
-        },
-    })
+    Json(RegionList { data, meta: ListMeta { page: 1, per_page: total as u32, total } })
 }
 
 /// Search and list destinations.
@@ -55,16 +44,8 @@ pub async fn list_destinations(
     let c = store.snapshot();
     let paging = Paging::from_params(&params)?;
     let search = service::search_destinations(&c, &params)?;
-    let data = paging
-        .slice(&search.results)
-        .iter()
-        .map(|d| DestinationResponse::new(&c, d))
-        .collect();
-    let meta = ListMeta {
-        page: paging.page,
-        per_page: paging.per_page,
-        total: search.results.len(),
-    };
+    let data = paging.slice(&search.results).iter().map(|d| DestinationResponse::new(&c, d)).collect();
+    let meta = ListMeta { page: paging.page, per_page: paging.per_page, total: search.results.len() };
     Ok(Json(DestinationList { data, meta }))
 }
 
@@ -110,16 +91,8 @@ pub async fn list_plans(
     let c = store.snapshot();
     let paging = Paging::from_params(&params)?;
     let plans = c.filter_plans(&service::plan_filter(&c, &params)?);
-    let data = paging
-        .slice(&plans)
-        .iter()
-        .map(|p| PlanResponse::from(*p))
-        .collect();
-    let meta = ListMeta {
-        page: paging.page,
-        per_page: paging.per_page,
-        total: plans.len(),
-    };
+    let data = paging.slice(&plans).iter().map(|p| PlanResponse::from(*p)).collect();
+    let meta = ListMeta { page: paging.page, per_page: paging.per_page, total: plans.len() };
     Ok(Json(PlanList { data, meta }))
 }
 

@@ -22,11 +22,7 @@ pub struct MoneyResponse {
 
 impl From<&Money> for MoneyResponse {
     fn from(m: &Money) -> Self {
-        Self {
-            amount_minor: m.minor,
-            currency: m.currency.clone(),
-            formatted: m.to_string(),
-        }
+        Self { amount_minor: m.minor, currency: m.currency.clone(), formatted: m.to_string() }
     }
 }
 
@@ -52,11 +48,7 @@ pub struct RegionResponse {
 
 impl RegionResponse {
     pub fn new(c: &Catalogue, r: &Region) -> Self {
-        Self {
-            id: r.id.clone(),
-            name: r.name.clone(),
-            destination_count: c.destinations_in(&r.id).count(),
-        }
+        Self { id: r.id.clone(), name: r.name.clone(), destination_count: c.destinations_in(&r.id).count() }
     }
 }
 
@@ -169,10 +161,7 @@ pub struct PlanResponse {
 impl From<&Plan> for PlanResponse {
     fn from(p: &Plan) -> Self {
         let fair_use = match p.data {
-            DataAllowance::Unlimited {
-                fair_use_mb,
-                throttle_kbps,
-            } => Some(FairUseResponse {
+            DataAllowance::Unlimited { fair_use_mb, throttle_kbps } => Some(FairUseResponse {
                 daily_mb: fair_use_mb,
                 throttle_kbps,
                 description: p.fair_use_label().unwrap_or_default(),

@@ -3,6 +3,7 @@
 
 mod catalogue;
 mod dto;
+mod orders;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -29,19 +30,49 @@ use crate::state::AppState;
         catalogue::show_destination,
         catalogue::list_plans,
         catalogue::show_plan,
+        orders::create_order,
+        orders::show_order,
     ),
+    modifiers(&BearerToken),
     components(schemas(Problem, super::errors::InvalidParam)),
-    tags((name = "catalogue", description = "Regions, destinations and plans"))
+    tags(
+        (name = "catalogue", description = "Regions, destinations and plans"),
+        (name = "orders", description = "Buying a plan and following the order")
+    )
 )]
 pub struct ApiDoc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// The order access token, sent as a bearer token.
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "order_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The order's access_token, returned when the order was created"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let catalogue = Router::new()
         .route("/regions", get(catalogue::list_regions))
         .route("/destinations", get(catalogue::list_destinations))
         .route("/destinations/{iso}", get(catalogue::show_destination))
         .route("/plans", get(catalogue::list_plans))
         .route("/plans/{id}", get(catalogue::show_plan))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::cache::cached));
+    Router::new()
+        .merge(catalogue)
+        .route("/orders", axum::routing::post(orders::create_order))
+        .route("/orders/{id}", get(orders::show_order))
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
         .fallback(not_found)
@@ -55,8 +86,7 @@ impl ApiDoc {
             let mut doc = ApiDoc::openapi();
             // Derived from Cargo.toml, which names no licence; an empty one is invalid OpenAPI.
             doc.info.license = None;
-            doc.to_pretty_json()
-                .expect("the OpenAPI document serialises")
+            doc.to_pretty_json().expect("the OpenAPI document serialises")
         })
     }
 }
@@ -83,9 +113,5 @@ async fn docs() -> Response {
 }
 
 async fn not_found() -> Problem {
-    Problem::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "No such endpoint.".into(),
-    )
+    Problem::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint.".into())
 }

@@ -1,7 +1,5 @@
 //! Catalogue pages: home, destination search, a destination's plans, a plan's fine print.
 
-use std::sync::Arc;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -25,10 +23,7 @@ impl<'a> DestinationCard<'a> {
     fn new(catalogue: &'a Catalogue, destination: &'a Destination) -> Self {
         Self {
             destination,
-            region_name: catalogue
-                .region(&destination.region_id)
-                .map(|r| r.name.as_str())
-                .unwrap_or(""),
+            region_name: catalogue.region(&destination.region_id).map(|r| r.name.as_str()).unwrap_or(""),
             from: catalogue.cheapest_plan(&destination.iso).map(|p| &p.price),
             plan_count: catalogue.plans_covering(&destination.iso).len(),
         }
@@ -51,22 +46,15 @@ pub struct HomePage<'a> {
 }
 
 pub async fn home(State(store): State<CatalogueStore>) -> Response {
-    let catalogue: Arc<Catalogue> = store.snapshot();
+    let catalogue = store.snapshot();
     let c = &*catalogue;
     HomePage {
         layout: Layout::new("Travel eSIMs for 90+ destinations"),
-        popular: c
-            .popular_destinations()
-            .into_iter()
-            .map(|d| DestinationCard::new(c, d))
-            .collect(),
+        popular: c.popular_destinations().into_iter().map(|d| DestinationCard::new(c, d)).collect(),
         regions: c
             .regions()
             .iter()
-            .map(|region| RegionSection {
-                region,
-                destinations: c.destinations_in(&region.id).collect(),
-            })
+            .map(|region| RegionSection { region, destinations: c.destinations_in(&region.id).collect() })
             .collect(),
         regional_plans: c.plans_of_kind(PlanKind::Regional),
         global_plans: c.plans_of_kind(PlanKind::Global),
@@ -103,11 +91,7 @@ pub async fn list_destinations(
         q: search.q,
         selected_region: search.region,
         regions: c.regions(),
-        results: search
-            .results
-            .into_iter()
-            .map(|d| DestinationCard::new(c, d))
-            .collect(),
+        results: search.results.into_iter().map(|d| DestinationCard::new(c, d)).collect(),
     }
     .into_response())
 }
@@ -152,11 +136,14 @@ pub struct PlanPage<'a> {
     pub destination: Option<&'a Destination>,
     pub region: Option<&'a Region>,
     pub buy_url: String,
+    /// Shown above the plan: a returning traveller who cancelled payment.
+    pub notice: Option<&'static str>,
 }
 
 pub async fn show_plan(
     State(store): State<CatalogueStore>,
     Path(id): Path<String>,
+    QueryParams(params): QueryParams,
 ) -> Result<Response, HtmlError> {
     let catalogue = store.snapshot();
     let c = &*catalogue;
@@ -172,12 +159,11 @@ pub async fn show_plan(
         layout,
         plan,
         coverage: c.coverage_of(plan),
-        destination: plan
-            .destination_iso
-            .as_deref()
-            .and_then(|iso| c.destination(iso)),
+        destination: plan.destination_iso.as_deref().and_then(|iso| c.destination(iso)),
         region: plan.region_id.as_deref().and_then(|r| c.region(r)),
         buy_url: format!("/plans/{}/checkout", plan.id),
+        notice: (params.text("checkout").ok().flatten().as_deref() == Some("cancelled"))
+            .then_some("Payment cancelled: nothing was charged. You can buy this plan again whenever you like."),
     }
     .into_response())
 }

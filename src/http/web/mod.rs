@@ -1,6 +1,8 @@
 //! The traveller's storefront: server-rendered askama pages that work without JavaScript.
 
 mod catalogue;
+mod checkout;
+mod orders;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -12,12 +14,17 @@ use axum::routing::get;
 use super::errors::{ErrorPage, html_response};
 use crate::state::{AppState, SiteMode};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router(state: &AppState) -> Router<AppState> {
+    let catalogue = Router::new()
         .route("/", get(catalogue::home))
         .route("/destinations", get(catalogue::list_destinations))
         .route("/destinations/{iso}", get(catalogue::show_destination))
         .route("/plans/{id}", get(catalogue::show_plan))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::cache::cached));
+    Router::new()
+        .merge(catalogue)
+        .route("/plans/{id}/checkout", get(checkout::show_checkout).post(checkout::submit_checkout))
+        .route("/orders/{id}", get(orders::show_order))
 }
 
 tokio::task_local! {
@@ -25,11 +32,7 @@ tokio::task_local! {
 }
 
 /// Makes the site mode known to every page rendered for this request, error pages included.
-pub async fn with_site_mode(
-    State(mode): State<SiteMode>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn with_site_mode(State(mode): State<SiteMode>, request: Request, next: Next) -> Response {
     SITE_MODE.scope(mode, next.run(request)).await
 }
 

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Load benchmark of the catalogue pages and endpoints against /healthz, in one run, on a
+# release build with its own embedded cluster. Prints requests/s and p99 latency per path and
+# each throughput as a ratio to /healthz. Only loopback traffic; bounded in time.
+#
+#   bench/run.sh                 # 64 connections, 10 s per path
+#   CONNECTIONS=32 DURATION=5s bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CONNECTIONS=${CONNECTIONS:-64}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+PORT=${PORT:-18080}
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "bench: installing wrk" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+cargo build --release --quiet
+data=$(mktemp -d /tmp/tern-bench.XXXXXX)
+chmod 755 "$data"
+TERN_DATA_DIR="$data" TERN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn ./target/release/tern &
+server=$!
+cleanup() { kill -INT "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -rf "$data"; }
+trap cleanup EXIT
+
+base="http://127.0.0.1:$PORT"
+for _ in $(seq 1 300); do
+  curl -fs "$base/readyz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fs "$base/readyz" >/dev/null
+
+plan=$(curl -fs "$base/api/v1/plans?destination=jp&per_page=1" | sed -E 's/.*"id":"([0-9a-f-]{36})".*/\1/')
+paths=("/healthz" "/" "/destinations/jp" "/plans/$plan" "/api/v1/destinations")
+
+# Warm up every path once.
+for p in "${paths[@]}"; do curl -fs -o /dev/null "$base$p"; done
+
+printf '%-32s %12s %10s %8s\n' "path" "req/s" "p99" "ratio"
+healthz_rps=
+for p in "${paths[@]}"; do
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$base$p")
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx|Socket errors/' <<<"$out")
+  [ -z "$healthz_rps" ] && healthz_rps=$rps
+  ratio=$(awk -v a="$rps" -v b="$healthz_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')
+  label=$p
+  [ "$p" = "/plans/$plan" ] && label="/plans/{id}"
+  printf '%-32s %12s %10s %8s\n' "$label" "$rps" "$p99" "$ratio"
+  [ -n "$errors" ] && echo "  $errors"
+done
+echo "($CONNECTIONS connections, $THREADS wrk threads, $DURATION per path, $(nproc) cores)"

@@ -1,0 +1,100 @@
+//! The traveller's order page: reachable with the order's access token only. It is also where
+//! Stripe sends the traveller back after paying (with the session id), and it confirms the
+//! payment from there too, in case the webhook is slow.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use sqlx::PgPool;
+
+use super::Layout;
+use crate::db;
+use crate::domain::OrderStatus;
+use crate::domain::order::{Order, OrderEvent};
+use crate::http::errors::HtmlError;
+use crate::http::extract::QueryParams;
+use crate::services::checkout::{self, Payments};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/order.html")]
+pub struct OrderPage {
+    pub layout: Layout,
+    pub order: Order,
+    pub events: Vec<OrderEvent>,
+    pub headline: String,
+    pub message: String,
+    pub refresh_seconds: Option<u32>,
+}
+
+pub async fn show_order(
+    State(pool): State<PgPool>,
+    State(payments): State<Payments>,
+    Path(id): Path<String>,
+    QueryParams(params): QueryParams,
+) -> Result<Response, HtmlError> {
+    let token = params.text("token").ok().flatten().unwrap_or_default();
+    let mut order = checkout::order_for_token(&pool, &id, &token).await?;
+    let session_id = params.text("session_id").ok().flatten();
+    let returning_from_payment = session_id.is_some() && session_id == order.stripe_session_id;
+    if returning_from_payment && order.status == OrderStatus::AwaitingPayment {
+        if let Err(e) = checkout::fulfil_checkout(&pool, &payments, session_id.as_deref().unwrap_or_default()).await {
+            tracing::warn!(order.id = %order.id, error = %e, "confirming the payment from the success page failed");
+        }
+        order = checkout::order_for_token(&pool, &id, &token).await?;
+    }
+    let events = db::orders::events(&mut *pool.acquire().await.map_err(crate::error::Error::from)?, order.id)
+        .await
+        .map_err(crate::error::Error::from)?;
+    let (headline, message, refresh) = describe(&order, returning_from_payment);
+    Ok(OrderPage {
+        layout: Layout::new(&format!("Order: {}", order.plan_name)),
+        headline: headline.to_string(),
+        message: message.to_string(),
+        refresh_seconds: refresh.then_some(3),
+        order,
+        events,
+    }
+    .into_response())
+}
+
+/// The page's headline and message, and whether it should refresh itself.
+fn describe(order: &Order, returning_from_payment: bool) -> (&'static str, &'static str, bool) {
+    if order.needs_review {
+        return (
+            "We are checking your payment",
+            "Something about this payment needs a person to look at it. We will email you; nothing more is needed from you.",
+            false,
+        );
+    }
+    match order.status {
+        OrderStatus::AwaitingPayment if returning_from_payment => {
+            ("Confirming your payment…", "This takes a few seconds. Please keep this page open.", true)
+        }
+        OrderStatus::AwaitingPayment => (
+            "Waiting for payment",
+            "We have not received your payment yet. If you paid with a bank transfer or a delayed method, this page updates when it arrives.",
+            false,
+        ),
+        OrderStatus::Paid | OrderStatus::Provisioning => (
+            "Payment received — preparing your eSIM",
+            "Your eSIM is being prepared. This usually takes a few seconds.",
+            true,
+        ),
+        OrderStatus::Ready => ("Your eSIM is ready", "Install it from the details below.", false),
+        OrderStatus::PaymentFailed => (
+            "Your payment did not go through",
+            "Nothing was charged. You can buy the plan again with another payment method.",
+            false,
+        ),
+        OrderStatus::Expired => {
+            ("This checkout expired", "Nothing was charged. You can buy the plan again whenever you like.", false)
+        }
+        OrderStatus::ProvisioningFailed => (
+            "We could not prepare your eSIM",
+            "Your payment is safe. Our team has been alerted and will retry or refund you in full; we will email you.",
+            false,
+        ),
+        OrderStatus::Refunded => ("This order was refunded", "The refund is on its way to your payment method.", false),
+    }
+}
