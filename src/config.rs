@@ -27,6 +27,21 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Stripe's keys and API base; `None` runs the local Stripe emulator (not in production).
     pub stripe: Option<StripeConfig>,
+    /// Telnyx's key and API base; `None` runs the local Telnyx emulator (not in production).
+    pub telnyx: Option<TelnyxConfig>,
+    /// `TELNYX_SIM_CARD_GROUP_ID`: the default group eSIMs are bought into (a plan's own wins).
+    pub sim_card_group_id: Option<String>,
+    /// `TERN_SECRET_KEY`: base64 of 32 bytes, the key activation codes are encrypted with.
+    /// `None` in development: a key is generated once into the data directory.
+    pub secret_key: Option<SecretString>,
+}
+
+#[derive(Debug)]
+pub struct TelnyxConfig {
+    /// `TELNYX_API_KEY`.
+    pub api_key: SecretString,
+    /// `TELNYX_API_BASE`, default `https://api.telnyx.com/v2`.
+    pub api_base: String,
 }
 
 #[derive(Debug)]
@@ -117,7 +132,56 @@ impl Config {
             }
             (None, _) => None,
         };
-        Ok(Self { addr, database_url, data_dir, environment, public_url, stripe })
+        let telnyx = match get("TELNYX_API_KEY") {
+            Some(key) => Some(TelnyxConfig {
+                api_key: key.into(),
+                api_base: match get("TELNYX_API_BASE") {
+                    None => "https://api.telnyx.com/v2".to_string(),
+                    Some(v) => http_url("TELNYX_API_BASE", &v)?,
+                },
+            }),
+            None if environment == Environment::Production => {
+                return Err(ConfigError {
+                    var: "TELNYX_API_KEY",
+                    reason: "is required in production (the Telnyx emulator only runs in development)".into(),
+                });
+            }
+            None => None,
+        };
+        let sim_card_group_id = match get("TELNYX_SIM_CARD_GROUP_ID") {
+            None => None,
+            Some(v) => Some(
+                uuid::Uuid::parse_str(v.trim())
+                    .map_err(|_| ConfigError { var: "TELNYX_SIM_CARD_GROUP_ID", reason: "must be a UUID".into() })?
+                    .to_string(),
+            ),
+        };
+        let secret_key = match get("TERN_SECRET_KEY") {
+            Some(v) => {
+                crate::crypto::Cipher::from_base64(&v)
+                    .map_err(|e| ConfigError { var: "TERN_SECRET_KEY", reason: e.to_string() })?;
+                Some(SecretString::from(v))
+            }
+            None if environment == Environment::Production => {
+                return Err(ConfigError {
+                    var: "TERN_SECRET_KEY",
+                    reason: "is required in production: base64 of 32 random bytes (e.g. `openssl rand -base64 32`)"
+                        .into(),
+                });
+            }
+            None => None,
+        };
+        Ok(Self {
+            addr,
+            database_url,
+            data_dir,
+            environment,
+            public_url,
+            stripe,
+            telnyx,
+            sim_card_group_id,
+            secret_key,
+        })
     }
 }
 
@@ -160,6 +224,9 @@ mod tests {
             ("TERN_ENV", "production"),
             ("STRIPE_SECRET_KEY", "sk_live_1"),
             ("STRIPE_WEBHOOK_SECRET", "whsec_1"),
+            ("TELNYX_API_KEY", "KEY_1"),
+            ("TERN_SECRET_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            ("TELNYX_SIM_CARD_GROUP_ID", "3f1c2a9e-6b0d-4f5e-9a41-2c7d8e0b5a13"),
         ])
         .unwrap();
         assert_eq!(c.addr.port(), 9000);
@@ -197,11 +264,35 @@ mod tests {
     }
 
     #[test]
+    fn telnyx_and_the_secret_key_are_required_in_production_only() {
+        let c = config(&[]).unwrap();
+        assert!(c.telnyx.is_none() && c.secret_key.is_none());
+        let stripe = [("STRIPE_SECRET_KEY", "sk_live_1"), ("STRIPE_WEBHOOK_SECRET", "whsec_1")];
+        let mut vars = vec![("TERN_ENV", "production")];
+        vars.extend(stripe);
+        assert_eq!(config(&vars).unwrap_err().var, "TELNYX_API_KEY");
+        vars.push(("TELNYX_API_KEY", "KEY_1"));
+        assert_eq!(config(&vars).unwrap_err().var, "TERN_SECRET_KEY");
+        vars.push(("TERN_SECRET_KEY", "dG9vIHNob3J0"));
+        assert_eq!(config(&vars).unwrap_err().var, "TERN_SECRET_KEY", "a key that is not 32 bytes");
+        assert_eq!(config(&[("TELNYX_SIM_CARD_GROUP_ID", "group-1")]).unwrap_err().var, "TELNYX_SIM_CARD_GROUP_ID");
+        let c = config(&[("TELNYX_API_KEY", "KEY_1")]).unwrap();
+        assert_eq!(c.telnyx.unwrap().api_base, "https://api.telnyx.com/v2");
+    }
+
+    #[test]
     fn secrets_never_reach_debug_output() {
-        let c =
-            config(&[("STRIPE_SECRET_KEY", "sk_live_hunter2"), ("STRIPE_WEBHOOK_SECRET", "whsec_hunter3")]).unwrap();
+        let c = config(&[
+            ("STRIPE_SECRET_KEY", "sk_live_hunter2"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_hunter3"),
+            ("TELNYX_API_KEY", "KEY_hunter4"),
+            ("TERN_SECRET_KEY", "aHVudGVyNWh1bnRlcjVodW50ZXI1aHVudGVyNWh1bnQ="),
+        ])
+        .unwrap();
         let text = format!("{c:?}");
-        assert!(!text.contains("hunter2") && !text.contains("hunter3"));
+        for secret in ["hunter2", "hunter3", "hunter4", "aHVudGVy"] {
+            assert!(!text.contains(secret), "{secret} leaked");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod clients;
 pub mod cluster;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod emulators;
@@ -11,6 +12,7 @@ pub mod http;
 pub mod services;
 pub mod startup;
 pub mod state;
+pub mod worker;
 
 /// The embedded migrations, run at every start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

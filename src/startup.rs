@@ -11,13 +11,18 @@ use sqlx::{ConnectOptions, Connection, PgPool};
 use tokio::net::TcpListener;
 
 use crate::clients::stripe::StripeClient;
+use crate::clients::telnyx::TelnyxClient;
 use crate::cluster::{Cluster, ClusterConfig};
 use crate::config::Config;
+use crate::crypto::Cipher;
 use crate::domain::token;
 use crate::emulators::stripe::{StripeEmulator, StripeEmulatorConfig};
+use crate::emulators::telnyx::{TelnyxEmulator, TelnyxEmulatorConfig};
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::Payments;
+use crate::services::provisioning::Provisioner;
 use crate::state::{AppState, SiteMode};
+use crate::worker::{Worker, WorkerConfig};
 use crate::{MIGRATOR, db, http};
 
 /// The database Tern uses inside its embedded cluster.
@@ -93,11 +98,66 @@ pub async fn payments(config: &Config, public_url: &str) -> anyhow::Result<(Paym
     Ok((payments, Some(emulator)))
 }
 
+/// The key activation codes are encrypted with: `TERN_SECRET_KEY`, or in development one
+/// generated once into `$TERN_DATA_DIR/secret.key`.
+pub fn cipher(config: &Config) -> anyhow::Result<Cipher> {
+    if let Some(key) = &config.secret_key {
+        return Ok(Cipher::from_base64(key.expose_secret())?);
+    }
+    let path = config.data_dir.join("secret.key");
+    if !path.exists() {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(&config.data_dir)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        file.write_all(Cipher::generate_key().as_bytes())?;
+        tracing::info!(path = %path.display(), "generated a development encryption key");
+    }
+    let key = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    Cipher::from_base64(&key).with_context(|| format!("{} does not hold a valid key", path.display()))
+}
+
+/// Telnyx: the real API when `TELNYX_API_KEY` is set, else the local emulator (development only).
+pub async fn provisioner(config: &Config, cipher: Cipher) -> anyhow::Result<(Provisioner, Option<TelnyxEmulator>)> {
+    let (client, emulator) = match &config.telnyx {
+        Some(telnyx) => (TelnyxClient::new(telnyx.api_key.clone(), &telnyx.api_base)?, None),
+        None => {
+            let emulator = TelnyxEmulator::start(TelnyxEmulatorConfig {
+                api_key: "KEY_tern_emulator".to_string(),
+                action_delay: Duration::from_secs(2),
+                inventory: None,
+            })
+            .await
+            .context("cannot start the Telnyx emulator")?;
+            tracing::info!(telnyx.api = %emulator.base_url(), "test mode: eSIMs come from the local Telnyx emulator");
+            let client = TelnyxClient::new(SecretString::from("KEY_tern_emulator"), &emulator.base_url())?;
+            (client, Some(emulator))
+        }
+    };
+    let provisioner = Provisioner {
+        telnyx: client,
+        cipher,
+        default_group: config.sim_card_group_id.clone(),
+        tag_grace: Duration::from_secs(30),
+    };
+    Ok((provisioner, emulator))
+}
+
 /// Everything the application needs once the database is there: migrations run, catalogue loaded.
-pub async fn state(pool: PgPool, mode: SiteMode, payments: Payments) -> anyhow::Result<AppState> {
+pub async fn state(
+    pool: PgPool,
+    mode: SiteMode,
+    payments: Payments,
+    provisioner: Provisioner,
+) -> anyhow::Result<AppState> {
     MIGRATOR.run(&pool).await.context("database migrations failed")?;
     let catalogue = CatalogueStore::load_and_follow(pool.clone()).await.context("cannot load the catalogue")?;
-    Ok(AppState { pool, catalogue, mode, response_cache: Default::default(), payments })
+    Ok(AppState { pool, catalogue, mode, response_cache: Default::default(), payments, provisioner })
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then drains connections.
@@ -120,10 +180,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let (payments, stripe_emulator) = payments(&config, &public_url).await?;
-        let mode = SiteMode { test_mode: stripe_emulator.is_some() };
-        let state = state(pool.clone(), mode, payments).await?;
+        let (provisioner, telnyx_emulator) = provisioner(&config, cipher(&config)?).await?;
+        let mode = SiteMode { test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some() };
+        let state = state(pool.clone(), mode, payments, provisioner.clone()).await?;
+        let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+        let worker = Worker { pool: pool.clone(), provisioner, config: WorkerConfig::default() };
+        let worker = tokio::spawn(worker.run_until(async {
+            let _ = worker_stopped.await;
+        }));
         tracing::info!(http.addr = %addr, "Tern is serving on http://{addr}");
-        serve(listener, state, shutdown_signal()).await.context("the HTTP server failed")
+        let served = serve(listener, state, shutdown_signal()).await.context("the HTTP server failed");
+        let _ = stop_worker.send(());
+        let _ = worker.await;
+        served
     }
     .await;
     pool.close().await;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::http::cache::ResponseCache;
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::Payments;
+use crate::services::provisioning::Provisioner;
 
 /// What the site shows about how it is running.
 #[derive(Debug, Clone, Copy, Default)]
@@ -23,4 +24,5 @@ pub struct AppState {
     pub mode: SiteMode,
     pub response_cache: Arc<ResponseCache>,
     pub payments: Payments,
+    pub provisioner: Provisioner,
 }

@@ -2,3 +2,4 @@
 //! offline runs point the same clients at the local emulators.
 
 pub mod stripe;
+pub mod telnyx;

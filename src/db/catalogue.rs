@@ -121,3 +121,8 @@ fn plan_from_row(r: PlanRow) -> sqlx::Result<Plan> {
         coverage: r.coverage,
     })
 }
+
+/// What provisioning needs of a plan: its data in MB (`None`: unlimited) and SIM card group.
+pub async fn provisioning_facts(conn: &mut PgConnection, plan_id: Uuid) -> sqlx::Result<(Option<i32>, Option<Uuid>)> {
+    sqlx::query_as("select data_mb, sim_card_group_id from plans where id = $1").bind(plan_id).fetch_one(conn).await
+}

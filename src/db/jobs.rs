@@ -24,3 +24,78 @@ pub async fn count_for_order(conn: &mut PgConnection, kind: &str, order_id: Uuid
         .fetch_one(conn)
         .await
 }
+
+/// A job claimed by a worker until `locked_until`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub order_id: Option<Uuid>,
+    /// Including this one.
+    pub attempts: i32,
+}
+
+/// Claims the next runnable job: queued and due, or running under a lease that expired (its
+/// worker died). `SKIP LOCKED` lets several workers claim side by side, each a different job.
+pub async fn claim(conn: &mut PgConnection, lease_seconds: f64) -> sqlx::Result<Option<ClaimedJob>> {
+    sqlx::query_as(
+        "update jobs set status = 'running', attempts = attempts + 1,
+                locked_until = now() + make_interval(secs => $1)
+          where id = (select id from jobs
+                       where (status = 'queued' and run_at <= now())
+                          or (status = 'running' and locked_until < now())
+                       order by run_at, id
+                       for update skip locked
+                       limit 1)
+         returning id, kind, order_id, attempts",
+    )
+    .bind(lease_seconds)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn complete(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
+    sqlx::query("update jobs set status = 'done', locked_until = null, last_error = null where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Puts the job back in the queue to run after `delay_seconds`.
+pub async fn retry_later(conn: &mut PgConnection, id: i64, delay_seconds: f64, error: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "update jobs set status = 'queued', run_at = now() + make_interval(secs => $2), locked_until = null,
+                last_error = $3
+          where id = $1",
+    )
+    .bind(id)
+    .bind(delay_seconds)
+    .bind(error)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn fail(conn: &mut PgConnection, id: i64, error: &str) -> sqlx::Result<()> {
+    sqlx::query("update jobs set status = 'failed', locked_until = null, last_error = $2 where id = $1")
+        .bind(id)
+        .bind(error)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Queues a job again now (an operator's retry), resetting its attempts.
+pub async fn requeue(conn: &mut PgConnection, kind: &str, order_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into jobs (kind, order_id) values ($1, $2)
+         on conflict (kind, order_id) do update
+            set status = 'queued', attempts = 0, run_at = now(), locked_until = null, last_error = null",
+    )
+    .bind(kind)
+    .bind(order_id)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

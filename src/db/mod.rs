@@ -1,6 +1,7 @@
 //! The only place that writes SQL. Functions take an executor; services own transactions.
 
 pub mod catalogue;
+pub mod esims;
 pub mod idempotency;
 pub mod jobs;
 pub mod orders;

@@ -2,6 +2,7 @@
 
 pub mod catalogue;
 pub mod email;
+pub mod lpa;
 pub mod money;
 pub mod order;
 pub mod query;

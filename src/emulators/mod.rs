@@ -2,3 +2,4 @@
 //! offline runs exercise the same client code as production without leaving 127.0.0.1.
 
 pub mod stripe;
+pub mod telnyx;

@@ -67,7 +67,7 @@ pub async fn cached(State(state): State<AppState>, request: Request, next: Next)
         return response;
     }
     let (parts, body) = response.into_parts();
-    if !http_body::Body::size_hint(&body).exact().is_some_and(|n| n <= MAX_BODY as u64) {
+    if http_body::Body::size_hint(&body).exact().is_none_or(|n| n > MAX_BODY as u64) {
         return Response::from_parts(parts, body);
     }
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod errors;
 pub mod extract;
 mod health;
+pub mod qr;
 mod statics;
 pub mod web;
 mod webhooks;

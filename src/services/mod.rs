@@ -2,5 +2,7 @@
 
 pub mod catalogue;
 pub mod checkout;
+pub mod esim;
 pub mod idempotency;
+pub mod provisioning;
 pub mod stripe_events;

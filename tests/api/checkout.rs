@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::helpers::{TestApp, eventually, spawn_app};
 
 /// An on-sale plan's id and price.
-async fn some_plan(app: &TestApp) -> (String, i64) {
+pub(crate) async fn some_plan(app: &TestApp) -> (String, i64) {
     let plan = app.json("/api/v1/plans?destination=jp&type=local&per_page=1", 200).await["data"][0].clone();
     (plan["id"].as_str().unwrap().to_string(), plan["price"]["amount_minor"].as_i64().unwrap())
 }
@@ -20,7 +20,7 @@ async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest:
 }
 
 /// Goes through the form to Stripe; returns (order id, access token, session id).
-async fn checkout(app: &TestApp, plan_id: &str) -> (Uuid, String, String) {
+pub(crate) async fn checkout(app: &TestApp, plan_id: &str) -> (Uuid, String, String) {
     let path = format!("/plans/{plan_id}/checkout");
     let response =
         post_form(app, &path, &[("email", "ana@example.com"), ("device_confirmed", "on"), ("step", "pay")]).await;
@@ -40,11 +40,11 @@ async fn checkout(app: &TestApp, plan_id: &str) -> (Uuid, String, String) {
     (id, token, session_id)
 }
 
-async fn status(app: &TestApp, id: Uuid) -> String {
+pub(crate) async fn status(app: &TestApp, id: Uuid) -> String {
     sqlx::query_scalar("select status::text from orders where id = $1").bind(id).fetch_one(&app.pool).await.unwrap()
 }
 
-async fn event_count(app: &TestApp, id: Uuid, kind: &str) -> i64 {
+pub(crate) async fn event_count(app: &TestApp, id: Uuid, kind: &str) -> i64 {
     sqlx::query_scalar("select count(*) from order_events where order_id = $1 and type = $2")
         .bind(id)
         .bind(kind)
@@ -57,7 +57,7 @@ async fn orders_count(app: &TestApp) -> i64 {
     sqlx::query_scalar("select count(*) from orders").fetch_one(&app.pool).await.unwrap()
 }
 
-async fn wait_status(app: &TestApp, id: Uuid, expected: &str) {
+pub(crate) async fn wait_status(app: &TestApp, id: Uuid, expected: &str) {
     eventually(&format!("the order is {expected}"), || async { status(app, id).await == expected }).await;
 }
 

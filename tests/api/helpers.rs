@@ -9,10 +9,18 @@ use std::sync::OnceLock;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
+use std::time::Duration;
 use tern::cluster::{Cluster, ClusterConfig};
+
+use secrecy::SecretString;
+use tern::clients::telnyx::TelnyxClient;
+use tern::crypto::Cipher;
 use tern::emulators::stripe::StripeEmulator;
+use tern::emulators::telnyx::{TelnyxEmulator, TelnyxEmulatorConfig};
 use tern::services::checkout::Payments;
+use tern::services::provisioning::Provisioner;
 use tern::state::SiteMode;
+use tern::worker::{Worker, WorkerConfig};
 
 struct TestServer {
     admin: PgConnectOptions,
@@ -99,7 +107,7 @@ pub async fn fresh_database() -> PgPool {
     let mut conn = server.admin.connect().await.unwrap();
     tern::db::create_database_from(&mut conn, &name, &server.template).await.unwrap();
     conn.close().await.unwrap();
-    PgPoolOptions::new().max_connections(5).connect_with(server.admin.clone().database(&name)).await.unwrap()
+    PgPoolOptions::new().max_connections(10).connect_with(server.admin.clone().database(&name)).await.unwrap()
 }
 
 pub struct TestApp {
@@ -108,6 +116,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub stripe: StripeEmulator,
     pub payments: Payments,
+    pub telnyx: TelnyxEmulator,
+    pub provisioner: Provisioner,
 }
 
 /// The app with its real Stripe client pointed at a Stripe emulator of its own, in test mode
@@ -122,13 +132,51 @@ pub async fn spawn_app() -> TestApp {
     let config = tern::config::Config::from_lookup(|_| None).unwrap();
     let (payments, emulator) = tern::startup::payments(&config, &public_url).await.expect("payments");
     let stripe = emulator.expect("tests use the Stripe emulator");
-    let state = tern::startup::state(pool.clone(), mode, payments.clone()).await.expect("app state");
+    let telnyx = TelnyxEmulator::start(TelnyxEmulatorConfig {
+        api_key: "KEY_test".into(),
+        action_delay: Duration::ZERO,
+        inventory: None,
+    })
+    .await
+    .unwrap();
+    let client = TelnyxClient::new(SecretString::from("KEY_test"), &telnyx.base_url())
+        .unwrap()
+        .with_action_polling(Duration::from_millis(10), Duration::from_secs(5));
+    let provisioner = Provisioner {
+        telnyx: client,
+        cipher: Cipher::from_base64(&Cipher::generate_key()).unwrap(),
+        default_group: None,
+        tag_grace: Duration::from_millis(300),
+    };
+    let state =
+        tern::startup::state(pool.clone(), mode, payments.clone(), provisioner.clone()).await.expect("app state");
     tokio::spawn(tern::startup::serve(listener, state, std::future::pending()));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { addr, pool, client, stripe, payments }
+    TestApp { addr, pool, client, stripe, payments, telnyx, provisioner }
+}
+
+/// Worker settings for tests: short backoff and lease.
+pub fn fast_worker_config() -> WorkerConfig {
+    WorkerConfig {
+        lease: Duration::from_secs(30),
+        max_attempts: 4,
+        base_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(200),
+        idle_poll: Duration::from_millis(50),
+    }
 }
 
 impl TestApp {
+    /// A worker on this app's database and emulators (not running until asked).
+    pub fn worker(&self) -> Worker {
+        Worker { pool: self.pool.clone(), provisioner: self.provisioner.clone(), config: fast_worker_config() }
+    }
+
+    /// Runs a worker in the background for the rest of the test.
+    pub fn start_worker(&self) {
+        tokio::spawn(self.worker().run_until(std::future::pending()));
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -8,4 +8,6 @@ mod helpers;
 mod openapi;
 mod orders_api;
 mod pages;
+mod provisioning;
 mod stripe_emulator;
+mod telnyx_emulator;

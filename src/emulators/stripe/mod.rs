@@ -24,7 +24,6 @@ use std::time::Duration;
 use axum::Router;
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use self::idempotency::IdempotencyStore;
 use self::state::{Shared, State};
@@ -42,20 +41,16 @@ pub struct StripeEmulatorConfig {
     pub webhook_secret: String,
 }
 
-/// A running emulator. Clones share it; it stops when the last clone is dropped.
+/// A running emulator; clones share it. It serves until its tokio runtime shuts down, whether
+/// or not a handle is kept (keep one to use the test controls from Rust).
 #[derive(Clone)]
 pub struct StripeEmulator {
-    inner: Arc<Handle>,
-}
-
-struct Handle {
     shared: Arc<Shared>,
-    /// Dropping the sender (with the last handle) stops the server and background tasks.
-    _shutdown: watch::Sender<()>,
 }
 
 impl StripeEmulator {
-    /// Binds 127.0.0.1 on a free port and serves in spawned tokio tasks.
+    /// Binds 127.0.0.1 on a free port and serves in spawned tokio tasks (the server, the
+    /// webhook delivery worker and the expiry sweep).
     pub async fn start(config: StripeEmulatorConfig) -> io::Result<Self> {
         // reqwest (webhook delivery) needs a process-wide rustls provider; ring is the crate's.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -75,26 +70,22 @@ impl StripeEmulator {
             webhooks: WebhookState::new(config.webhook_secret),
         };
         let shared = Arc::new(Shared::new(config.api_key, base_url, state, http));
-        let (shutdown, stopped) = watch::channel(());
 
         let app = router(shared.clone());
-        let mut server_stopped = stopped.clone();
         tokio::spawn(async move {
-            let server = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { while server_stopped.changed().await.is_ok() {} });
-            if let Err(error) = server.await {
+            if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(error = %error, "stripe emulator: server failed");
             }
         });
-        tokio::spawn(run_delivery_worker(shared.clone(), stopped.clone()));
-        tokio::spawn(run_sweeper(shared.clone(), stopped));
+        tokio::spawn(run_delivery_worker(shared.clone()));
+        tokio::spawn(run_sweeper(shared.clone()));
         tracing::info!(url = %shared.base_url, "stripe emulator listening");
 
-        Ok(Self { inner: Arc::new(Handle { shared, _shutdown: shutdown }) })
+        Ok(Self { shared })
     }
 
     fn shared(&self) -> &Shared {
-        &self.inner.shared
+        &self.shared
     }
 
     /// `http://127.0.0.1:PORT/`, with the trailing slash `ClientBuilder::url` expects.
@@ -215,13 +206,11 @@ fn router(shared: Arc<Shared>) -> Router {
 
 /// Expires overdue sessions and settles pending refunds once a second, so their events are
 /// sent even when nobody asks.
-async fn run_sweeper(shared: Arc<Shared>, mut stopped: watch::Receiver<()>) {
+async fn run_sweeper(shared: Arc<Shared>) {
     let mut interval = tokio::time::interval(SWEEP_INTERVAL);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            changed = stopped.changed() => if changed.is_err() { return },
-            _ = interval.tick() => shared.update(|state, now| state.settle_pending_refunds(now)),
-        }
+        interval.tick().await;
+        shared.update(|state, now| state.settle_pending_refunds(now));
     }
 }

@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::objects::{API_VERSION, new_object_id};
@@ -100,7 +99,8 @@ impl WebhookState {
             "created": created,
             "data": { "object": object },
             "livemode": false,
-            "pending_webhooks": if dropped { 0 } else { 1 },
+            // One endpoint; 0 once a delivery succeeded (a dropped event stays pending).
+            "pending_webhooks": 1,
             "request": { "id": null, "idempotency_key": null },
             "type": kind,
         });
@@ -250,9 +250,9 @@ pub fn signature_header(secrets: &[String], timestamp: i64, body: &str) -> Strin
     header
 }
 
-/// Delivers queued events until the emulator shuts down, one attempt at a time so that
+/// Delivers queued events for as long as the runtime runs, one attempt at a time so that
 /// first deliveries keep their queue order.
-pub async fn run_delivery_worker(shared: Arc<Shared>, mut shutdown: watch::Receiver<()>) {
+pub async fn run_delivery_worker(shared: Arc<Shared>) {
     loop {
         let next = shared.with_webhooks(WebhookState::next);
         let wait = match next {
@@ -265,7 +265,6 @@ pub async fn run_delivery_worker(shared: Arc<Shared>, mut shutdown: watch::Recei
             NextDelivery::Idle => None,
         };
         tokio::select! {
-            _ = shutdown.changed() => return,
             _ = shared.delivery_wakeup.notified() => {}
             _ = sleep_until_or_forever(wait) => {}
         }

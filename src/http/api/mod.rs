@@ -3,6 +3,7 @@
 
 mod catalogue;
 mod dto;
+mod esims;
 mod orders;
 
 use askama::Template;
@@ -32,6 +33,7 @@ use crate::state::AppState;
         catalogue::show_plan,
         orders::create_order,
         orders::show_order,
+        esims::show_esim,
     ),
     modifiers(&BearerToken),
     components(schemas(Problem, super::errors::InvalidParam)),
@@ -73,6 +75,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(catalogue)
         .route("/orders", axum::routing::post(orders::create_order))
         .route("/orders/{id}", get(orders::show_order))
+        .route("/orders/{id}/esim", get(esims::show_esim))
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
         .fallback(not_found)

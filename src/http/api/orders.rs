@@ -168,7 +168,7 @@ pub async fn show_order(
     Ok(Json(OrderResponse::new(&order, &events)))
 }
 
-fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
+pub(super) fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -25,6 +25,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(catalogue)
         .route("/plans/{id}/checkout", get(checkout::show_checkout).post(checkout::submit_checkout))
         .route("/orders/{id}", get(orders::show_order))
+        .route("/orders/{id}/qr.png", get(orders::show_qr))
 }
 
 tokio::task_local! {

@@ -11,10 +11,38 @@ use sqlx::PgPool;
 use super::Layout;
 use crate::db;
 use crate::domain::OrderStatus;
+use crate::domain::ValidityStart;
 use crate::domain::order::{Order, OrderEvent};
+use crate::error::Error;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
+use crate::http::qr;
+use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::{self, Payments};
+use crate::services::esim;
+use crate::services::provisioning::Provisioner;
+use axum::http::{HeaderValue, header};
+
+/// What the confirmation page shows of a ready eSIM.
+pub struct EsimView {
+    pub iccid: String,
+    pub qr_data_url: String,
+    pub qr_png_url: String,
+    pub activation_code: String,
+    pub sm_dp_address: String,
+    pub matching_id: String,
+    pub confirmation_code_required: bool,
+    pub ios_install_url: String,
+    pub android_install_url: String,
+}
+
+/// The plan's facts, as the confirmation page repeats them.
+pub struct PlanFacts {
+    pub data: String,
+    pub validity: String,
+    pub validity_start: &'static str,
+    pub starts_on_installation: bool,
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "web/order.html")]
@@ -25,11 +53,15 @@ pub struct OrderPage {
     pub headline: String,
     pub message: String,
     pub refresh_seconds: Option<u32>,
+    pub esim: Option<EsimView>,
+    pub plan: Option<PlanFacts>,
 }
 
 pub async fn show_order(
     State(pool): State<PgPool>,
     State(payments): State<Payments>,
+    State(provisioner): State<Provisioner>,
+    State(store): State<CatalogueStore>,
     Path(id): Path<String>,
     QueryParams(params): QueryParams,
 ) -> Result<Response, HtmlError> {
@@ -43,19 +75,64 @@ pub async fn show_order(
         }
         order = checkout::order_for_token(&pool, &id, &token).await?;
     }
-    let events = db::orders::events(&mut *pool.acquire().await.map_err(crate::error::Error::from)?, order.id)
-        .await
-        .map_err(crate::error::Error::from)?;
+    let events =
+        db::orders::events(&mut *pool.acquire().await.map_err(Error::from)?, order.id).await.map_err(Error::from)?;
+    let esim = match esim::details(&pool, &provisioner.cipher, &order).await? {
+        None => None,
+        Some(details) => Some(EsimView {
+            iccid: details.iccid,
+            qr_data_url: qr::data_url(&details.code.raw)?,
+            qr_png_url: format!("/orders/{}/qr.png?token={token}", order.id),
+            ios_install_url: details.code.ios_install_url(),
+            android_install_url: details.code.android_install_url(),
+            activation_code: details.code.raw,
+            sm_dp_address: details.code.sm_dp_address,
+            matching_id: details.code.matching_id,
+            confirmation_code_required: details.code.confirmation_code_required,
+        }),
+    };
+    let plan = store.snapshot().plan(order.plan_id).map(|p| PlanFacts {
+        data: p.data_label(),
+        validity: p.validity_label(),
+        validity_start: p.validity_start.label(),
+        starts_on_installation: p.validity_start == ValidityStart::Installation,
+    });
     let (headline, message, refresh) = describe(&order, returning_from_payment);
-    Ok(OrderPage {
+    let mut response = OrderPage {
         layout: Layout::new(&format!("Order: {}", order.plan_name)),
         headline: headline.to_string(),
         message: message.to_string(),
         refresh_seconds: refresh.then_some(3),
         order,
         events,
+        esim,
+        plan,
     }
-    .into_response())
+    .into_response();
+    // The page carries the activation code: never cached by shared caches, and not stored.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(response)
+}
+
+/// The QR code alone, as a PNG, for the holder of the order's token.
+pub async fn show_qr(
+    State(pool): State<PgPool>,
+    State(provisioner): State<Provisioner>,
+    Path(id): Path<String>,
+    QueryParams(params): QueryParams,
+) -> Result<Response, HtmlError> {
+    let token = params.text("token").ok().flatten().unwrap_or_default();
+    let order = checkout::order_for_token(&pool, &id, &token).await?;
+    let details = esim::details(&pool, &provisioner.cipher, &order).await?.ok_or(Error::NotFound("eSIM"))?;
+    let png = qr::png(&details.code.raw)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600")),
+        ],
+        png,
+    )
+        .into_response())
 }
 
 /// The page's headline and message, and whether it should refresh itself.

@@ -1,0 +1,169 @@
+//! Buying an order's eSIM from Telnyx, step by step, each step safe to repeat: purchase (or
+//! adopt a SIM an interrupted attempt already bought) → store the SIM → set its data limit →
+//! fetch the activation code → store it encrypted → order `ready`.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::clients::telnyx::{TelnyxClient, TelnyxError};
+use crate::crypto::Cipher;
+use crate::db;
+use crate::domain::lpa::ActivationCode;
+use crate::domain::{Actor, OrderStatus};
+
+/// What provisioning needs.
+#[derive(Clone)]
+pub struct Provisioner {
+    pub telnyx: TelnyxClient,
+    pub cipher: Cipher,
+    /// `TELNYX_SIM_CARD_GROUP_ID`: used when the plan names no group of its own.
+    pub default_group: Option<String>,
+    /// After an ambiguous purchase, how long to keep looking the tag up before buying again
+    /// (how fast a new SIM shows in tag searches is not documented).
+    pub tag_grace: Duration,
+}
+
+/// How a provisioning run ended, short of success.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    /// Try again later (at the earliest after `after`).
+    #[error("{reason}")]
+    Retry { reason: String, after: Option<Duration> },
+    /// Retrying will not help: the order needs an operator.
+    #[error("{reason}")]
+    Fail { reason: String },
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<TelnyxError> for ProvisionError {
+    fn from(e: TelnyxError) -> Self {
+        match e {
+            TelnyxError::Retryable { reason, retry_after } => ProvisionError::Retry { reason, after: retry_after },
+            TelnyxError::Permanent { status, code, detail } => {
+                ProvisionError::Fail { reason: format!("Telnyx refused ({status} {code}): {detail}") }
+            }
+        }
+    }
+}
+
+/// The Telnyx tag that marks an order's purchase.
+pub fn tag_for(order_id: Uuid) -> String {
+    format!("tern-order-{}", order_id.simple())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provisioned {
+    /// The order is ready now.
+    Ready,
+    /// Nothing to do (already ready, refunded, not paid...).
+    Skipped,
+}
+
+pub async fn provision(pool: &PgPool, p: &Provisioner, order_id: Uuid) -> Result<Provisioned, ProvisionError> {
+    let mut conn = pool.acquire().await?;
+    let order =
+        db::orders::find(&mut conn, order_id).await?.ok_or(ProvisionError::Fail { reason: "no such order".into() })?;
+    match order.status {
+        OrderStatus::Paid | OrderStatus::ProvisioningFailed => {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            db::orders::set_status(&mut tx, order_id, OrderStatus::Provisioning).await?;
+            let kind = if order.status == OrderStatus::Paid { "provisioning_started" } else { "provisioning_retried" };
+            db::orders::add_event(&mut tx, order_id, kind, Actor::System, serde_json::json!({})).await?;
+            tx.commit().await?;
+        }
+        OrderStatus::Provisioning => {}
+        _ => return Ok(Provisioned::Skipped),
+    }
+
+    let tag = tag_for(order_id);
+    let mut esim = db::esims::find_or_create(&mut conn, order_id, &tag).await?;
+    let (data_mb, plan_group) = db::catalogue::provisioning_facts(&mut conn, order.plan_id).await?;
+
+    if esim.telnyx_sim_id.is_none() {
+        // Never two eSIMs for one order: a SIM already tagged with it is adopted, not bought again.
+        let found = p.telnyx.list_sims_by_tag(&tag).await?;
+        if found.len() > 1 {
+            tracing::error!(order.id = %order_id, count = found.len(), "several SIMs carry this order's tag");
+        }
+        if let Some(sim) = found.first() {
+            db::esims::set_sim(&mut conn, order_id, &sim.id, &sim.iccid, &sim.status).await?;
+            db::orders::add_event(
+                &mut conn,
+                order_id,
+                "esim_adopted",
+                Actor::System,
+                serde_json::json!({ "iccid": sim.iccid }),
+            )
+            .await?;
+        } else {
+            if let Some(attempted) = esim.purchase_attempted_at {
+                let since = (time::OffsetDateTime::now_utc() - attempted).unsigned_abs();
+                if since < p.tag_grace {
+                    return Err(ProvisionError::Retry {
+                        reason: "an earlier purchase may still appear in tag searches".into(),
+                        after: Some(p.tag_grace - since),
+                    });
+                }
+            }
+            db::esims::mark_purchase_attempted(&mut conn, order_id).await?;
+            let group = plan_group.map(|g| g.to_string()).or_else(|| p.default_group.clone());
+            let purchase = p.telnyx.purchase_esims(1, group.as_deref(), std::slice::from_ref(&tag)).await?;
+            let Some(sim) = purchase.sims.first() else {
+                let codes: Vec<String> = purchase.errors.iter().map(|e| format!("{} {}", e.code, e.title)).collect();
+                let reason = if purchase.errors.iter().any(|e| e.code == "70001") {
+                    "Telnyx is out of eSIM inventory (70001)".to_string()
+                } else {
+                    format!("Telnyx bought nothing: {}", codes.join("; "))
+                };
+                return Err(ProvisionError::Fail { reason });
+            };
+            db::esims::set_sim(&mut conn, order_id, &sim.id, &sim.iccid, &sim.status).await?;
+            db::orders::add_event(
+                &mut conn,
+                order_id,
+                "esim_purchased",
+                Actor::System,
+                serde_json::json!({ "iccid": sim.iccid }),
+            )
+            .await?;
+        }
+        esim = db::esims::find(&mut conn, order_id)
+            .await?
+            .ok_or(ProvisionError::Fail { reason: "eSIM row vanished".into() })?;
+    }
+    let sim_id = esim.telnyx_sim_id.clone().unwrap_or_default();
+
+    if esim.data_limit_set_at.is_none() {
+        if let Some(mb) = data_mb {
+            p.telnyx.set_data_limit(&sim_id, mb as u32).await?;
+        }
+        db::esims::mark_data_limit_set(&mut conn, order_id, data_mb).await?;
+    }
+
+    if esim.activation_code_sealed.is_none() {
+        let code = p.telnyx.activation_code(&sim_id).await?;
+        ActivationCode::parse(&code).map_err(|why| ProvisionError::Fail {
+            reason: format!("Telnyx gave an unusable activation code: {why}"),
+        })?;
+        let sealed = p.cipher.encrypt(&code, order_id.as_bytes());
+        let sim = p.telnyx.get_sim(&sim_id).await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let current = db::orders::lock(&mut tx, order_id)
+            .await?
+            .ok_or(ProvisionError::Fail { reason: "order vanished".into() })?;
+        db::esims::store_activation_code(&mut tx, order_id, &sealed).await?;
+        db::esims::set_status(&mut tx, order_id, &sim.status).await?;
+        if current.status.can_become(OrderStatus::Ready) {
+            db::orders::set_status(&mut tx, order_id, OrderStatus::Ready).await?;
+            db::orders::add_event(&mut tx, order_id, "ready", Actor::System, serde_json::json!({ "iccid": sim.iccid }))
+                .await?;
+        }
+        tx.commit().await?;
+        tracing::info!(order.id = %order_id, esim.iccid = %sim.iccid, "eSIM ready");
+        return Ok(Provisioned::Ready);
+    }
+    Ok(Provisioned::Skipped)
+}
