@@ -179,6 +179,11 @@ impl OrderEvent {
             "flagged_for_review" => "Payment held for review".into(),
             "refunded" => "Refunded".into(),
             "partially_refunded" => "Partly refunded".into(),
+            "provisioning_started" | "provisioning_retried" => "Preparing your eSIM".into(),
+            "provisioning_retry" => "eSIM provider busy; trying again".into(),
+            "esim_purchased" | "esim_adopted" => "eSIM issued".into(),
+            "ready" => "eSIM ready to install".into(),
+            "provisioning_failed" => "eSIM could not be prepared".into(),
             other => other.replace('_', " "),
         }
     }

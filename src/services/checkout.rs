@@ -13,6 +13,9 @@ use crate::error::{Error, FieldError, Result};
 
 /// How long a traveller has to pay before the Checkout Session expires.
 pub const CHECKOUT_TTL: Duration = Duration::from_secs(30 * 60);
+/// Stripe refuses an `expires_at` less than 30 minutes after it creates the session; the
+/// request's own latency and clock skew must not push ours under that line.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
 /// Everything checkout needs besides the database.
 #[derive(Clone)]
@@ -94,7 +97,7 @@ pub async fn start(
         customer_email: order.email.clone(),
         success_url: format!("{base}/orders/{}?token={access_token}&session_id={{CHECKOUT_SESSION_ID}}", order.id),
         cancel_url: format!("{base}/plans/{}?checkout=cancelled", plan.id),
-        expires_at: time::OffsetDateTime::now_utc().unix_timestamp() + CHECKOUT_TTL.as_secs() as i64,
+        expires_at: time::OffsetDateTime::now_utc().unix_timestamp() + (CHECKOUT_TTL + EXPIRY_MARGIN).as_secs() as i64,
     };
     let session = match payments.stripe.create_checkout_session(&request).await {
         Ok(session) => session,

@@ -1,6 +1,7 @@
 //! HTTP and database tests: each test gets a fresh database on a real PostgreSQL and the
 //! app on port 0.
 
+mod browser;
 mod catalogue_api;
 mod checkout;
 mod cluster;

@@ -1,0 +1,155 @@
+//! End to end in headless Chromium (Debian's chromium and chromium-driver): home → destination
+//! → plan → checkout form → the Stripe emulator's page → confirmation, then the QR code on the
+//! page is decoded and compared with the activation code shown beside it.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::helpers::{scratch_dir, spawn_app};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver_path() -> String {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(str::to_string)
+        .expect("chromedriver is missing: apt-get install chromium chromium-driver (.ci/run does)")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_browser(profile: &std::path::Path) -> (Driver, fantoccini::Client) {
+    let port = free_port();
+    let driver = Driver(
+        Command::new(chromedriver_path())
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1280,2000",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    for _ in 0..100 {
+        let client = ClientBuilder::new(connector.clone())
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await;
+        if let Ok(client) = client {
+            return (driver, client);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not start a Chromium session through chromedriver");
+}
+
+#[tokio::test]
+async fn a_traveller_buys_a_plan_and_scans_the_qr_code_in_a_real_browser() {
+    let app = spawn_app().await;
+    app.start_worker();
+    let profile = scratch_dir("chromium");
+    let (_driver, browser) = start_browser(profile.path()).await;
+    let wait = Duration::from_secs(20);
+
+    browser.goto(&app.url("/")).await.unwrap();
+    let search = browser.find(Locator::Css("main form[action='/destinations'] input[name='q']")).await.unwrap();
+    search.send_keys("Japan").await.unwrap();
+    browser
+        .find(Locator::Css("main form[action='/destinations'] button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("main a[href='/destinations/jp']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("main a[href^='/plans/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("a[href$='/checkout']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    browser
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("traveller@example.com")
+        .await
+        .unwrap();
+    browser.find(Locator::Id("device_confirmed")).await.unwrap().click().await.unwrap();
+    browser.find(Locator::Css("form.checkout-form button[type='submit']")).await.unwrap().click().await.unwrap();
+    browser.wait().at_most(wait).for_element(Locator::Id("pay")).await.unwrap().click().await.unwrap();
+
+    // The Stripe emulator's checkout page.
+    let pay = browser.wait().at_most(wait).for_element(Locator::Css("button#pay[value='pay']")).await.unwrap();
+    assert!(browser.current_url().await.unwrap().as_str().starts_with(&app.stripe.base_url()));
+    pay.click().await.unwrap();
+
+    // The confirmation page refreshes itself until the eSIM is ready.
+    let qr = browser.wait().at_most(Duration::from_secs(30)).for_element(Locator::Id("qr")).await.unwrap();
+    let src = qr.attr("src").await.unwrap().unwrap();
+    let png =
+        base64::engine::general_purpose::STANDARD.decode(src.strip_prefix("data:image/png;base64,").unwrap()).unwrap();
+    let shown = browser.find(Locator::Id("activation-code")).await.unwrap().text().await.unwrap();
+
+    let image = image::load_from_memory(&png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let decoded = grids[0].decode().unwrap().1;
+    assert!(decoded.starts_with("LPA:1$"), "{decoded}");
+    assert_eq!(decoded, shown.trim(), "the QR code holds the activation code shown on the page");
+
+    let artefacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("artefacts");
+    std::fs::create_dir_all(&artefacts).unwrap();
+    std::fs::write(artefacts.join("confirmation.png"), browser.screenshot().await.unwrap()).unwrap();
+    browser.close().await.unwrap();
+}
