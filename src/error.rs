@@ -36,6 +36,12 @@ pub enum Error {
     /// Missing or unusable credentials.
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
+    /// Too many attempts (sign-in, sign-up); the text says what to do.
+    #[error("rate limited: {0}")]
+    RateLimited(&'static str),
+    /// Signed in, but not allowed to do this.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     /// An idempotency key reused with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,

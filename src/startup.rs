@@ -157,7 +157,14 @@ pub async fn state(
 ) -> anyhow::Result<AppState> {
     MIGRATOR.run(&pool).await.context("database migrations failed")?;
     let catalogue = CatalogueStore::load_and_follow(pool.clone()).await.context("cannot load the catalogue")?;
-    Ok(AppState { pool, catalogue, mode, response_cache: Default::default(), payments, provisioner })
+    let sessions = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
+    sessions.migrate().await.context("session store migration failed")?;
+    // Expired sessions are swept every minute.
+    tokio::spawn(tower_sessions::ExpiredDeletion::continuously_delete_expired(
+        sessions.clone(),
+        tokio::time::Duration::from_secs(60),
+    ));
+    Ok(AppState { pool, catalogue, mode, response_cache: Default::default(), payments, provisioner, sessions })
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then drains connections.
@@ -166,7 +173,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, http::app(state)).with_graceful_shutdown(shutdown).await
+    let app = http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// The whole server, as `cargo run` starts it.
@@ -181,7 +189,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let (payments, stripe_emulator) = payments(&config, &public_url).await?;
         let (provisioner, telnyx_emulator) = provisioner(&config, cipher(&config)?).await?;
-        let mode = SiteMode { test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some() };
+        let mode = SiteMode {
+            test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some(),
+            secure_cookies: config.environment == crate::config::Environment::Production,
+        };
         let state = state(pool.clone(), mode, payments, provisioner.clone()).await?;
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
         let worker = Worker { pool: pool.clone(), provisioner, config: WorkerConfig::default() };

@@ -15,6 +15,8 @@ use crate::services::provisioning::Provisioner;
 pub struct SiteMode {
     /// Payments and eSIMs are simulated by the local emulators.
     pub test_mode: bool,
+    /// Session cookies only over HTTPS (production).
+    pub secure_cookies: bool,
 }
 
 #[derive(Clone, FromRef)]
@@ -25,4 +27,5 @@ pub struct AppState {
     pub response_cache: Arc<ResponseCache>,
     pub payments: Payments,
     pub provisioner: Provisioner,
+    pub sessions: tower_sessions_sqlx_store::PostgresStore,
 }

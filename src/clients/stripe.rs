@@ -135,7 +135,7 @@ impl StripeClient {
     }
 
     pub async fn retrieve_session(&self, id: &str) -> Result<SessionFacts, StripeClientError> {
-        let s = RetrieveCheckoutSession::new(id).send(&self.client).await?;
+        let s = RetrieveCheckoutSession::new(id).expand(vec!["line_items".to_string()]).send(&self.client).await?;
         Ok(SessionFacts {
             id: s.id.as_str().to_string(),
             status: match s.status {

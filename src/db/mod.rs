@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod orders;
 pub mod stripe_events;
+pub mod users;
 
 use sqlx::{PgConnection, PgExecutor};
 

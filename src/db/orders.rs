@@ -18,13 +18,14 @@ struct OrderRow {
     stripe_session_id: Option<String>,
     stripe_payment_intent_id: Option<String>,
     needs_review: bool,
+    user_id: Option<Uuid>,
     access_token_sha256: Vec<u8>,
     paid_at: Option<time::OffsetDateTime>,
     created_at: time::OffsetDateTime,
 }
 
 const COLUMNS: &str = "id, plan_id, plan_name, amount_minor, currency::text as currency, email, status::text as status,
-    stripe_session_id, stripe_payment_intent_id, needs_review, access_token_sha256, paid_at, created_at";
+    stripe_session_id, stripe_payment_intent_id, needs_review, user_id, access_token_sha256, paid_at, created_at";
 
 impl TryFrom<OrderRow> for Order {
     type Error = sqlx::Error;
@@ -42,6 +43,7 @@ impl TryFrom<OrderRow> for Order {
             stripe_session_id: r.stripe_session_id,
             stripe_payment_intent_id: r.stripe_payment_intent_id,
             needs_review: r.needs_review,
+            user_id: r.user_id,
             access_token_sha256: r.access_token_sha256,
             paid_at: r.paid_at,
             created_at: r.created_at,
@@ -164,4 +166,24 @@ pub async fn events(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Vec
         .into_iter()
         .map(|r| OrderEvent { kind: r.kind, actor: r.actor, details: r.details, created_at: r.created_at })
         .collect())
+}
+
+/// A user's orders, newest first.
+pub async fn for_user(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<Order>> {
+    let rows: Vec<OrderRow> =
+        sqlx::query_as(&format!("select {COLUMNS} from orders where user_id = $1 order by created_at desc limit 200"))
+            .bind(user_id)
+            .fetch_all(conn)
+            .await?;
+    rows.into_iter().map(Order::try_from).collect()
+}
+
+/// Attaches an order to a user (ordering signed in, or claiming a guest order with the same email).
+pub async fn set_user(conn: &mut PgConnection, id: Uuid, user_id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query("update orders set user_id = $2 where id = $1 and user_id is null")
+        .bind(id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

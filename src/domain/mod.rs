@@ -8,6 +8,7 @@ pub mod order;
 pub mod query;
 pub mod search;
 pub mod token;
+pub mod user;
 
 pub use catalogue::{Catalogue, DataAllowance, Destination, Plan, PlanKind, Region, ValidityStart};
 pub use email::Email;

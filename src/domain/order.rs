@@ -151,6 +151,8 @@ pub struct Order {
     pub stripe_session_id: Option<String>,
     pub stripe_payment_intent_id: Option<String>,
     pub needs_review: bool,
+    /// The account it belongs to, if any.
+    pub user_id: Option<uuid::Uuid>,
     pub access_token_sha256: Vec<u8>,
     pub paid_at: Option<time::OffsetDateTime>,
     pub created_at: time::OffsetDateTime,
@@ -183,6 +185,7 @@ impl OrderEvent {
             "provisioning_retry" => "eSIM provider busy; trying again".into(),
             "esim_purchased" | "esim_adopted" => "eSIM issued".into(),
             "ready" => "eSIM ready to install".into(),
+            "claimed" => "Added to your account".into(),
             "provisioning_failed" => "eSIM could not be prepared".into(),
             other => other.replace('_', " "),
         }

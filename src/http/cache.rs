@@ -52,7 +52,7 @@ pub async fn cached(State(state): State<AppState>, request: Request, next: Next)
     if request.method() != Method::GET {
         return next.run(request).await;
     }
-    let SiteMode { test_mode } = state.mode;
+    let SiteMode { test_mode, .. } = state.mode;
     // The full path: inside a nested router `uri()` has lost its prefix (`/api/v1`).
     let uri = request.extensions().get::<OriginalUri>().map(|o| &o.0).unwrap_or(request.uri());
     let key = (test_mode, uri.to_string());

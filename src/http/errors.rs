@@ -20,6 +20,8 @@ impl Error {
             Error::Invalid(_) | Error::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Upstream(_) => StatusCode::BAD_GATEWAY,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -34,6 +36,8 @@ impl Error {
             Error::Invalid(_) => "validation_failed",
             Error::BadRequest { code, .. } | Error::Conflict { code, .. } => code,
             Error::Unauthorized(_) => "unauthorized",
+            Error::RateLimited(_) => "rate_limited",
+            Error::Forbidden(_) => "forbidden",
             Error::IdempotencyMismatch => "idempotency_key_reused",
             Error::PayloadTooLarge => "payload_too_large",
             Error::Upstream(_) => "provider_unavailable",
@@ -51,7 +55,7 @@ impl Error {
                 _ => "Some fields need your attention.".to_string(),
             },
             Error::BadRequest { message, .. } | Error::Conflict { message, .. } => message.clone(),
-            Error::Unauthorized(why) => why.to_string(),
+            Error::Unauthorized(why) | Error::RateLimited(why) | Error::Forbidden(why) => why.to_string(),
             Error::IdempotencyMismatch => "This Idempotency-Key was already used with a different request.".to_string(),
             Error::PayloadTooLarge => "The request body is too large.".to_string(),
             Error::Upstream(_) => {
@@ -94,6 +98,8 @@ impl ErrorPage {
             StatusCode::NOT_FOUND => "Page not found".to_string(),
             StatusCode::BAD_REQUEST => "That request did not work".to_string(),
             StatusCode::CONFLICT => "That cannot be done right now".to_string(),
+            StatusCode::FORBIDDEN => "Not allowed".to_string(),
+            StatusCode::TOO_MANY_REQUESTS => "Too many attempts".to_string(),
             s if s.is_server_error() => "Something went wrong".to_string(),
             s => s.canonical_reason().unwrap_or("Error").to_string(),
         };
@@ -196,4 +202,62 @@ pub fn problem_for(error: &Error) -> Problem {
         _ => {}
     }
     problem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    fn internal() -> Error {
+        Error::Internal(anyhow::anyhow!("connection to 10.0.0.7 refused: password for user tern_admin"))
+    }
+
+    #[tokio::test]
+    async fn a_server_error_page_says_nothing_internal() {
+        let response = HtmlError(internal()).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let html = body(response).await;
+        assert!(html.contains("Something went wrong"));
+        assert!(!html.contains("10.0.0.7") && !html.contains("tern_admin"));
+        assert!(html.contains("/static/css/tern.css"), "in the site layout");
+        let html = body(HtmlError(Error::Database(sqlx::Error::PoolTimedOut)).into_response()).await;
+        assert!(!html.to_lowercase().contains("pool"));
+        let panic = crate::http::web::internal_error_page();
+        assert_eq!(panic.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(body(panic).await.contains("Something went wrong"));
+    }
+
+    #[tokio::test]
+    async fn a_server_error_problem_says_nothing_internal() {
+        let response = ApiError(internal()).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let json: serde_json::Value = serde_json::from_str(&body(response).await).unwrap();
+        assert_eq!(json["code"], "internal_error");
+        assert!(!json.to_string().contains("10.0.0.7"));
+    }
+
+    #[test]
+    fn every_error_has_a_status_and_a_stable_code() {
+        let cases = [
+            (Error::NotFound("plan"), 404, "not_found"),
+            (Error::invalid("email", "bad"), 422, "validation_failed"),
+            (Error::Conflict { code: "plan_not_on_sale", message: String::new() }, 409, "plan_not_on_sale"),
+            (Error::Unauthorized("x"), 401, "unauthorized"),
+            (Error::IdempotencyMismatch, 422, "idempotency_key_reused"),
+            (Error::PayloadTooLarge, 413, "payload_too_large"),
+            (Error::Upstream("stripe down".into()), 502, "provider_unavailable"),
+        ];
+        for (error, status, code) in cases {
+            assert_eq!((error.status().as_u16(), error.code()), (status, code));
+        }
+        let problem = problem_for(&Error::invalid("email", "Enter your email address."));
+        assert_eq!(problem.invalid_params[0].name, "email");
+        assert!(!problem_for(&Error::Upstream("secret detail".into())).detail.contains("secret"));
+    }
 }

@@ -1,7 +1,9 @@
 //! The HTTP surfaces: storefront pages at `/`, the JSON API at `/api/v1`, health checks and
 //! static files, behind one layer stack.
 
+pub mod admin;
 pub mod api;
+pub mod auth;
 pub mod cache;
 pub mod errors;
 pub mod extract;
@@ -33,6 +35,12 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(web::router(&state))
+        .merge(
+            web::session_router()
+                .nest("/admin", admin::router())
+                .layer(middleware::from_fn(auth::verify_csrf))
+                .layer(sessions(&state)),
+        )
         .nest("/api/v1", api::router(&state))
         .merge(health::router())
         .merge(webhooks::router())
@@ -59,6 +67,16 @@ pub fn app(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// Sessions in PostgreSQL: HttpOnly, SameSite=Lax, Secure in production, a week of inactivity.
+fn sessions(state: &AppState) -> tower_sessions::SessionManagerLayer<tower_sessions_sqlx_store::PostgresStore> {
+    tower_sessions::SessionManagerLayer::new(state.sessions.clone())
+        .with_name("tern_session")
+        .with_http_only(true)
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_secure(state.mode.secure_cookies)
+        .with_expiry(tower_sessions::Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(7)))
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::clients::stripe::{CheckoutRequest, SessionFacts, StripeClient};
 use crate::db;
 use crate::domain::order::Order;
+use crate::domain::user::User;
 use crate::domain::{Actor, Catalogue, Email, OrderStatus, token};
 use crate::error::{Error, FieldError, Result};
 
@@ -35,6 +36,8 @@ pub struct CheckoutInput {
     /// The traveller confirmed their phone is eSIM-capable and unlocked (the web form asks;
     /// the API leaves it to the app).
     pub device_confirmed: bool,
+    /// The signed-in account placing it, if any.
+    pub user_id: Option<Uuid>,
 }
 
 /// Checks the input against the catalogue without changing anything: the review step.
@@ -84,6 +87,9 @@ pub async fn start(
     let order = db::orders::insert(&mut tx, plan.id, email.as_str(), &digest).await?.ok_or_else(not_on_sale)?;
     db::orders::add_event(&mut tx, order.id, "created", Actor::Traveller, serde_json::json!({ "plan_id": plan.id }))
         .await?;
+    if let Some(user_id) = input.user_id {
+        db::orders::set_user(&mut tx, order.id, user_id).await?;
+    }
     tx.commit().await?;
     tracing::info!(order.id = %order.id, email.domain = email.domain(), "order created");
 
@@ -118,7 +124,7 @@ pub async fn start(
     )
     .await?;
     tx.commit().await?;
-    let order = Order { stripe_session_id: Some(session.id), ..order };
+    let order = Order { stripe_session_id: Some(session.id), user_id: input.user_id, ..order };
     Ok(StartedCheckout { order, access_token, checkout_url: session.url })
 }
 
@@ -129,6 +135,46 @@ pub async fn order_for_token(pool: &PgPool, id: &str, access_token: &str) -> Res
     let order = db::orders::find(&mut conn, id).await?.ok_or(Error::NotFound("order"))?;
     if !token::digests_equal(&token::digest(access_token), &order.access_token_sha256) {
         return Err(Error::NotFound("order"));
+    }
+    Ok(order)
+}
+
+/// An order for whoever may see it: the holder of its access token, or its account. Opening
+/// a guest order's link while signed in with the same email claims it for that account.
+pub async fn order_for_viewer(
+    pool: &PgPool,
+    id: &str,
+    access_token: Option<&str>,
+    viewer: Option<&User>,
+) -> Result<Order> {
+    let order = match access_token.filter(|t| !t.is_empty()) {
+        Some(token) => order_for_token(pool, id, token).await?,
+        None => {
+            let id = Uuid::parse_str(id).map_err(|_| Error::NotFound("order"))?;
+            let order = db::orders::find(&mut *pool.acquire().await?, id).await?.ok_or(Error::NotFound("order"))?;
+            if viewer.is_none_or(|v| order.user_id != Some(v.id)) {
+                return Err(Error::NotFound("order"));
+            }
+            return Ok(order);
+        }
+    };
+    if let Some(viewer) = viewer
+        && order.user_id.is_none()
+        && order.email.eq_ignore_ascii_case(&viewer.email)
+    {
+        let mut tx = pool.begin().await?;
+        if db::orders::set_user(&mut tx, order.id, viewer.id).await? {
+            db::orders::add_event(
+                &mut tx,
+                order.id,
+                "claimed",
+                Actor::Traveller,
+                serde_json::json!({ "user_id": viewer.id }),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        return Ok(Order { user_id: Some(viewer.id), ..order });
     }
     Ok(order)
 }

@@ -16,7 +16,7 @@ pub(crate) async fn some_plan(app: &TestApp) -> (String, i64) {
 }
 
 async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    app.client.post(app.url(path)).form(form).send().await.unwrap()
+    app.post_form(path, form).await
 }
 
 /// Goes through the form to Stripe; returns (order id, access token, session id).

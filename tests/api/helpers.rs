@@ -123,7 +123,7 @@ pub struct TestApp {
 /// The app with its real Stripe client pointed at a Stripe emulator of its own, in test mode
 /// as `cargo run` is without keys.
 pub async fn spawn_app() -> TestApp {
-    let mode = SiteMode { test_mode: true };
+    let mode = SiteMode { test_mode: true, secure_cookies: false };
     tern::startup::install_crypto_provider();
     let pool = fresh_database().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -151,7 +151,8 @@ pub async fn spawn_app() -> TestApp {
     let state =
         tern::startup::state(pool.clone(), mode, payments.clone(), provisioner.clone()).await.expect("app state");
     tokio::spawn(tern::startup::serve(listener, state, std::future::pending()));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
     TestApp { addr, pool, client, stripe, payments, telnyx, provisioner }
 }
 
@@ -183,6 +184,36 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    /// This client's CSRF token (its session is kept in the client's cookie jar).
+    pub async fn csrf(&self) -> String {
+        let html = self.page("/account/sign-in", 200).await;
+        let marker = "name=\"csrf_token\" value=\"";
+        let from = html.find(marker).expect("a CSRF field") + marker.len();
+        html[from..from + html[from..].find('"').unwrap()].to_string()
+    }
+
+    /// POSTs a form with this session's CSRF token added.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        fields.push(("csrf_token", &token));
+        self.client.post(self.url(path)).form(&fields).send().await.expect("request")
+    }
+
+    /// A user with `role`, signed in on this app's client.
+    pub async fn sign_in_as(&self, role: tern::domain::user::Role) -> tern::domain::user::User {
+        let email = format!("{}-{}@example.com", role.as_str(), uuid::Uuid::new_v4().simple());
+        let password = "correct horse battery";
+        let hash = tern::services::accounts::hash_password(password.to_string()).await.unwrap();
+        let user = tern::db::users::create(&mut *self.pool.acquire().await.unwrap(), &email, &hash, role)
+            .await
+            .unwrap()
+            .unwrap();
+        let response = self.post_form("/account/sign-in", &[("email", email.as_str()), ("password", password)]).await;
+        assert_eq!(response.status(), 303, "signed in");
+        user
     }
 
     /// GET a page, asserting the status, and return its body.

@@ -11,4 +11,5 @@ mod orders_api;
 mod pages;
 mod provisioning;
 mod stripe_emulator;
+mod telnyx_client;
 mod telnyx_emulator;

@@ -1,6 +1,7 @@
 //! The JSON API for mobile apps at `/api/v1`: JSON only, errors as problem documents, and an
 //! OpenAPI 3.1 document generated from these handlers.
 
+mod auth;
 mod catalogue;
 mod dto;
 mod esims;
@@ -34,12 +35,16 @@ use crate::state::AppState;
         orders::create_order,
         orders::show_order,
         esims::show_esim,
+        auth::create_token,
+        auth::delete_token,
+        auth::my_orders,
     ),
     modifiers(&BearerToken),
     components(schemas(Problem, super::errors::InvalidParam)),
     tags(
         (name = "catalogue", description = "Regions, destinations and plans"),
-        (name = "orders", description = "Buying a plan and following the order")
+        (name = "orders", description = "Buying a plan and following the order"),
+        (name = "accounts", description = "Signing in from the app, and the account's orders")
     )
 )]
 pub struct ApiDoc;
@@ -60,6 +65,15 @@ impl utoipa::Modify for BearerToken {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "user_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A signed-in user's token from POST /auth/token"))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -76,6 +90,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/orders", axum::routing::post(orders::create_order))
         .route("/orders/{id}", get(orders::show_order))
         .route("/orders/{id}/esim", get(esims::show_esim))
+        .route("/auth/token", axum::routing::post(auth::create_token).delete(auth::delete_token))
+        .route("/me/orders", get(auth::my_orders))
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
         .fallback(not_found)

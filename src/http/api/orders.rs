@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::auth::OptionalAccount;
 use super::dto::MoneyResponse;
 use crate::db;
 use crate::domain::order::{Order, OrderEvent};
@@ -74,7 +75,7 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
 }
 
 impl OrderResponse {
-    fn new(order: &Order, events: &[OrderEvent]) -> Self {
+    pub fn new(order: &Order, events: &[OrderEvent]) -> Self {
         Self {
             id: order.id,
             status: order.status.as_str().to_string(),
@@ -95,12 +96,15 @@ impl OrderResponse {
 
 /// Creates an order and its Stripe Checkout Session. Requires an `Idempotency-Key`: the same
 /// key and body answer the same again; the same key with another body is refused (422).
+/// With a user's bearer token (from `POST /auth/token`) the order belongs to that account.
 #[utoipa::path(post, path = "/orders", tag = "orders",
     params(("Idempotency-Key" = String, Header, description = "1 to 255 characters, unique per intended order")),
+    security((), ("user_token" = [])),
     request_body = CreateOrderRequest,
     responses(
         (status = 201, description = "Order created", body = CreatedOrderResponse),
         (status = 400, description = "Missing Idempotency-Key or malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bearer token that is expired or revoked", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such plan", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Plan not on sale, or the same key still in flight", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
@@ -111,6 +115,7 @@ pub async fn create_order(
     State(pool): State<PgPool>,
     State(payments): State<Payments>,
     State(store): State<CatalogueStore>,
+    OptionalAccount(account): OptionalAccount,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateOrderRequest>,
 ) -> Result<Response, ApiError> {
@@ -119,9 +124,15 @@ pub async fn create_order(
         message: "Send an Idempotency-Key header so a retried request cannot create a second order.".into(),
     })?;
     let request = serde_json::to_vec(&body).map_err(anyhow::Error::from)?;
-    let (status, json) = idempotency::run(&pool, "orders", key, &request, || async {
+    let scope = account.as_ref().map(|u| format!("orders:{}", u.id)).unwrap_or_else(|| "orders".into());
+    let (status, json) = idempotency::run(&pool, &scope, key, &request, || async {
         let catalogue = store.snapshot();
-        let input = CheckoutInput { plan_id: body.plan_id.clone(), email: body.email.clone(), device_confirmed: true };
+        let input = CheckoutInput {
+            plan_id: body.plan_id.clone(),
+            email: body.email.clone(),
+            device_confirmed: true,
+            user_id: account.as_ref().map(|u| u.id),
+        };
         match checkout::start(&pool, &payments, &catalogue, &input).await {
             Ok(started) => {
                 let events = match pool.acquire().await {

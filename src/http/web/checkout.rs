@@ -13,14 +13,17 @@ use sqlx::PgPool;
 use super::Layout;
 use crate::domain::Plan;
 use crate::error::{Error, FieldError};
+use crate::http::auth::{self, MaybeUser};
 use crate::http::errors::HtmlError;
 use crate::services::catalogue::{self as catalogue_service, CatalogueStore};
 use crate::services::checkout::{self, CheckoutInput, Payments};
+use tower_sessions::Session;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "web/checkout.html")]
 pub struct CheckoutPage<'a> {
     pub layout: Layout,
+    pub csrf_token: String,
     pub plan: &'a Plan,
     pub action: String,
     pub email: String,
@@ -31,9 +34,10 @@ pub struct CheckoutPage<'a> {
 }
 
 impl<'a> CheckoutPage<'a> {
-    fn new(plan: &'a Plan, input: &CheckoutInput) -> Self {
+    fn new(plan: &'a Plan, input: &CheckoutInput, csrf_token: String) -> Self {
         Self {
             layout: Layout::new(&format!("Checkout: {}", plan.name)),
+            csrf_token,
             plan,
             action: format!("/plans/{}/checkout", plan.id),
             email: input.email.clone(),
@@ -60,6 +64,7 @@ impl<'a> CheckoutPage<'a> {
 #[template(path = "web/checkout_review.html")]
 pub struct CheckoutReviewPage<'a> {
     pub layout: Layout,
+    pub csrf_token: String,
     pub plan: &'a Plan,
     pub action: String,
     pub email: String,
@@ -75,14 +80,19 @@ pub struct CheckoutForm {
     step: Option<String>,
 }
 
-pub async fn show_checkout(State(store): State<CatalogueStore>, Path(id): Path<String>) -> Result<Response, HtmlError> {
+pub async fn show_checkout(
+    State(store): State<CatalogueStore>,
+    session: Session,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
     let catalogue = store.snapshot();
     let plan = catalogue_service::plan(&catalogue, &id)?;
     if !plan.on_sale {
         return Err(not_on_sale().into());
     }
-    let input = CheckoutInput { plan_id: id, ..Default::default() };
-    Ok(CheckoutPage::new(plan, &input).into_response())
+    let input = CheckoutInput { plan_id: id, email: user.map(|u| u.email).unwrap_or_default(), ..Default::default() };
+    Ok(CheckoutPage::new(plan, &input, auth::csrf_token(&session).await?).into_response())
 }
 
 fn not_on_sale() -> Error {
@@ -96,9 +106,12 @@ pub async fn submit_checkout(
     State(store): State<CatalogueStore>,
     State(pool): State<PgPool>,
     State(payments): State<Payments>,
+    session: Session,
+    MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
     form: Result<Form<CheckoutForm>, FormRejection>,
 ) -> Result<Response, HtmlError> {
+    let csrf_token = auth::csrf_token(&session).await?;
     let Form(form) = form.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
         _ => Error::BadRequest { code: "malformed_form", message: "The form could not be read.".into() },
@@ -109,10 +122,11 @@ pub async fn submit_checkout(
         plan_id: id,
         email: form.email.trim().to_string(),
         device_confirmed: form.device_confirmed.is_some_and(|v| v == "on" || v == "true"),
+        user_id: user.map(|u| u.id),
     };
     let step = form.step.as_deref().unwrap_or("review");
     if step == "edit" {
-        return Ok(CheckoutPage::new(plan, &input).into_response());
+        return Ok(CheckoutPage::new(plan, &input, csrf_token.clone()).into_response());
     }
     let result = if step == "pay" {
         checkout::start(&pool, &payments, &catalogue, &input)
@@ -122,6 +136,7 @@ pub async fn submit_checkout(
         checkout::review(&catalogue, &input).map(|email| {
             CheckoutReviewPage {
                 layout: Layout::new("Check your order"),
+                csrf_token: csrf_token.clone(),
                 plan,
                 action: format!("/plans/{}/checkout", plan.id),
                 suggestion: email.suggestion(),
@@ -132,12 +147,14 @@ pub async fn submit_checkout(
     };
     match result {
         Ok(response) => Ok(response),
-        Err(Error::Invalid(errors)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, CheckoutPage::new(plan, &input).with_errors(&errors)).into_response())
-        }
+        Err(Error::Invalid(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            CheckoutPage::new(plan, &input, csrf_token.clone()).with_errors(&errors),
+        )
+            .into_response()),
         Err(Error::Upstream(cause)) => {
             tracing::error!(error = %cause, "checkout session could not be created");
-            let page = CheckoutPage::new(plan, &input).with_errors(&[FieldError::new(
+            let page = CheckoutPage::new(plan, &input, csrf_token.clone()).with_errors(&[FieldError::new(
                 "form",
                 "Our payment provider did not answer. Nothing was charged; please try again in a moment.",
             )]);

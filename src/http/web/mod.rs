@@ -1,5 +1,6 @@
 //! The traveller's storefront: server-rendered askama pages that work without JavaScript.
 
+mod account;
 mod catalogue;
 mod checkout;
 mod orders;
@@ -21,11 +22,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/destinations/{iso}", get(catalogue::show_destination))
         .route("/plans/{id}", get(catalogue::show_plan))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::cache::cached));
+    Router::new().merge(catalogue)
+}
+
+/// Pages that need the session: checkout, orders, accounts.
+pub fn session_router() -> Router<AppState> {
+    use axum::routing::post;
     Router::new()
-        .merge(catalogue)
         .route("/plans/{id}/checkout", get(checkout::show_checkout).post(checkout::submit_checkout))
         .route("/orders/{id}", get(orders::show_order))
         .route("/orders/{id}/qr.png", get(orders::show_qr))
+        .route("/account", get(account::my_esims))
+        .route("/account/sign-in", get(account::show_sign_in).post(account::submit_sign_in))
+        .route("/account/sign-up", get(account::show_sign_up).post(account::submit_sign_up))
+        .route("/account/sign-out", post(account::sign_out))
 }
 
 tokio::task_local! {

@@ -14,6 +14,7 @@ use crate::domain::OrderStatus;
 use crate::domain::ValidityStart;
 use crate::domain::order::{Order, OrderEvent};
 use crate::error::Error;
+use crate::http::auth::MaybeUser;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
 use crate::http::qr;
@@ -62,18 +63,19 @@ pub async fn show_order(
     State(payments): State<Payments>,
     State(provisioner): State<Provisioner>,
     State(store): State<CatalogueStore>,
+    MaybeUser(viewer): MaybeUser,
     Path(id): Path<String>,
     QueryParams(params): QueryParams,
 ) -> Result<Response, HtmlError> {
     let token = params.text("token").ok().flatten().unwrap_or_default();
-    let mut order = checkout::order_for_token(&pool, &id, &token).await?;
+    let mut order = checkout::order_for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
     let session_id = params.text("session_id").ok().flatten();
     let returning_from_payment = session_id.is_some() && session_id == order.stripe_session_id;
     if returning_from_payment && order.status == OrderStatus::AwaitingPayment {
         if let Err(e) = checkout::fulfil_checkout(&pool, &payments, session_id.as_deref().unwrap_or_default()).await {
             tracing::warn!(order.id = %order.id, error = %e, "confirming the payment from the success page failed");
         }
-        order = checkout::order_for_token(&pool, &id, &token).await?;
+        order = checkout::order_for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
     }
     let events =
         db::orders::events(&mut *pool.acquire().await.map_err(Error::from)?, order.id).await.map_err(Error::from)?;
@@ -82,7 +84,11 @@ pub async fn show_order(
         Some(details) => Some(EsimView {
             iccid: details.iccid,
             qr_data_url: qr::data_url(&details.code.raw)?,
-            qr_png_url: format!("/orders/{}/qr.png?token={token}", order.id),
+            qr_png_url: if token.is_empty() {
+                format!("/orders/{}/qr.png", order.id)
+            } else {
+                format!("/orders/{}/qr.png?token={token}", order.id)
+            },
             ios_install_url: details.code.ios_install_url(),
             android_install_url: details.code.android_install_url(),
             activation_code: details.code.raw,
@@ -118,11 +124,12 @@ pub async fn show_order(
 pub async fn show_qr(
     State(pool): State<PgPool>,
     State(provisioner): State<Provisioner>,
+    MaybeUser(viewer): MaybeUser,
     Path(id): Path<String>,
     QueryParams(params): QueryParams,
 ) -> Result<Response, HtmlError> {
     let token = params.text("token").ok().flatten().unwrap_or_default();
-    let order = checkout::order_for_token(&pool, &id, &token).await?;
+    let order = checkout::order_for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
     let details = esim::details(&pool, &provisioner.cipher, &order).await?.ok_or(Error::NotFound("eSIM"))?;
     let png = qr::png(&details.code.raw)?;
     Ok((

@@ -1,0 +1,133 @@
+//! Mobile sign-in: email and password for a bearer token (stored hashed, expiring, revocable),
+//! and the signed-in traveller's orders.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use utoipa::ToSchema;
+
+use super::orders::OrderResponse;
+use crate::db;
+use crate::domain::user::User;
+use crate::error::Error;
+use crate::http::auth::ClientIp;
+use crate::http::errors::{ApiError, Problem};
+use crate::http::extract::ApiJson;
+use crate::services::accounts::{self, Credentials};
+use crate::state::AppState;
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// A signed-in user from `Authorization: Bearer <token>`; 401 without a live token.
+pub struct Account(pub User);
+
+/// Like [`Account`], but anonymous when no Authorization header is sent at all.
+pub struct OptionalAccount(pub Option<User>);
+
+const NO_TOKEN: &str = "Send a live token from POST /api/v1/auth/token as Authorization: Bearer <token>.";
+
+impl FromRequestParts<AppState> for Account {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers).ok_or(Error::Unauthorized(NO_TOKEN))?;
+        let user = accounts::user_for_token(&state.pool, token).await?.ok_or(Error::Unauthorized(
+            "This token is unknown, expired or revoked. Sign in again with POST /api/v1/auth/token.",
+        ))?;
+        Ok(Account(user))
+    }
+}
+
+impl FromRequestParts<AppState> for OptionalAccount {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            return Ok(OptionalAccount(None));
+        }
+        Account::from_request_parts(parts, state).await.map(|Account(u)| OptionalAccount(Some(u)))
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// RFC 3339.
+    pub expires_at: String,
+    pub email: String,
+}
+
+/// Signs in: a bearer token for the account. Wrong email or password: 401, the same answer
+/// either way. Rate-limited per IP and per account (429).
+#[utoipa::path(post, path = "/auth/token", tag = "accounts", request_body = TokenRequest,
+    responses(
+        (status = 201, description = "Signed in", body = TokenResponse),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_token(
+    State(pool): State<PgPool>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<TokenRequest>,
+) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
+    let credentials = Credentials { email: body.email, password: body.password };
+    let (token, expires, user) = accounts::issue_token(&pool, ip.as_deref(), &credentials).await?;
+    let expires_at = expires.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    Ok((StatusCode::CREATED, Json(TokenResponse { token, expires_at, email: user.email })))
+}
+
+/// Signs out: revokes the token sent.
+#[utoipa::path(delete, path = "/auth/token", tag = "accounts", security(("user_token" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_token(
+    State(pool): State<PgPool>,
+    headers: HeaderMap,
+    _account: Account,
+) -> Result<StatusCode, ApiError> {
+    let token = bearer(&headers).ok_or(Error::Unauthorized(NO_TOKEN))?;
+    accounts::revoke_token(&pool, token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyOrders {
+    pub data: Vec<OrderResponse>,
+}
+
+/// The signed-in traveller's orders, newest first.
+#[utoipa::path(get, path = "/me/orders", tag = "accounts", security(("user_token" = [])),
+    responses(
+        (status = 200, description = "Orders", body = MyOrders),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn my_orders(State(pool): State<PgPool>, Account(user): Account) -> Result<Json<MyOrders>, ApiError> {
+    let mut conn = pool.acquire().await.map_err(Error::from)?;
+    let orders = db::orders::for_user(&mut conn, user.id).await.map_err(Error::from)?;
+    let mut data = Vec::with_capacity(orders.len());
+    for order in &orders {
+        let events = db::orders::events(&mut conn, order.id).await.map_err(Error::from)?;
+        data.push(OrderResponse::new(order, &events));
+    }
+    Ok(Json(MyOrders { data }))
+}
