@@ -23,6 +23,9 @@ create index orders_user_idx on orders (user_id, created_at desc);
 -- Who did it, when an operator acted on an order.
 alter table order_events add column user_id uuid references users (id);
 
+-- What has been refunded so far, in minor units (refunds may be partial and several).
+alter table orders add column refunded_minor bigint not null default 0 check (refunded_minor >= 0);
+
 -- Bearer tokens for the mobile app, stored as SHA-256.
 create table api_tokens (
     id           uuid primary key default gen_random_uuid(),

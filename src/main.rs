@@ -1,11 +1,57 @@
-//! The `tern` binary: logging, configuration, then the server.
+//! The `tern` binary: logging, configuration, then the server or an admin command.
 
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "tern", about = "Tern, the travel eSIM shop", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the shop (the default).
+    Serve,
+    /// Manage operators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin (or make an existing user one). The password is asked for, or read
+    /// from the first line of standard input when it is not a terminal.
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn read_password() -> std::io::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (at least 10 characters): ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            return Err(std::io::Error::other("the passwords differ"));
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     let filter = match std::env::var("RUST_LOG") {
         Err(_) => EnvFilter::new("info,sqlx=warn,tower_http=info"),
         Ok(v) => match EnvFilter::try_new(&v) {
@@ -16,7 +62,7 @@ async fn main() -> ExitCode {
             }
         },
     };
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
     let config = match tern::config::Config::from_env() {
         Ok(c) => c,
@@ -25,7 +71,16 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match tern::startup::run(config).await {
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => tern::startup::run(config).await,
+        Command::Admin { command: AdminCommand::Create { email } } => match read_password() {
+            Ok(password) => tern::startup::create_admin(&config, &email, &password).await.map(|user| {
+                println!("Admin {} can now sign in at /account/sign-in and open /admin.", user.email);
+            }),
+            Err(e) => Err(anyhow::anyhow!("reading the password: {e}")),
+        },
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tern: {e:#}");

@@ -199,11 +199,37 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let worker = tokio::spawn(worker.run_until(async {
             let _ = worker_stopped.await;
         }));
+        if config.environment == crate::config::Environment::Development
+            && !crate::services::accounts::has_admin(&pool).await.unwrap_or(true)
+        {
+            tracing::info!("no admin yet: create one with `cargo run -- admin create --email you@example.com`");
+        }
         tracing::info!(http.addr = %addr, "Tern is serving on http://{addr}");
         let served = serve(listener, state, shutdown_signal()).await.context("the HTTP server failed");
         let _ = stop_worker.send(());
         let _ = worker.await;
         served
+    }
+    .await;
+    pool.close().await;
+    if let Some(cluster) = cluster {
+        tokio::task::spawn_blocking(move || cluster.stop()).await.ok();
+    }
+    result
+}
+
+/// `tern admin create`: against the configured database (the embedded cluster is started, or
+/// the one a running Tern serves is used), with migrations applied.
+pub async fn create_admin(config: &Config, email: &str, password: &str) -> anyhow::Result<crate::domain::user::User> {
+    let Database { pool, cluster } = database(config).await?;
+    let result = async {
+        MIGRATOR.run(&pool).await.context("database migrations failed")?;
+        crate::services::accounts::create_admin(&pool, email, password).await.map_err(|e| match e {
+            crate::error::Error::Invalid(fields) => {
+                anyhow::anyhow!(fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))
+            }
+            other => anyhow::Error::from(other),
+        })
     }
     .await;
     pool.close().await;

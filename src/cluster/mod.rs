@@ -86,7 +86,9 @@ pub enum Endpoint {
 pub struct Cluster {
     pgdata: PathBuf,
     endpoint: Endpoint,
-    postmaster: Postmaster,
+    /// `None` when attached to a server another Tern process runs (e.g. `tern admin create`
+    /// while the shop is running): that one is left alone on stop.
+    postmaster: Option<Postmaster>,
 }
 
 impl Cluster {
@@ -101,6 +103,10 @@ impl Cluster {
         binaries::check_reachable(&pgdata, user)?;
         if !pgdata.join("PG_VERSION").exists() {
             init(&binaries, user, &pgdata, config)?;
+        }
+        if let Some(endpoint) = pidfile::running_server(&pgdata) {
+            tracing::info!(cluster.pgdata = %pgdata.display(), "using the PostgreSQL server another Tern process runs");
+            return Ok(Cluster { pgdata, endpoint, postmaster: None });
         }
         pidfile::clear_stale(&pgdata)?;
 
@@ -126,23 +132,24 @@ impl Cluster {
         }
         let log = open_log(&config.log_file)?;
         let postmaster = Postmaster::spawn(command, user, log)?;
-        let cluster = Cluster { pgdata, endpoint, postmaster };
+        let cluster = Cluster { pgdata, endpoint, postmaster: Some(postmaster) };
         cluster.wait_until_ready(&config.log_file)?;
         tracing::info!(cluster.pgdata = %cluster.pgdata.display(), "embedded PostgreSQL is ready");
         Ok(cluster)
     }
 
     fn wait_until_ready(&self, log_path: &Path) -> Result<(), ClusterError> {
+        let Some(postmaster) = &self.postmaster else { return Ok(()) };
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            if self.postmaster.has_exited() {
+            if postmaster.has_exited() {
                 break;
             }
-            if pidfile::is_ready(&self.pgdata, self.postmaster.pid()) {
+            if pidfile::is_ready(&self.pgdata, postmaster.pid()) {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                self.postmaster.stop();
+                postmaster.stop();
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -169,14 +176,17 @@ impl Cluster {
 
     /// Fast shutdown: disconnects clients, writes a checkpoint, removes the pid file. Blocking.
     pub fn stop(self) {
-        self.postmaster.stop();
+        let Some(postmaster) = &self.postmaster else { return };
+        postmaster.stop();
         tracing::info!(cluster.pgdata = %self.pgdata.display(), "embedded PostgreSQL stopped");
     }
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        self.postmaster.stop();
+        if let Some(postmaster) = &self.postmaster {
+            postmaster.stop();
+        }
     }
 }
 

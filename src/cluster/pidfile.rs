@@ -36,6 +36,25 @@ fn postgres_serving(pid: i32, pgdata: &Path) -> Option<i32> {
     after.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// A ready server of this data directory whose parent (another Tern) is alive: where to reach it.
+pub fn running_server(pgdata: &Path) -> Option<super::Endpoint> {
+    let lines = lines(pgdata)?;
+    let pid: i32 = lines.first()?.parse().ok()?;
+    if !alive(pid) || lines.get(7).map(String::as_str) != Some("ready") {
+        return None;
+    }
+    let parent = postgres_serving(pid, pgdata)?;
+    if parent <= 1 {
+        return None;
+    }
+    let port: u16 = lines.get(3)?.parse().ok()?;
+    let socket_dir = lines.get(4).filter(|d| !d.is_empty());
+    Some(match socket_dir {
+        Some(dir) => super::Endpoint::Socket { dir: dir.into(), port },
+        None => super::Endpoint::Tcp { port },
+    })
+}
+
 /// Makes a start possible after a crash: a pid file whose process is gone, or is now some
 /// other program (pids are reused after a reboot), is removed; an orphaned server of this
 /// data directory (its Tern was killed without the usual parent-death signal) is shut down.

@@ -1,6 +1,8 @@
 //! The only place that writes SQL. Functions take an executor; services own transactions.
 
+pub mod admin_reports;
 pub mod catalogue;
+pub mod catalogue_admin;
 pub mod esims;
 pub mod idempotency;
 pub mod jobs;

@@ -154,10 +154,11 @@ struct EventRow {
     created_at: time::OffsetDateTime,
 }
 
-/// The order's timeline, oldest first.
+/// The order's timeline as travellers see it (operators' notes left out), oldest first.
 pub async fn events(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Vec<OrderEvent>> {
     let rows: Vec<EventRow> = sqlx::query_as(
-        "select type as kind, actor, details, created_at from order_events where order_id = $1 order by id",
+        "select type as kind, actor, details, created_at from order_events
+          where order_id = $1 and type not in ('note', 'sim_status_refreshed') order by id",
     )
     .bind(order_id)
     .fetch_all(conn)
@@ -186,4 +187,69 @@ pub async fn set_user(conn: &mut PgConnection, id: Uuid, user_id: Uuid) -> sqlx:
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// An event caused by an operator.
+pub async fn add_event_by(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    kind: &str,
+    user_id: Uuid,
+    details: serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query("insert into order_events (order_id, type, actor, user_id, details) values ($1, $2, 'admin', $3, $4)")
+        .bind(order_id)
+        .bind(kind)
+        .bind(user_id)
+        .bind(details)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Adds to the refunded total; the new total.
+pub async fn add_refunded(conn: &mut PgConnection, id: Uuid, amount: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("update orders set refunded_minor = refunded_minor + $2 where id = $1 returning refunded_minor")
+        .bind(id)
+        .bind(amount)
+        .fetch_one(conn)
+        .await
+}
+
+pub async fn refunded(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar("select refunded_minor from orders where id = $1").bind(id).fetch_one(conn).await
+}
+
+/// An operator's view of the timeline: every event with the acting user's email.
+pub async fn events_with_users(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Vec<(OrderEvent, Option<String>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        kind: String,
+        actor: String,
+        details: serde_json::Value,
+        created_at: time::OffsetDateTime,
+        email: Option<String>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "select e.type as kind, e.actor, e.details, e.created_at, u.email
+           from order_events e left join users u on u.id = e.user_id
+          where e.order_id = $1 order by e.id",
+    )
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (OrderEvent { kind: r.kind, actor: r.actor, details: r.details, created_at: r.created_at }, r.email))
+        .collect())
+}
+
+/// Stripe reports the cumulative refunded amount: the total never goes down.
+pub async fn set_refunded_at_least(conn: &mut PgConnection, id: Uuid, amount: i64) -> sqlx::Result<()> {
+    sqlx::query("update orders set refunded_minor = greatest(refunded_minor, $2) where id = $1")
+        .bind(id)
+        .bind(amount)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }

@@ -186,9 +186,21 @@ impl OrderEvent {
             "esim_purchased" | "esim_adopted" => "eSIM issued".into(),
             "ready" => "eSIM ready to install".into(),
             "claimed" => "Added to your account".into(),
+            "note" => "Internal note".into(),
+            "sim_enabled" => "eSIM enabled".into(),
+            "sim_disabled" => "eSIM disabled".into(),
+            "sim_status_refreshed" => "eSIM status checked".into(),
+            "refund_requested" => "Refund issued".into(),
+            "provisioning_retry_requested" => "eSIM preparation restarted".into(),
+            "cancelled" => "Cancelled before payment".into(),
             "provisioning_failed" => "eSIM could not be prepared".into(),
             other => other.replace('_', " "),
         }
+    }
+
+    /// Operators' own entries (notes, status checks), not shown to travellers.
+    pub fn is_internal(&self) -> bool {
+        matches!(self.kind.as_str(), "note" | "sim_status_refreshed")
     }
 
     pub fn at(&self) -> String {

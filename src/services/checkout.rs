@@ -290,6 +290,7 @@ pub async fn record_refund(
     let Some(found) = db::orders::find_by_payment_intent(&mut tx, payment_intent).await? else { return Ok(false) };
     let order = db::orders::lock(&mut tx, found.id).await?.ok_or(Error::NotFound("order"))?;
     let details = serde_json::json!({ "payment_intent": payment_intent, "amount_refunded": amount_refunded });
+    db::orders::set_refunded_at_least(&mut tx, order.id, amount_refunded).await?;
     if fully_refunded {
         if !order.status.can_become(OrderStatus::Refunded) {
             return Ok(false);

@@ -1,6 +1,10 @@
 //! HTTP and database tests: each test gets a fresh database on a real PostgreSQL and the
 //! app on port 0.
 
+mod accounts;
+mod admin_catalogue;
+mod admin_order;
+mod admin_orders;
 mod browser;
 mod catalogue_api;
 mod checkout;

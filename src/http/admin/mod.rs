@@ -12,8 +12,32 @@ use crate::domain::user::User;
 use crate::error::Error;
 use crate::state::AppState;
 
+mod audit;
+mod catalogue;
+mod dashboard;
+mod order;
+mod orders_list;
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(order::routes())
+        .merge(orders_list::routes())
+        .merge(dashboard::routes())
+        .merge(audit::routes())
+        .merge(catalogue::routes())
+}
+
+/// What the admin layout (`templates/admin/base.html`) shows of the signed-in operator.
+pub struct StaffNav {
+    pub email: String,
+    pub role: &'static str,
+    pub is_admin: bool,
+}
+
+impl StaffNav {
+    pub fn of(user: &User) -> Self {
+        Self { email: user.email.clone(), role: user.role.as_str(), is_admin: user.role.is_admin() }
+    }
 }
 
 /// A signed-in `support` or `admin` user; others are sent to sign in, or refused.

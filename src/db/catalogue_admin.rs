@@ -1,0 +1,151 @@
+//! Writing the catalogue: destinations, plans and their coverage, as edited by admins.
+//!
+//! Every statement fires the `catalogue_changed` triggers, so the in-memory snapshots of every
+//! Tern process reload once the transaction commits.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::{DataAllowance, Destination, Plan};
+
+/// A `u32` the domain has already bounded, as the `integer` column it is stored in.
+fn int(value: u32) -> sqlx::Result<i32> {
+    i32::try_from(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+pub async fn insert_destination(conn: &mut PgConnection, d: &Destination) -> sqlx::Result<()> {
+    sqlx::query("insert into destinations (iso, name, aliases, region_id, popularity_rank) values ($1, $2, $3, $4, $5)")
+        .bind(&d.iso)
+        .bind(&d.name)
+        .bind(&d.aliases)
+        .bind(&d.region_id)
+        .bind(d.popularity_rank)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Locks a destination for the rest of the transaction; its columns as JSON (for the audit
+/// log's before/after), or `None` when there is no such destination.
+pub async fn lock_destination(conn: &mut PgConnection, iso: &str) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar(
+        "select jsonb_build_object('iso', iso::text, 'name', name, 'aliases', aliases, 'region_id', region_id,
+                                   'popularity_rank', popularity_rank)
+           from destinations where iso = $1 for update",
+    )
+    .bind(iso)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Updates everything but the ISO code (the primary key plans and orders refer to).
+pub async fn update_destination(conn: &mut PgConnection, d: &Destination) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update destinations set name = $2, aliases = $3, region_id = $4, popularity_rank = $5 where iso = $1",
+    )
+    .bind(&d.iso)
+    .bind(&d.name)
+    .bind(&d.aliases)
+    .bind(&d.region_id)
+    .bind(d.popularity_rank)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The data columns: `data_mb`, or `fair_use_mb` and `throttle_kbps` for an unlimited plan.
+fn data_columns(data: DataAllowance) -> sqlx::Result<(Option<i32>, Option<i32>, Option<i32>)> {
+    Ok(match data {
+        DataAllowance::Limited { mb } => (Some(int(mb)?), None, None),
+        DataAllowance::Unlimited { fair_use_mb, throttle_kbps } => {
+            (None, Some(int(fair_use_mb)?), Some(int(throttle_kbps)?))
+        }
+    })
+}
+
+/// Inserts a new plan row, or with `update` rewrites an existing one; false when an update
+/// found no such plan. Coverage is written by [`replace_coverage`].
+async fn write_plan(conn: &mut PgConnection, p: &Plan, update: bool) -> sqlx::Result<bool> {
+    let sql = if update {
+        "update plans set kind = $2::plan_kind, name = $3, destination_iso = $4, region_id = $5, data_mb = $6,
+                fair_use_mb = $7, throttle_kbps = $8, validity_days = $9, price_minor = $10, currency = $11,
+                validity_start = $12::validity_start, hotspot = $13, network_generation = $14, operators = $15,
+                top_up = $16, on_sale = $17, sim_card_group_id = $18, fine_print = $19
+          where id = $1"
+    } else {
+        "insert into plans (id, kind, name, destination_iso, region_id, data_mb, fair_use_mb, throttle_kbps,
+                            validity_days, price_minor, currency, validity_start, hotspot, network_generation,
+                            operators, top_up, on_sale, sim_card_group_id, fine_print)
+         values ($1, $2::plan_kind, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::validity_start, $13, $14, $15, $16,
+                 $17, $18, $19)"
+    };
+    let (data_mb, fair_use_mb, throttle_kbps) = data_columns(p.data)?;
+    let done = sqlx::query(sql)
+        .bind(p.id)
+        .bind(p.kind.as_str())
+        .bind(&p.name)
+        .bind(&p.destination_iso)
+        .bind(&p.region_id)
+        .bind(data_mb)
+        .bind(fair_use_mb)
+        .bind(throttle_kbps)
+        .bind(int(p.validity_days)?)
+        .bind(p.price.minor)
+        .bind(&p.price.currency)
+        .bind(p.validity_start.as_str())
+        .bind(p.hotspot)
+        .bind(&p.network_generation)
+        .bind(&p.operators)
+        .bind(p.top_up)
+        .bind(p.on_sale)
+        .bind(p.sim_card_group_id)
+        .bind(&p.fine_print)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn insert_plan(conn: &mut PgConnection, p: &Plan) -> sqlx::Result<()> {
+    write_plan(conn, p, false).await.map(|_| ())
+}
+
+/// Rewrites every column of an existing plan but its id; false when there is no such plan.
+pub async fn update_plan(conn: &mut PgConnection, p: &Plan) -> sqlx::Result<bool> {
+    write_plan(conn, p, true).await
+}
+
+/// Locks a plan for the rest of the transaction; its columns and coverage as JSON, named as
+/// [`crate::services::catalogue_admin`] names them for the audit log, or `None` when there is
+/// no such plan.
+pub async fn lock_plan(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar(
+        "select (to_jsonb(p) - 'id' - 'created_at' - 'updated_at')
+                || jsonb_build_object(
+                     'destination_iso', p.destination_iso::text,
+                     'currency', p.currency::text,
+                     'coverage', coalesce((select jsonb_agg(c.destination_iso::text order by c.destination_iso)
+                                             from plan_coverage c where c.plan_id = p.id), '[]'::jsonb))
+           from plans p where p.id = $1 for update",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Sets the countries a plan works in to exactly `isos`.
+pub async fn replace_coverage(conn: &mut PgConnection, plan_id: Uuid, isos: &[String]) -> sqlx::Result<()> {
+    sqlx::query("delete from plan_coverage where plan_id = $1 and destination_iso <> all($2::text[])")
+        .bind(plan_id)
+        .bind(isos)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "insert into plan_coverage (plan_id, destination_iso) select $1, iso from unnest($2::text[]) as iso
+         on conflict do nothing",
+    )
+    .bind(plan_id)
+    .bind(isos)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

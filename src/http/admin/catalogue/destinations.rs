@@ -1,0 +1,128 @@
+//! The destination form: create (`/admin/destinations/new`) and edit
+//! (`/admin/destinations/{iso}/edit`).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use sqlx::PgPool;
+use tower_sessions::Session;
+
+use super::{Choice, FormErrors, read_form, saved};
+use crate::domain::user::User;
+use crate::error::{Error, FieldError};
+use crate::http::admin::{AdminUser, StaffNav};
+use crate::http::auth::{self, ClientIp};
+use crate::http::errors::HtmlError;
+use crate::http::web::Layout;
+use crate::services::catalogue::CatalogueStore;
+use crate::services::catalogue_admin::{self, DestinationInput, Editor};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/destination_form.html")]
+pub struct DestinationFormPage {
+    pub layout: Layout,
+    pub staff: StaffNav,
+    pub csrf_token: String,
+    /// The ISO code of the destination being edited; `None` for a new one.
+    pub editing: Option<String>,
+    pub action: String,
+    pub form: DestinationInput,
+    pub regions: Vec<Choice>,
+    pub errors: FormErrors,
+}
+
+impl DestinationFormPage {
+    async fn new(
+        store: &CatalogueStore,
+        user: &User,
+        session: &Session,
+        editing: Option<String>,
+        form: DestinationInput,
+    ) -> Result<Self, HtmlError> {
+        let (title, action) = match &editing {
+            Some(iso) => (format!("Edit destination {iso}"), format!("/admin/destinations/{iso}/edit")),
+            None => ("New destination".to_string(), "/admin/destinations/new".to_string()),
+        };
+        Ok(Self {
+            layout: Layout::new(&title),
+            staff: StaffNav::of(user),
+            csrf_token: auth::csrf_token(session).await?,
+            editing,
+            action,
+            form,
+            regions: Choice::regions(&store.snapshot()),
+            errors: FormErrors::default(),
+        })
+    }
+
+    /// The form again, as typed, with a message beside each field that was not accepted.
+    fn refused(mut self, errors: Vec<FieldError>) -> Response {
+        self.errors = FormErrors(errors);
+        (StatusCode::UNPROCESSABLE_ENTITY, self).into_response()
+    }
+}
+
+pub async fn new_destination(
+    State(store): State<CatalogueStore>,
+    session: Session,
+    AdminUser(user): AdminUser,
+) -> Result<DestinationFormPage, HtmlError> {
+    DestinationFormPage::new(&store, &user, &session, None, DestinationInput::default()).await
+}
+
+pub async fn create_destination(
+    State(pool): State<PgPool>,
+    State(store): State<CatalogueStore>,
+    session: Session,
+    AdminUser(user): AdminUser,
+    ClientIp(ip): ClientIp,
+    form: Result<Form<DestinationInput>, FormRejection>,
+) -> Result<Response, HtmlError> {
+    let input = read_form(form)?;
+    let editor = Editor { user: &user, ip };
+    match catalogue_admin::create_destination(&pool, &store, &editor, &input).await {
+        Ok(destination) => Ok(saved(&format!("destination:{}", destination.iso))),
+        Err(Error::Invalid(errors)) => {
+            Ok(DestinationFormPage::new(&store, &user, &session, None, input).await?.refused(errors))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn edit_destination(
+    State(store): State<CatalogueStore>,
+    session: Session,
+    AdminUser(user): AdminUser,
+    Path(iso): Path<String>,
+) -> Result<DestinationFormPage, HtmlError> {
+    let input = {
+        let snapshot = store.snapshot();
+        DestinationInput::of(snapshot.destination(&iso).ok_or(Error::NotFound("destination"))?)
+    };
+    DestinationFormPage::new(&store, &user, &session, Some(input.iso.clone()), input).await
+}
+
+pub async fn update_destination(
+    State(pool): State<PgPool>,
+    State(store): State<CatalogueStore>,
+    session: Session,
+    AdminUser(user): AdminUser,
+    ClientIp(ip): ClientIp,
+    Path(iso): Path<String>,
+    form: Result<Form<DestinationInput>, FormRejection>,
+) -> Result<Response, HtmlError> {
+    let input = read_form(form)?;
+    let editor = Editor { user: &user, ip };
+    match catalogue_admin::update_destination(&pool, &store, &editor, &iso, &input).await {
+        Ok(destination) => Ok(saved(&format!("destination:{}", destination.iso))),
+        Err(Error::Invalid(errors)) => {
+            let iso = iso.to_ascii_uppercase();
+            Ok(DestinationFormPage::new(&store, &user, &session, Some(iso), input).await?.refused(errors))
+        }
+        Err(other) => Err(other.into()),
+    }
+}

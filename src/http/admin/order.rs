@@ -1,0 +1,318 @@
+//! One order for operators: everything about it, and what can be done to it. Actions that move
+//! money or service go through a confirmation page first.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{StaffNav, StaffUser};
+use crate::db;
+use crate::domain::order::{Order, OrderEvent};
+use crate::domain::{Money, OrderStatus};
+use crate::error::Error;
+use crate::http::auth::{ClientIp, csrf_token};
+use crate::http::errors::HtmlError;
+use crate::http::web::Layout;
+use crate::services::order_admin::{self, Operator};
+use crate::state::AppState;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/orders/{id}", get(show))
+        .route("/orders/{id}/retry", post(retry))
+        .route("/orders/{id}/refresh-sim", post(refresh_sim))
+        .route("/orders/{id}/sim", post(set_sim))
+        .route("/orders/{id}/refund", post(refund))
+        .route("/orders/{id}/cancel", post(cancel))
+        .route("/orders/{id}/notes", post(add_note))
+}
+
+pub struct EsimFacts {
+    pub iccid: String,
+    pub telnyx_sim_id: String,
+    pub status: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/order.html")]
+pub struct OrderAdminPage {
+    pub layout: Layout,
+    pub staff: StaffNav,
+    pub csrf_token: String,
+    pub order: Order,
+    pub refunded: Money,
+    pub refundable: Money,
+    pub esim: Option<EsimFacts>,
+    pub events: Vec<(OrderEvent, Option<String>)>,
+    pub notice: Option<String>,
+    pub note_error: Option<String>,
+    pub refund_error: Option<String>,
+    pub account_email: Option<String>,
+}
+
+fn parse_id(id: &str) -> Result<Uuid, Error> {
+    Uuid::parse_str(id).map_err(|_| Error::NotFound("order"))
+}
+
+async fn page(state: &AppState, session: &Session, user: &crate::domain::user::User, id: Uuid) -> Result<OrderAdminPage, HtmlError> {
+    let mut conn = state.pool.acquire().await.map_err(Error::from)?;
+    let order = db::orders::find(&mut conn, id).await.map_err(Error::from)?.ok_or(Error::NotFound("order"))?;
+    let esim = db::esims::find(&mut conn, id).await.map_err(Error::from)?.and_then(|e| {
+        Some(EsimFacts {
+            telnyx_sim_id: e.telnyx_sim_id?,
+            iccid: e.iccid.unwrap_or_default(),
+            status: e.telnyx_status.unwrap_or_default(),
+        })
+    });
+    let events = db::orders::events_with_users(&mut conn, id).await.map_err(Error::from)?;
+    let account_email = match order.user_id {
+        Some(uid) => db::users::find(&mut conn, uid).await.map_err(Error::from)?.map(|u| u.email),
+        None => None,
+    };
+    drop(conn);
+    let refundable = order_admin::refundable(&state.pool, &order).await?;
+    Ok(OrderAdminPage {
+        layout: Layout::new(&format!("Order {}", order.id)),
+        staff: StaffNav::of(user),
+        csrf_token: csrf_token(session).await?,
+        refunded: Money::new(order.amount.minor - refundable.minor, order.amount.currency.clone()),
+        refundable,
+        esim,
+        events,
+        notice: None,
+        note_error: None,
+        refund_error: None,
+        account_email,
+        order,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct Notice {
+    done: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    StaffUser(user): StaffUser,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<Notice>,
+) -> Result<Response, HtmlError> {
+    let mut p = page(&state, &session, &user, parse_id(&id)?).await?;
+    p.notice = q.done.filter(|d| d.len() < 80);
+    Ok(p.into_response())
+}
+
+fn done(id: Uuid, what: &str) -> Response {
+    Redirect::to(&format!("/admin/orders/{id}?done={what}")).into_response()
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    order_admin::retry_provisioning(&state.pool, &Operator { user: &user, ip }, id).await?;
+    Ok(done(id, "retry"))
+}
+
+async fn refresh_sim(
+    State(state): State<AppState>,
+    StaffUser(user): StaffUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    order_admin::refresh_sim(&state.pool, &state.provisioner, &Operator { user: &user, ip }, id).await?;
+    Ok(done(id, "refreshed"))
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    amount: String,
+    confirmed: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/confirm.html")]
+pub struct ConfirmPage {
+    pub layout: Layout,
+    pub staff: StaffNav,
+    pub csrf_token: String,
+    pub question: String,
+    pub action_url: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub back: String,
+}
+
+async fn confirm(session: &Session, user: &crate::domain::user::User, question: String, action_url: String, fields: Vec<(&'static str, String)>, id: Uuid) -> Result<Response, HtmlError> {
+    Ok(ConfirmPage {
+        layout: Layout::new("Please confirm"),
+        staff: StaffNav::of(user),
+        csrf_token: csrf_token(session).await?,
+        question,
+        action_url,
+        fields,
+        back: format!("/admin/orders/{id}"),
+    }
+    .into_response())
+}
+
+async fn set_sim(
+    State(state): State<AppState>,
+    session: Session,
+    StaffUser(user): StaffUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    if !user.role.is_admin() {
+        return Err(Error::Forbidden("Only an admin may enable or disable an eSIM.").into());
+    }
+    let enable = match form.action.as_str() {
+        "enable" => true,
+        "disable" => false,
+        _ => return Err(Error::BadRequest { code: "bad_action", message: "Choose enable or disable.".into() }.into()),
+    };
+    if form.confirmed.as_deref() != Some("yes") {
+        let question = format!("{} the eSIM of order {id}? The traveller's data {} at once.", if enable { "Enable" } else { "Disable" }, if enable { "works again" } else { "stops" });
+        return confirm(&session, &user, question, format!("/admin/orders/{id}/sim"), vec![("action", form.action)], id).await;
+    }
+    order_admin::set_sim_enabled(&state.pool, &state.provisioner, &Operator { user: &user, ip }, id, enable).await?;
+    Ok(done(id, if enable { "enabled" } else { "disabled" }))
+}
+
+/// "12.50" → 1250; `None` for an empty field (refund everything left).
+fn parse_amount(raw: &str) -> Result<Option<i64>, Error> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let bad = || Error::invalid("amount", "Enter an amount like 12.50, or leave it empty to refund everything left.");
+    let (units, cents) = raw.split_once('.').unwrap_or((raw, "0"));
+    if units.is_empty() || !units.chars().all(|c| c.is_ascii_digit()) || cents.len() > 2 || !cents.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let units: i64 = units.parse().map_err(|_| bad())?;
+    let cents: i64 = format!("{cents:0<2}").parse().map_err(|_| bad())?;
+    let total = units.checked_mul(100).and_then(|u| u.checked_add(cents)).ok_or_else(bad)?;
+    if total <= 0 {
+        return Err(Error::invalid("amount", "A refund must be more than zero."));
+    }
+    Ok(Some(total))
+}
+
+async fn refund(
+    State(state): State<AppState>,
+    session: Session,
+    StaffUser(user): StaffUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    if !user.role.is_admin() {
+        return Err(Error::Forbidden("Only an admin may refund.").into());
+    }
+    let amount = match parse_amount(&form.amount) {
+        Ok(a) => a,
+        Err(Error::Invalid(fields)) => {
+            let mut p = page(&state, &session, &user, id).await?;
+            p.refund_error = fields.into_iter().next().map(|f| f.message);
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if form.confirmed.as_deref() != Some("yes") {
+        let order = db::orders::find(&mut *state.pool.acquire().await.map_err(Error::from)?, id).await.map_err(Error::from)?.ok_or(Error::NotFound("order"))?;
+        let left = order_admin::refundable(&state.pool, &order).await?;
+        let what = amount.map(|a| Money::new(a, order.amount.currency.clone()).to_string()).unwrap_or_else(|| format!("everything left ({left})"));
+        let question = format!("Refund {what} of order {id} to {}? Money goes back to the card; this cannot be undone.", order.email);
+        return confirm(&session, &user, question, format!("/admin/orders/{id}/refund"), vec![("amount", form.amount)], id).await;
+    }
+    match order_admin::refund(&state.pool, &state.payments, &state.provisioner, &Operator { user: &user, ip }, id, amount).await {
+        Ok(_) => Ok(done(id, "refunded")),
+        Err(Error::Invalid(fields)) => {
+            let mut p = page(&state, &session, &user, id).await?;
+            p.refund_error = fields.into_iter().next().map(|f| f.message);
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    session: Session,
+    StaffUser(user): StaffUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    if !user.role.is_admin() {
+        return Err(Error::Forbidden("Only an admin may cancel an order.").into());
+    }
+    if form.confirmed.as_deref() != Some("yes") {
+        return confirm(&session, &user, format!("Cancel unpaid order {id}? Its payment page stops working."), format!("/admin/orders/{id}/cancel"), vec![], id).await;
+    }
+    order_admin::cancel_unpaid(&state.pool, &state.payments, &Operator { user: &user, ip }, id).await?;
+    Ok(done(id, "cancelled"))
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    #[serde(default)]
+    note: String,
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    session: Session,
+    StaffUser(user): StaffUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Form(form): Form<NoteForm>,
+) -> Result<Response, HtmlError> {
+    let id = parse_id(&id)?;
+    match order_admin::add_note(&state.pool, &Operator { user: &user, ip }, id, &form.note).await {
+        Ok(()) => Ok(done(id, "noted")),
+        Err(Error::Invalid(fields)) => {
+            let mut p = page(&state, &session, &user, id).await?;
+            p.note_error = fields.into_iter().next().map(|f| f.message);
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl OrderAdminPage {
+    pub fn is_failed(&self) -> bool {
+        self.order.status == OrderStatus::ProvisioningFailed
+    }
+
+    pub fn is_unpaid(&self) -> bool {
+        self.order.status == OrderStatus::AwaitingPayment
+    }
+
+    pub fn can_refund(&self) -> bool {
+        self.order.status.is_paid() && self.refundable.minor > 0 && self.order.stripe_payment_intent_id.is_some()
+    }
+
+    pub fn details_text(event: &OrderEvent) -> String {
+        if event.details.as_object().is_some_and(|o| o.is_empty()) { String::new() } else { event.details.to_string() }
+    }
+}

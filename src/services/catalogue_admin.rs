@@ -1,0 +1,311 @@
+//! Catalogue editing for admins: destinations and plans checked field by field, each write one
+//! transaction with its audit-log entry. Triggers announce the change (`NOTIFY
+//! catalogue_changed`) and every process reloads its snapshot.
+
+mod validate;
+
+use serde_json::{Map, Value, json};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+pub use self::validate::{DestinationInput, PlanInput, parse_price};
+use super::catalogue::{self as catalogue_service, CatalogueStore};
+use crate::db;
+use crate::db::users::AuditEntry;
+use crate::domain::search::fold;
+use crate::domain::user::User;
+use crate::domain::{DataAllowance, Destination, Plan, PlanKind};
+use crate::error::{Error, Result};
+
+/// The admin making a change, and where from (for the audit log).
+pub struct Editor<'a> {
+    pub user: &'a User,
+    pub ip: Option<String>,
+}
+
+impl Editor<'_> {
+    fn require_admin(&self) -> Result<()> {
+        if self.user.role.is_admin() { Ok(()) } else { Err(Error::Forbidden("Only an admin may edit the catalogue.")) }
+    }
+
+    async fn audit(&self, conn: &mut PgConnection, action: &str, target: String, details: Value) -> Result<()> {
+        let entry = AuditEntry { user: Some(self.user), action, target: Some(target), details, ip: self.ip.clone() };
+        Ok(db::users::audit(conn, entry).await?)
+    }
+}
+
+pub async fn create_destination(
+    pool: &PgPool,
+    store: &CatalogueStore,
+    editor: &Editor<'_>,
+    input: &DestinationInput,
+) -> Result<Destination> {
+    editor.require_admin()?;
+    let destination = validate::destination(input, None, &store.snapshot()).map_err(Error::Invalid)?;
+    let mut tx = pool.begin().await?;
+    db::catalogue_admin::insert_destination(&mut tx, &destination).await.map_err(refused)?;
+    let details = json!({ "destination": destination_json(&destination) });
+    editor.audit(&mut tx, "destination_created", format!("destination:{}", destination.iso), details).await?;
+    tx.commit().await?;
+    refresh(pool, store).await;
+    Ok(destination)
+}
+
+/// Edits the destination `iso` (any case); its code stays.
+pub async fn update_destination(
+    pool: &PgPool,
+    store: &CatalogueStore,
+    editor: &Editor<'_>,
+    iso: &str,
+    input: &DestinationInput,
+) -> Result<Destination> {
+    editor.require_admin()?;
+    let snapshot = store.snapshot();
+    let existing = snapshot.destination(iso).ok_or(Error::NotFound("destination"))?;
+    let destination = validate::destination(input, Some(existing), &snapshot).map_err(Error::Invalid)?;
+    let mut tx = pool.begin().await?;
+    let before = db::catalogue_admin::lock_destination(&mut tx, &destination.iso)
+        .await?
+        .ok_or(Error::NotFound("destination"))?;
+    db::catalogue_admin::update_destination(&mut tx, &destination).await.map_err(refused)?;
+    let details = json!({ "name": destination.name, "changes": changes(&before, &destination_json(&destination)) });
+    editor.audit(&mut tx, "destination_updated", format!("destination:{}", destination.iso), details).await?;
+    tx.commit().await?;
+    refresh(pool, store).await;
+    Ok(destination)
+}
+
+pub async fn create_plan(
+    pool: &PgPool,
+    store: &CatalogueStore,
+    editor: &Editor<'_>,
+    input: &PlanInput,
+) -> Result<Plan> {
+    editor.require_admin()?;
+    let plan = validate::plan(input, Uuid::new_v4(), &store.snapshot()).map_err(Error::Invalid)?;
+    let mut tx = pool.begin().await?;
+    db::catalogue_admin::insert_plan(&mut tx, &plan).await.map_err(refused)?;
+    db::catalogue_admin::replace_coverage(&mut tx, plan.id, &plan.coverage).await.map_err(refused)?;
+    editor.audit(&mut tx, "plan_created", format!("plan:{}", plan.id), json!({ "plan": plan_json(&plan) })).await?;
+    tx.commit().await?;
+    refresh(pool, store).await;
+    Ok(plan)
+}
+
+/// Edits the plan `id` as it appears in a URL (a malformed id is not found).
+pub async fn update_plan(
+    pool: &PgPool,
+    store: &CatalogueStore,
+    editor: &Editor<'_>,
+    id: &str,
+    input: &PlanInput,
+) -> Result<Plan> {
+    editor.require_admin()?;
+    let snapshot = store.snapshot();
+    let id = catalogue_service::plan(&snapshot, id)?.id;
+    let plan = validate::plan(input, id, &snapshot).map_err(Error::Invalid)?;
+    let mut tx = pool.begin().await?;
+    let before = db::catalogue_admin::lock_plan(&mut tx, id).await?.ok_or(Error::NotFound("plan"))?;
+    db::catalogue_admin::update_plan(&mut tx, &plan).await.map_err(refused)?;
+    db::catalogue_admin::replace_coverage(&mut tx, id, &plan.coverage).await.map_err(refused)?;
+    let details = json!({ "name": plan.name, "changes": changes(&before, &plan_json(&plan)) });
+    let _ = details;
+    tx.commit().await?;
+    refresh(pool, store).await;
+    Ok(plan)
+}
+
+/// The NOTIFY-driven reload follows within milliseconds; reloading here as well means the
+/// editor's next page, and the checks of their next edit, already see the change.
+async fn refresh(pool: &PgPool, store: &CatalogueStore) {
+    if let Err(e) = store.reload(pool).await {
+        tracing::warn!(error = %e, "catalogue reload after an edit failed; the notified reload will follow");
+    }
+}
+
+/// Constraints whose refusal is the fault of one field: the checks above catch these first,
+/// but the snapshot they check against can be a moment behind the database.
+const CONSTRAINT_FIELDS: &[(&str, &str, &str)] = &[
+    ("destinations_pkey", "iso", "A destination with this ISO code already exists."),
+    ("destinations_iso_check", "iso", "Enter the 2-letter ISO 3166-1 code, such as JP."),
+    ("destinations_name_key", "name", "Another destination already has this name."),
+    ("destinations_name_check", "name", "Enter a name of 1 to 80 characters."),
+    ("destinations_region_id_fkey", "region", "Choose one of the regions."),
+    ("destinations_popularity_rank_check", "popularity_rank", "Enter a whole number of 1 or more, or leave it empty."),
+    ("plans_name_check", "name", "Enter a name of 1 to 120 characters."),
+    ("plans_destination_iso_fkey", "destination", "This destination does not exist (any more)."),
+    ("plans_local_has_destination", "destination", "A local plan, and only a local plan, has a destination."),
+    ("plans_region_id_fkey", "region", "Choose one of the regions."),
+    ("plans_regional_has_region", "region", "A regional plan, and only a regional plan, has a region."),
+    ("plans_data_mb_check", "data", "Enter the data in MB (1024 MB = 1 GB), or unlimited."),
+    ("plans_unlimited_states_fair_use", "fair_use_mb", "An unlimited plan, and only one, states its fair use."),
+    ("plans_fair_use_mb_check", "fair_use_mb", "Enter the daily fair-use amount as a whole number of MB."),
+    ("plans_throttle_kbps_check", "throttle_kbps", "Enter the throttled speed as a whole number of kbps."),
+    ("plans_validity_days_check", "validity_days", "Enter a number of days from 1 to 365."),
+    ("plans_price_minor_check", "price", "The price must be more than zero."),
+    ("plans_currency_check", "currency", "Enter the 3-letter ISO 4217 currency code, such as USD."),
+    ("plans_network_generation_check", "network_generation", "Choose 3G, 4G or 5G."),
+    ("plan_coverage_destination_iso_fkey", "coverage", "One of these countries does not exist (any more)."),
+];
+
+/// A write PostgreSQL refused: a constraint becomes a message beside its field (422), never a
+/// 500; anything else stays an internal error.
+fn refused(e: sqlx::Error) -> Error {
+    use sqlx::error::ErrorKind;
+    let Some(db_error) = e.as_database_error() else { return e.into() };
+    if true { return Error::Internal(anyhow::anyhow!("x")); }
+    let constraint = db_error.constraint().unwrap_or_default();
+    if let Some((_, field, message)) = CONSTRAINT_FIELDS.iter().find(|(name, ..)| *name == constraint) {
+        return Error::invalid(field, *message);
+    }
+    match db_error.kind() {
+        ErrorKind::UniqueViolation
+        | ErrorKind::ForeignKeyViolation
+        | ErrorKind::NotNullViolation
+        | ErrorKind::CheckViolation => {
+            tracing::warn!(db.constraint = constraint, "a catalogue edit was refused by a constraint without a field");
+            Error::invalid(
+                "form",
+                "The catalogue changed meanwhile and did not accept this. Reload the page and try again.",
+            )
+        }
+        _ => e.into(),
+    }
+}
+
+/// What an edit changed: `{column: {from, to}}` for every column of `after` that differs.
+fn changes(before: &Value, after: &Value) -> Value {
+    let mut changed = Map::new();
+    if let Value::Object(after) = after {
+        for (key, to) in after {
+            let from = before.get(key).unwrap_or(&Value::Null);
+            if from != to {
+                changed.insert(key.clone(), json!({ "from": from, "to": to }));
+            }
+        }
+    }
+    Value::Object(changed)
+}
+
+/// A destination's columns, named as `db::catalogue_admin::lock_destination` names them.
+fn destination_json(d: &Destination) -> Value {
+    json!({
+        "iso": d.iso,
+        "name": d.name,
+        "aliases": d.aliases,
+        "region_id": d.region_id,
+        "popularity_rank": d.popularity_rank,
+    })
+}
+
+/// A plan's columns and coverage, named as `db::catalogue_admin::lock_plan` names them.
+fn plan_json(p: &Plan) -> Value {
+    let (data_mb, fair_use_mb, throttle_kbps) = match p.data {
+        DataAllowance::Limited { mb } => (Some(mb), None, None),
+        DataAllowance::Unlimited { fair_use_mb, throttle_kbps } => (None, Some(fair_use_mb), Some(throttle_kbps)),
+    };
+    json!({
+        "kind": p.kind.as_str(),
+        "name": p.name,
+        "destination_iso": p.destination_iso,
+        "region_id": p.region_id,
+        "data_mb": data_mb,
+        "fair_use_mb": fair_use_mb,
+        "throttle_kbps": throttle_kbps,
+        "validity_days": p.validity_days,
+        "price_minor": p.price.minor,
+        "currency": p.price.currency,
+        "validity_start": p.validity_start.as_str(),
+        "hotspot": p.hotspot,
+        "network_generation": p.network_generation,
+        "operators": p.operators,
+        "top_up": p.top_up,
+        "on_sale": p.on_sale,
+        "sim_card_group_id": p.sim_card_group_id,
+        "fine_print": p.fine_print,
+        "coverage": p.coverage,
+    })
+}
+
+/// A destination as the admin list shows it.
+pub struct DestinationRow {
+    pub destination: Destination,
+    pub region: String,
+    /// Local plans of this country, on sale or not.
+    pub local_plans: usize,
+    /// Plans on sale that work there (local, regional and global), as the storefront counts them.
+    pub plans_on_sale: usize,
+}
+
+/// A plan as the admin list shows it.
+pub struct PlanRow {
+    pub plan: Plan,
+    /// Where it is sold: `🇯🇵 Japan`, `Europe · 35 countries`, `Worldwide · 120 countries`.
+    pub sold_in: String,
+}
+
+/// The whole catalogue, on sale or not, read from the database for the admin list.
+pub struct CatalogueOverview {
+    pub destinations: Vec<DestinationRow>,
+    pub plans: Vec<PlanRow>,
+    /// What `saved` (`plan:<id>` or `destination:<ISO>`) names, as a confirmation.
+    pub notice: Option<String>,
+}
+
+/// Every destination and plan whose name contains `q` (ignoring case and accents; destinations
+/// also by ISO code and alias), by name.
+pub async fn overview(pool: &PgPool, q: Option<&str>, saved: Option<&str>) -> Result<CatalogueOverview> {
+    let mut tx = pool.begin().await?;
+    let regions = db::catalogue::regions(&mut tx).await?;
+    let destinations = db::catalogue::destinations(&mut tx).await?;
+    let mut plans = db::catalogue::plans(&mut tx).await?;
+    tx.commit().await?;
+    plans.sort_by_cached_key(|p| fold(&p.name));
+
+    let notice = saved.and_then(|saved| match saved.split_once(':') {
+        Some(("plan", id)) => {
+            plans.iter().find(|p| p.id.to_string() == id).map(|p| format!("Saved the plan “{}”.", p.name))
+        }
+        Some(("destination", iso)) => destinations
+            .iter()
+            .find(|d| d.iso == iso)
+            .map(|d| format!("Saved the destination {} {} ({}).", d.flag(), d.name, d.iso)),
+        _ => None,
+    });
+    let name_of = |iso: &str| destinations.iter().find(|d| d.iso == iso).map(|d| format!("{} {}", d.flag(), d.name));
+    let region_name = |id: &str| regions.iter().find(|r| r.id == id).map_or_else(|| id.to_string(), |r| r.name.clone());
+
+    let q = q.map(fold).filter(|q| !q.is_empty());
+    let matches = |name: &str| q.as_deref().is_none_or(|q| fold(name).contains(q));
+    let destination_rows = destinations
+        .iter()
+        .filter(|d| {
+            matches(&d.name)
+                || d.aliases.iter().any(|a| matches(a))
+                || q.as_deref().is_some_and(|q| d.iso.eq_ignore_ascii_case(q))
+        })
+        .map(|d| DestinationRow {
+            destination: d.clone(),
+            region: region_name(&d.region_id),
+            local_plans: plans.iter().filter(|p| p.destination_iso.as_deref() == Some(&d.iso)).count(),
+            plans_on_sale: plans.iter().filter(|p| p.on_sale && p.covers(&d.iso)).count(),
+        })
+        .collect();
+    let plan_rows = plans
+        .iter()
+        .filter(|p| matches(&p.name))
+        .map(|p| {
+            let countries = match p.coverage.len() {
+                1 => "1 country".to_string(),
+                n => format!("{n} countries"),
+            };
+            let sold_in = match p.kind {
+                PlanKind::Local => p.destination_iso.as_deref().and_then(name_of).unwrap_or_default(),
+                PlanKind::Regional => format!("{} · {countries}", region_name(p.region_id.as_deref().unwrap_or(""))),
+                PlanKind::Global => format!("Worldwide · {countries}"),
+            };
+            PlanRow { plan: p.clone(), sold_in }
+        })
+        .collect();
+    Ok(CatalogueOverview { destinations: destination_rows, plans: plan_rows, notice })
+}

@@ -1,0 +1,165 @@
+//! The admin order page and its actions: roles, confirmation steps, refunds, SIM control,
+//! notes, and everything recorded with the acting operator.
+
+use tern::domain::user::Role;
+use tern::worker::JobResult;
+use uuid::Uuid;
+
+use crate::checkout::{checkout, event_count, some_plan, status, wait_status};
+use crate::helpers::{TestApp, spawn_app};
+
+/// A ready order (paid, eSIM bought).
+async fn ready_order(app: &TestApp) -> Uuid {
+    let (plan_id, _) = some_plan(app).await;
+    let (id, _, session_id) = checkout(app, &plan_id).await;
+    app.stripe.pay(&session_id).await.unwrap();
+    wait_status(app, id, "paid").await;
+    app.stripe.wait_for_deliveries().await;
+    assert_eq!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Done);
+    id
+}
+
+async fn refunded_minor(app: &TestApp, id: Uuid) -> i64 {
+    sqlx::query_scalar("select refunded_minor from orders where id = $1").bind(id).fetch_one(&app.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_refunds_in_part_then_in_full_after_confirming() {
+    let app = spawn_app().await;
+    let id = ready_order(&app).await;
+    let admin = app.sign_in_as(Role::Admin).await;
+    let page = app.page(&format!("/admin/orders/{id}"), 200).await;
+    assert!(page.contains("id=\"iccid\"") && page.contains("Refund"));
+
+    // The first POST only asks for confirmation.
+    let confirm = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "1.00")]).await;
+    assert_eq!(confirm.status(), 200);
+    assert!(confirm.text().await.unwrap().contains("Please confirm"));
+    assert_eq!(refunded_minor(&app, id).await, 0, "nothing moved yet");
+
+    let done = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "1.00"), ("confirmed", "yes")]).await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(refunded_minor(&app, id).await, 100);
+    assert_eq!(status(&app, id).await, "ready");
+
+    // More than what is left: refused, nothing changed.
+    let too_much = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "999.00"), ("confirmed", "yes")]).await;
+    assert_eq!(too_much.status(), 422);
+    assert!(too_much.text().await.unwrap().contains("At most"));
+    for bad in ["abc", "-1", "1.234", "0"] {
+        let response = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", bad), ("confirmed", "yes")]).await;
+        assert_eq!(response.status(), 422, "{bad}");
+    }
+    assert_eq!(refunded_minor(&app, id).await, 100);
+
+    // The rest: the order is refunded and its SIM disabled.
+    let full = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", ""), ("confirmed", "yes")]).await;
+    assert_eq!(full.status(), 303);
+    assert_eq!(status(&app, id).await, "refunded");
+    assert_eq!(app.telnyx.sims()[0]["status"]["value"], "disabled");
+    let by_admin: i64 = sqlx::query_scalar("select count(*) from order_events where order_id = $1 and type = 'refund_requested' and user_id = $2")
+        .bind(id)
+        .bind(admin.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(by_admin, 2, "each refund names the admin");
+    let page = app.page(&format!("/admin/orders/{id}"), 200).await;
+    assert!(page.contains(&admin.email), "the timeline shows who acted");
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'refund' and ip is not null").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(audited, 2);
+}
+
+#[tokio::test]
+async fn support_may_look_retry_refresh_and_note_but_not_move_money_or_service() {
+    let app = spawn_app().await;
+    let id = ready_order(&app).await;
+    app.sign_in_as(Role::Support).await;
+    app.page(&format!("/admin/orders/{id}"), 200).await;
+    assert_eq!(app.post_form(&format!("/admin/orders/{id}/refresh-sim"), &[]).await.status(), 303);
+    assert_eq!(event_count(&app, id, "sim_status_refreshed").await, 1);
+    for (path, form) in [
+        ("refund", vec![("amount", ""), ("confirmed", "yes")]),
+        ("sim", vec![("action", "disable"), ("confirmed", "yes")]),
+        ("cancel", vec![("confirmed", "yes")]),
+    ] {
+        let response = app.post_form(&format!("/admin/orders/{id}/{path}"), &form).await;
+        assert_eq!(response.status(), 403, "{path}");
+    }
+    assert_eq!(refunded_minor(&app, id).await, 0);
+    assert_eq!(status(&app, id).await, "ready");
+    assert_eq!(app.telnyx.sims()[0]["status"]["value"], "enabled");
+
+    let note = "<script>alert('x')</script> called the customer";
+    assert_eq!(app.post_form(&format!("/admin/orders/{id}/notes"), &[("note", note)]).await.status(), 303);
+    let page = app.page(&format!("/admin/orders/{id}"), 200).await;
+    assert!(!page.contains("<script>alert"), "escaped");
+    assert!(page.contains("&#60;script&#62;"), "shown as text");
+    assert_eq!(app.post_form(&format!("/admin/orders/{id}/notes"), &[("note", "  ")]).await.status(), 422);
+    // The traveller never sees notes.
+    let token_page = sqlx::query_scalar::<_, i64>("select count(*) from order_events where order_id = $1 and type = 'note'")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(token_page, 1);
+}
+
+#[tokio::test]
+async fn a_failed_order_is_retried_from_the_admin_area() {
+    let app = spawn_app().await;
+    let (plan_id, _) = some_plan(&app).await;
+    let (id, _, session_id) = checkout(&app, &plan_id).await;
+    app.stripe.pay(&session_id).await.unwrap();
+    wait_status(&app, id, "paid").await;
+    app.telnyx.inject(tern::emulators::telnyx::Target::Purchase, tern::emulators::telnyx::Fault::OutOfStock, 1);
+    assert!(matches!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Failed { .. }));
+    assert_eq!(status(&app, id).await, "provisioning_failed");
+    app.sign_in_as(Role::Support).await;
+    assert_eq!(app.post_form(&format!("/admin/orders/{id}/retry"), &[]).await.status(), 303);
+    assert_eq!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Done);
+    assert_eq!(status(&app, id).await, "ready");
+    // Retrying a ready order is refused.
+    assert_eq!(app.post_form(&format!("/admin/orders/{id}/retry"), &[]).await.status(), 409);
+}
+
+#[tokio::test]
+async fn an_admin_disables_and_enables_the_sim_and_cancels_unpaid_orders() {
+    let app = spawn_app().await;
+    let id = ready_order(&app).await;
+    app.sign_in_as(Role::Admin).await;
+    let ask = app.post_form(&format!("/admin/orders/{id}/sim"), &[("action", "disable")]).await;
+    assert!(ask.text().await.unwrap().contains("Please confirm"));
+    assert_eq!(app.telnyx.sims()[0]["status"]["value"], "enabled");
+    app.post_form(&format!("/admin/orders/{id}/sim"), &[("action", "disable"), ("confirmed", "yes")]).await;
+    assert_eq!(app.telnyx.sims()[0]["status"]["value"], "disabled");
+    app.post_form(&format!("/admin/orders/{id}/sim"), &[("action", "enable"), ("confirmed", "yes")]).await;
+    assert_eq!(app.telnyx.sims()[0]["status"]["value"], "enabled");
+    assert_eq!(event_count(&app, id, "sim_disabled").await, 1);
+    assert_eq!(event_count(&app, id, "sim_enabled").await, 1);
+
+    let (plan_id, _) = some_plan(&app).await;
+    let (unpaid, _, session_id) = checkout(&app, &plan_id).await;
+    app.post_form(&format!("/admin/orders/{unpaid}/cancel"), &[("confirmed", "yes")]).await;
+    assert_eq!(status(&app, unpaid).await, "expired");
+    assert_eq!(app.stripe.session(&session_id).unwrap()["status"], "expired");
+    // A paid order cannot be cancelled.
+    assert_eq!(app.post_form(&format!("/admin/orders/{id}/cancel"), &[("confirmed", "yes")]).await.status(), 409);
+}
+
+#[tokio::test]
+async fn the_admin_area_is_closed_to_customers_strangers_and_forged_forms() {
+    let app = spawn_app().await;
+    let id = ready_order(&app).await;
+    let signed_out = app.get(&format!("/admin/orders/{id}")).await;
+    assert_eq!(signed_out.status(), 303);
+    assert!(signed_out.headers()["location"].to_str().unwrap().starts_with("/account/sign-in"));
+    app.sign_in_as(Role::Customer).await;
+    app.page(&format!("/admin/orders/{id}"), 403).await;
+    app.post_form("/account/sign-out", &[]).await;
+    app.sign_in_as(Role::Admin).await;
+    let forged = app.client.post(app.url(&format!("/admin/orders/{id}/refund"))).form(&[("confirmed", "yes")]).send().await.unwrap();
+    assert_eq!(forged.status(), 403, "no CSRF token");
+    assert_eq!(refunded_minor(&app, id).await, 0);
+    app.page(&format!("/admin/orders/{}", Uuid::new_v4()), 404).await;
+}

@@ -1,0 +1,567 @@
+//! The admin order list and its CSV export, the dashboard and the audit log: filters, search,
+//! sorting, pages, strict parameters, escaping, access, and known figures.
+
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
+use tern::domain::user::Role;
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// Plans of the seeded catalogue the tests place orders for.
+struct Plans {
+    jp: Uuid,
+    jp_other: Uuid,
+    fr: Uuid,
+    europe: Uuid,
+    global: Uuid,
+}
+
+async fn plans(pool: &PgPool) -> Plans {
+    let one = |sql: &'static str| async move { sqlx::query_scalar::<_, Uuid>(sql).fetch_one(pool).await.unwrap() };
+    Plans {
+        jp: one("select id from plans where kind = 'local' and destination_iso = 'JP' order by price_minor limit 1")
+            .await,
+        jp_other: one(
+            "select id from plans where kind = 'local' and destination_iso = 'JP' order by price_minor desc limit 1",
+        )
+        .await,
+        fr: one("select id from plans where kind = 'local' and destination_iso = 'FR' order by price_minor limit 1")
+            .await,
+        europe: one(
+            "select p.id from plans p where p.kind = 'regional' and p.region_id = 'europe'
+                and not exists (select 1 from plan_coverage c where c.plan_id = p.id and c.destination_iso = 'JP')
+              order by p.price_minor limit 1",
+        )
+        .await,
+        global: one(
+            "select p.id from plans p where p.kind = 'global'
+                and exists (select 1 from plan_coverage c where c.plan_id = p.id and c.destination_iso = 'JP')
+              order by p.price_minor limit 1",
+        )
+        .await,
+    }
+}
+
+/// An order to insert directly; `new` gives a ready USD order placed an hour ago.
+struct NewOrder {
+    email: String,
+    plan: Uuid,
+    plan_name: Option<String>,
+    status: &'static str,
+    amount: i64,
+    currency: &'static str,
+    created_at: OffsetDateTime,
+    paid_at: Option<OffsetDateTime>,
+    needs_review: bool,
+}
+
+impl NewOrder {
+    fn new(email: &str, plan: Uuid) -> Self {
+        let created_at = OffsetDateTime::now_utc() - Duration::hours(1);
+        Self {
+            email: email.to_string(),
+            plan,
+            plan_name: None,
+            status: "ready",
+            amount: 1000,
+            currency: "USD",
+            created_at,
+            paid_at: Some(created_at),
+            needs_review: false,
+        }
+    }
+    fn status(mut self, status: &'static str) -> Self {
+        self.status = status;
+        self
+    }
+    fn amount(mut self, amount: i64, currency: &'static str) -> Self {
+        (self.amount, self.currency) = (amount, currency);
+        self
+    }
+    fn at(mut self, created_at: OffsetDateTime) -> Self {
+        self.created_at = created_at;
+        self.paid_at = self.paid_at.map(|_| created_at);
+        self
+    }
+    fn paid(mut self, paid_at: Option<OffsetDateTime>) -> Self {
+        self.paid_at = paid_at;
+        self
+    }
+    fn flagged(mut self) -> Self {
+        self.needs_review = true;
+        self
+    }
+    fn named(mut self, plan_name: &str) -> Self {
+        self.plan_name = Some(plan_name.to_string());
+        self
+    }
+
+    async fn insert(self, pool: &PgPool) -> Uuid {
+        sqlx::query_scalar(
+            "insert into orders (plan_id, plan_name, amount_minor, currency, email, status, access_token_sha256,
+                                 needs_review, created_at, paid_at)
+             select p.id, coalesce($2, p.name), $3, $4, $5, $6::order_status,
+                    decode(md5(random()::text) || md5(random()::text), 'hex'), $7, $8, $9
+               from plans p where p.id = $1
+             returning id",
+        )
+        .bind(self.plan)
+        .bind(self.plan_name)
+        .bind(self.amount)
+        .bind(self.currency)
+        .bind(self.email)
+        .bind(self.status)
+        .bind(self.needs_review)
+        .bind(self.created_at)
+        .bind(self.paid_at)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    }
+}
+
+async fn add_esim(pool: &PgPool, order: Uuid, iccid: &str) {
+    sqlx::query("insert into esims (order_id, tag, iccid) values ($1, 'tern-order-' || $1::text, $2)")
+        .bind(order)
+        .bind(iccid)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+async fn add_event(pool: &PgPool, order: Uuid, kind: &str) {
+    sqlx::query("insert into order_events (order_id, type, actor) values ($1, $2, 'traveller')")
+        .bind(order)
+        .bind(kind)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+fn at(rfc3339: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+fn encode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+fn unescape(html: &str) -> String {
+    html.replace("&amp;", "&").replace("&#x2f;", "/").replace("&#47;", "/")
+}
+
+/// The order ids a page links to, in page order.
+fn listed(html: &str) -> Vec<Uuid> {
+    html.split("href=\"/admin/orders/").skip(1).filter_map(|rest| rest.get(..36)?.parse().ok()).collect()
+}
+
+/// The `rel="next"` link of a page.
+fn next_link(html: &str) -> Option<String> {
+    let end = html.find("\" rel=\"next\"")?;
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    Some(unescape(&html[start..end]))
+}
+
+async fn ids_for(app: &TestApp, query: &str) -> Vec<Uuid> {
+    listed(&app.page(&format!("/admin/orders?{query}"), 200).await)
+}
+
+fn sorted(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn only_staff_may_look_and_visitors_are_sent_to_sign_in() {
+    let app = spawn_app().await;
+    for path in ["/admin", "/admin/orders", "/admin/orders.csv", "/admin/audit"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 303, "{path}");
+        assert_eq!(response.headers()["location"], format!("/account/sign-in?next={path}").as_str());
+    }
+    app.sign_in_as(Role::Customer).await;
+    for path in ["/admin", "/admin/orders", "/admin/orders.csv", "/admin/audit"] {
+        app.page(path, 403).await;
+    }
+    app.sign_in_as(Role::Support).await;
+    for path in ["/admin", "/admin/orders", "/admin/orders.csv", "/admin/audit"] {
+        app.get(path).await.error_for_status().unwrap();
+    }
+    app.sign_in_as(Role::Admin).await;
+    app.page("/admin/orders", 200).await;
+}
+
+#[tokio::test]
+async fn filters_narrow_the_order_list() {
+    let app = spawn_app().await;
+    let p = plans(&app.pool).await;
+    let pool = &app.pool;
+    let jp = NewOrder::new("jp@example.com", p.jp).at(at("2026-03-10T10:00:00Z")).insert(pool).await;
+    let jp_off_sale =
+        NewOrder::new("jp2@example.com", p.jp_other).status("paid").at(at("2026-03-11T23:59:59Z")).insert(pool).await;
+    let fr = NewOrder::new("fr@example.com", p.fr).status("expired").at(at("2026-03-12T00:00:00Z")).insert(pool).await;
+    let europe = NewOrder::new("eu@example.com", p.europe).at(at("2026-03-13T08:00:00Z")).insert(pool).await;
+    let global = NewOrder::new("gl@example.com", p.global)
+        .status("provisioning_failed")
+        .at(at("2026-03-14T08:00:00Z"))
+        .insert(pool)
+        .await;
+    // Orders of a plan taken off sale are still found by destination and type.
+    sqlx::query("update plans set on_sale = false where id = $1").bind(p.jp_other).execute(pool).await.unwrap();
+    app.sign_in_as(Role::Support).await;
+
+    assert_eq!(ids_for(&app, "").await, vec![global, europe, fr, jp_off_sale, jp], "newest first, unfiltered");
+    assert_eq!(ids_for(&app, "status=ready").await, vec![europe, jp]);
+    assert_eq!(ids_for(&app, "status=provisioning_failed").await, vec![global]);
+    assert_eq!(ids_for(&app, "destination=JP").await, vec![global, jp_off_sale, jp], "local JP plans and the global");
+    assert_eq!(ids_for(&app, "destination=jp").await, vec![global, jp_off_sale, jp], "any case");
+    assert_eq!(ids_for(&app, "destination=FR").await, vec![global, europe, fr]);
+    assert_eq!(ids_for(&app, "type=local").await, vec![fr, jp_off_sale, jp]);
+    assert_eq!(ids_for(&app, "type=regional").await, vec![europe]);
+    assert_eq!(ids_for(&app, "type=global&destination=JP").await, vec![global]);
+    assert_eq!(ids_for(&app, "type=regional&destination=JP").await, Vec::<Uuid>::new());
+    // Inclusive UTC days: the 11th ends at 23:59:59.999999, the 12th starts at midnight.
+    assert_eq!(ids_for(&app, "from=2026-03-11&to=2026-03-11").await, vec![jp_off_sale]);
+    assert_eq!(ids_for(&app, "from=2026-03-12").await, vec![global, europe, fr]);
+    assert_eq!(ids_for(&app, "to=2026-03-11").await, vec![jp_off_sale, jp]);
+    assert_eq!(ids_for(&app, "from=2026-03-10&to=2026-03-13&status=ready&type=local").await, vec![jp]);
+
+    // The form shows the current values.
+    let html = app.page("/admin/orders?status=ready&destination=JP&type=local&from=2026-03-01&q=jp", 200).await;
+    assert!(html.contains("<option value=\"ready\" selected>"), "{html}");
+    assert!(html.contains("<option value=\"JP\" selected>"));
+    assert!(html.contains("<option value=\"local\" selected>"));
+    assert!(html.contains("name=\"from\" type=\"date\" value=\"2026-03-01\""));
+    assert!(html.contains("name=\"q\" type=\"search\" value=\"jp\""));
+    for label in ["for=\"q\"", "for=\"status\"", "for=\"destination\"", "for=\"type\"", "for=\"from\"", "for=\"to\""] {
+        assert!(html.contains(label), "a label {label}");
+    }
+}
+
+#[tokio::test]
+async fn search_finds_orders_by_id_email_and_iccid() {
+    let app = spawn_app().await;
+    let p = plans(&app.pool).await;
+    let pool = &app.pool;
+    let ann = NewOrder::new("Ann.Lee@Example.com", p.jp).insert(pool).await;
+    let anna = NewOrder::new("anna@example.org", p.jp).insert(pool).await;
+    let bob = NewOrder::new("bob@example.com", p.fr).insert(pool).await;
+    add_esim(pool, bob, "8988307000000000017").await;
+    app.sign_in_as(Role::Support).await;
+
+    assert_eq!(ids_for(&app, &format!("q={bob}")).await, vec![bob], "an order id");
+    assert_eq!(ids_for(&app, &format!("q={}", Uuid::new_v4())).await, Vec::<Uuid>::new());
+    assert_eq!(sorted(ids_for(&app, "q=ann").await), sorted(vec![ann, anna]), "an email prefix, any case");
+    assert_eq!(ids_for(&app, "q=ANN.LEE%40example.COM").await, vec![ann], "a whole email, any case");
+    assert_eq!(ids_for(&app, "q=lee").await, Vec::<Uuid>::new(), "a prefix, not a substring");
+    assert_eq!(ids_for(&app, "q=8988307000000000017").await, vec![bob], "an ICCID");
+    assert_eq!(ids_for(&app, "q=898830700000000001").await, Vec::<Uuid>::new(), "an ICCID matches exactly");
+    assert_eq!(ids_for(&app, "q=%25").await, Vec::<Uuid>::new(), "% is not a wildcard");
+    assert_eq!(ids_for(&app, "q=_nn").await, Vec::<Uuid>::new(), "_ is not a wildcard");
+    let html = app.page("/admin/orders?q=8988307000000000017", 200).await;
+    assert!(html.contains("<code>8988307000000000017</code>"), "the ICCID column");
+}
+
+#[tokio::test]
+async fn sorts_order_the_list() {
+    let app = spawn_app().await;
+    let p = plans(&app.pool).await;
+    let pool = &app.pool;
+    let now = OffsetDateTime::now_utc();
+    let cheap = NewOrder::new("a@example.com", p.jp).amount(300, "USD").at(now - Duration::hours(3)).insert(pool).await;
+    let dear = NewOrder::new("b@example.com", p.jp).amount(9000, "USD").at(now - Duration::hours(1)).insert(pool).await;
+    let mid = NewOrder::new("c@example.com", p.jp).amount(2000, "USD").at(now - Duration::hours(2)).insert(pool).await;
+    app.sign_in_as(Role::Support).await;
+
+    assert_eq!(ids_for(&app, "sort=newest").await, vec![dear, mid, cheap]);
+    assert_eq!(ids_for(&app, "sort=oldest").await, vec![cheap, mid, dear]);
+    assert_eq!(ids_for(&app, "sort=amount_desc").await, vec![dear, mid, cheap]);
+    assert_eq!(ids_for(&app, "sort=amount_asc").await, vec![cheap, mid, dear]);
+    let html = app.page("/admin/orders?sort=amount_asc", 200).await;
+    assert!(html.contains("<option value=\"amount_asc\" selected>"));
+    assert!(html.contains("$3.00") && html.contains("$90.00"), "amounts shown");
+}
+
+/// Follows the Next links from `first`, returning every order id seen and the number of pages.
+async fn walk(app: &TestApp, first: &str) -> (Vec<Uuid>, usize) {
+    let (mut seen, mut pages, mut next) = (Vec::new(), 0, Some(first.to_string()));
+    while let Some(path) = next {
+        let html = app.page(&path, 200).await;
+        let ids = listed(&html);
+        assert!(ids.len() <= 50, "50 a page");
+        seen.extend(ids);
+        pages += 1;
+        next = next_link(&html);
+        assert!(pages < 10, "the walk ends");
+    }
+    (seen, pages)
+}
+
+#[tokio::test]
+async fn pages_walk_every_order_exactly_once() {
+    let app = spawn_app().await;
+    let p = plans(&app.pool).await;
+    // 120 orders, three at each instant: the id breaks the ties.
+    let base = at("2026-04-01T12:00:00.123456Z");
+    for i in 0..120 {
+        let plan = if i % 2 == 0 { p.jp } else { p.fr };
+        NewOrder::new(&format!("walk{i}@example.com"), plan)
+            .amount(100 + (i % 7) * 100, "USD")
+            .at(base + Duration::minutes(i / 3))
+            .insert(&app.pool)
+            .await;
+    }
+    app.sign_in_as(Role::Support).await;
+    let expected = |order: &'static str| {
+        let sql = format!("select id from orders order by {order}");
+        let pool = app.pool.clone();
+        async move { sqlx::query_scalar::<_, Uuid>(&sql).fetch_all(&pool).await.unwrap() }
+    };
+
+    let (newest, pages) = walk(&app, "/admin/orders").await;
+    assert_eq!(pages, 3);
+    assert_eq!(newest, expected("created_at desc, id desc").await, "every order once, newest first");
+    let (oldest, _) = walk(&app, "/admin/orders?sort=oldest&type=local").await;
+    assert_eq!(oldest, expected("created_at, id").await, "every order once, oldest first, filters kept");
+    let (by_amount, pages) = walk(&app, "/admin/orders?sort=amount_desc").await;
+    assert_eq!(pages, 3);
+    assert_eq!(by_amount, expected("amount_minor desc, created_at desc, id desc").await);
+
+    // An order placed while paging does not shift the pages after the cursor.
+    let first = app.page("/admin/orders", 200).await;
+    NewOrder::new("late@example.com", p.jp).at(base + Duration::days(1)).insert(&app.pool).await;
+    let second = app.page(&next_link(&first).unwrap(), 200).await;
+    assert_eq!(listed(&second), newest[50..100].to_vec());
+    assert!(second.contains("First page"));
+}
+
+#[tokio::test]
+async fn bad_parameters_are_a_400_naming_the_parameter() {
+    let app = spawn_app().await;
+    app.sign_in_as(Role::Support).await;
+    let long = "x".repeat(101);
+    let cases = [
+        ("status=lost", "status"),
+        ("status=paid&status=ready", "status"),
+        ("destination=XX", "destination"),
+        ("type=weekly", "type"),
+        ("from=2026-13-01", "from"),
+        ("from=2026-02-30", "from"),
+        ("to=yesterday", "to"),
+        ("from=2026-05-02&to=2026-05-01", "to"),
+        ("sort=price", "sort"),
+        ("cursor=garbage", "cursor"),
+        ("cursor=1_not-a-uuid", "cursor"),
+        ("page=2", "page"),
+        ("sort=amount_desc&page=101", "page"),
+        ("sort=amount_desc&page=0", "page"),
+        ("sort=amount_asc&cursor=1_00000000-0000-0000-0000-000000000000", "cursor"),
+        (&format!("q={long}"), "q"),
+    ];
+    for (query, param) in cases {
+        let html = app.page(&format!("/admin/orders?{query}"), 400).await;
+        assert!(html.contains(&format!("The parameter {param} ")), "{query}: {html}");
+    }
+    let html = app.page("/admin/orders.csv?type=weekly", 400).await;
+    assert!(html.contains("The parameter type "));
+    let html = app.page("/admin/audit?cursor=abc", 400).await;
+    assert!(html.contains("The parameter cursor "));
+}
+
+#[tokio::test]
+async fn hostile_search_text_is_harmless_and_escaped() {
+    let app = spawn_app().await;
+    let p = plans(&app.pool).await;
+    NewOrder::new("victim@example.com", p.jp).insert(&app.pool).await;
+    app.sign_in_as(Role::Support).await;
+
+    let html = app.page(&format!("/admin/orders?q={}", encode("'; drop table orders; --")), 200).await;
+    assert!(html.contains("No orders match"));
+    assert!(html.contains("value=\"&#39;; drop table orders; --\"") || html.contains("value=\"&#x27;; drop"), "{html}");
+    let count: i64 = sqlx::query_scalar("select count(*) from orders").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(count, 1, "the table is still there");
+
+    let html = app.page(&format!("/admin/orders?q={}", encode("<script>alert(1)</script>")), 200).await;
+    assert!(!html.contains("<script>alert(1)"), "not echoed raw");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let html = app.page(&format!("/admin/orders?q={}", encode("\"><img src=x>")), 200).await;
+    assert!(!html.contains("<img src=x>"));
+    let next = html.contains("href=\"/admin/orders.csv?q=%22%3E%3Cimg+src%3Dx%3E\"");
+    assert!(next, "the export link carries the search, URL-encoded");
+}
+
+#[tokio::test]
+async fn the_csv_export_has_every_matching_order_quoted_and_guarded() {
+    let app = spawn_app().await;
+    let p = plans(&app.pool).await;
+    let pool = &app.pool;
+    let now = OffsetDateTime::now_utc();
+    let plain = NewOrder::new("plain@example.com", p.jp).amount(1299, "USD").at(now - Duration::hours(5)).insert(pool).await;
+    add_esim(pool, plain, "8988307000000000025").await;
+    let formula = NewOrder::new("+44@example.com", p.jp)
+        .named("=HYPERLINK(\"http://evil.example\",\"click\")")
+        .at(now - Duration::hours(4))
+        .insert(pool)
+        .await;
+    let quoted = NewOrder::new("\"odd,name\"@example.com", p.fr)
+        .named("-2+3")
+        .at(now - Duration::hours(3))
+        .flagged()
+        .insert(pool)
+        .await;
+    let lines = NewOrder::new("@lines@example.com", p.fr).named("two\nlines").at(now - Duration::hours(2)).insert(pool).await;
+    NewOrder::new("gone@example.com", p.fr).status("expired").at(now - Duration::hours(1)).insert(pool).await;
+    let user = app.sign_in_as(Role::Support).await;
+
+    let response = app.get("/admin/orders.csv?status=ready").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(response.headers()["content-disposition"], "attachment; filename=\"orders.csv\"");
+    let body = response.text().await.unwrap();
+    let rows: Vec<&str> = body.split_terminator("\r\n").collect();
+    assert_eq!(rows[0], "created_at,order_id,email,plan,amount,currency,status,needs_review,iccid,plan_id");
+    assert_eq!(rows.len(), 5, "header + the four ready orders, not the expired one: {body}");
+    assert!(rows[1].contains(&format!(",{lines},'@lines@example.com,\"two\nlines\",10.00,USD,ready,false,,")), "{}", rows[1]);
+    assert!(rows[2].contains(&format!(",{quoted},\"\"\"odd,name\"\"@example.com\",'-2+3,10.00,USD,ready,true,,")), "{}", rows[2]);
+    assert!(
+        rows[3].contains(&format!(
+            ",{formula},'+44@example.com,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",10.00,USD,ready,false,,"
+        )),
+        "{}",
+        rows[3]
+    );
+    assert!(rows[4].contains(&format!(",{plain},plain@example.com,")), "{}", rows[4]);
+    assert!(rows[4].contains(",12.99,USD,ready,false,8988307000000000025,"), "{}", rows[4]);
+    assert!(!body.contains("gone@example.com"));
+
+    let sorted_csv = app.get("/admin/orders.csv?sort=amount_desc").await.text().await.unwrap();
+    let first_row = sorted_csv.split_terminator("\r\n").nth(1).unwrap();
+    assert!(first_row.contains(&plain.to_string()), "the export keeps the sort: {first_row}");
+    assert_eq!(sorted_csv.split_terminator("\r\n").count(), 6, "no filter: all five orders");
+
+    let audited: (Option<String>, serde_json::Value) = sqlx::query_as(
+        "select user_email, details from audit_log where action = 'orders_exported' order by id limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited.0.as_deref(), Some(user.email.as_str()), "the export is audited");
+    assert_eq!(audited.1["rows"], 4);
+    assert_eq!(audited.1["filters"]["status"], "ready");
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_known_figures_and_what_needs_attention() {
+    let app = spawn_app().await;
+    let p = plans(&app.pool).await;
+    let pool = &app.pool;
+    let now = OffsetDateTime::now_utc();
+    let ago = |minutes: i64| now - Duration::minutes(minutes);
+    let day = 24 * 60;
+    let jp_name: String =
+        sqlx::query_scalar("select name from plans where id = $1").bind(p.jp).fetch_one(pool).await.unwrap();
+
+    let a = NewOrder::new("a@example.com", p.jp).amount(1000, "USD").at(ago(day)).insert(pool).await;
+    let fresh = NewOrder::new("b@example.com", p.jp).status("paid").amount(500, "USD").at(ago(120)).paid(Some(ago(1))).insert(pool).await;
+    let failed = NewOrder::new("c@example.com", p.europe)
+        .status("provisioning_failed")
+        .amount(700, "EUR")
+        .at(ago(3 * day))
+        .insert(pool)
+        .await;
+    let refunded = NewOrder::new("d@example.com", p.global).status("refunded").amount(9900, "USD").at(ago(day)).insert(pool).await;
+    let unpaid = NewOrder::new("e@example.com", p.jp).status("awaiting_payment").paid(None).at(ago(60)).insert(pool).await;
+    let expired = NewOrder::new("f@example.com", p.fr).status("expired").paid(None).at(ago(5 * day)).insert(pool).await;
+    let stuck = NewOrder::new("g@example.com", p.fr)
+        .status("provisioning")
+        .amount(1200, "USD")
+        .at(ago(40))
+        .paid(Some(ago(30)))
+        .insert(pool)
+        .await;
+    let review = NewOrder::new("h@example.com", p.jp).amount(800, "USD").at(ago(2 * day)).flagged().insert(pool).await;
+    let old = NewOrder::new("i@example.com", p.jp).amount(5000, "USD").at(ago(45 * day)).insert(pool).await;
+    for order in [a, fresh, failed, refunded, unpaid, expired, stuck] {
+        add_event(pool, order, "checkout_started").await;
+    }
+    add_event(pool, old, "checkout_started").await;
+    app.sign_in_as(Role::Support).await;
+
+    let html = app.page("/admin", 200).await;
+    let text = |id: &str| {
+        let marker = format!("id=\"{id}\">");
+        let from = html.find(&marker).unwrap_or_else(|| panic!("no #{id}")) + marker.len();
+        html[from..from + html[from..].find('<').unwrap()].to_string()
+    };
+    assert_eq!(text("orders-total"), "8", "orders placed in 30 days");
+    assert_eq!(text("paid-total"), "5", "paid, provisioning, ready, provisioning_failed; not refunded");
+    assert_eq!(text("revenue-total-USD"), "$35.00", "1000 + 500 + 1200 + 800, refunds excluded");
+    assert_eq!(text("revenue-total-EUR"), "€7.00", "per currency");
+    assert_eq!(text("conversion"), "71.4%", "5 of 7 checkouts paid (the refund was paid too)");
+
+    let top_plans = &html[html.find("id=\"top-plans\"").unwrap()..];
+    assert!(top_plans.contains(&format!("<li>{jp_name}: 3</li>")), "{top_plans}");
+    let top_destinations = &html[html.find("id=\"top-destinations\"").unwrap()..];
+    assert!(top_destinations.contains("Japan: 3</li>"), "{top_destinations}");
+    assert!(top_destinations.contains("Europe (regional plans): 1</li>"));
+
+    let attention = &html[html.find("id=\"attention\"").unwrap()..html.find("id=\"month-title\"").unwrap()];
+    let flagged = listed(attention);
+    assert_eq!(sorted(flagged), sorted(vec![failed, stuck, review]), "{attention}");
+    assert!(attention.contains("eSIM could not be prepared"));
+    assert!(attention.contains("paid more than 10 minutes ago"));
+    assert!(attention.contains("payment flagged for review"));
+
+    // The chart and its accessible fallback.
+    assert!(html.contains("role=\"img\" aria-labelledby=\"chart-orders-title chart-orders-desc\""));
+    assert!(html.contains("<title id=\"chart-orders-title\">Orders per day, last 30 days</title>"));
+    assert!(html.contains("<title id=\"chart-revenue-usd-title\">"));
+    assert!(html.contains("<title id=\"chart-revenue-eur-title\">"));
+    assert_eq!(html.matches("<th scope=\"row\">").count(), 30, "one table row per day");
+    let today = now.date().to_string();
+    let today_row = &html[html.find(&format!("<th scope=\"row\">{today}</th>")).unwrap()..];
+    let today_row = &today_row[..today_row.find("</tr>").unwrap()];
+    assert!(today_row.contains("<td>€0.00</td>"), "{today_row}");
+}
+
+#[tokio::test]
+async fn the_dashboard_is_calm_without_orders() {
+    let app = spawn_app().await;
+    app.sign_in_as(Role::Admin).await;
+    let html = app.page("/admin", 200).await;
+    assert!(html.contains("id=\"attention-none\""));
+    assert!(html.contains("id=\"orders-total\">0<"));
+    assert!(html.contains("id=\"conversion\">—<"));
+}
+
+#[tokio::test]
+async fn the_audit_log_lists_sign_ins_newest_first_in_pages() {
+    let app = spawn_app().await;
+    let user = app.sign_in_as(Role::Support).await;
+    let html = app.page("/admin/audit", 200).await;
+    let at = html.find("<code>sign_in</code>").expect("the sign-in is listed");
+    let row = &html[html[..at].rfind("<tr>").unwrap()..at + html[at..].find("</tr>").unwrap()];
+    assert!(row.contains(&user.email), "who: {row}");
+    assert!(row.contains("127.0.0.1"), "from where");
+
+    sqlx::query(
+        "insert into audit_log (user_email, action, target, details, ip)
+         select 'ops@example.com', 'test_action_' || n, 'order ' || n, jsonb_build_object('n', n, 'note', '<b>x</b>'), '10.0.0.1'
+           from generate_series(1, 150) n",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let first = app.page("/admin/audit", 200).await;
+    assert_eq!(first.matches("<tr>").count(), 101, "a header and 100 entries");
+    assert!(first.find("test_action_150<").unwrap() < first.find("test_action_149<").unwrap(), "newest first");
+    assert!(first.contains("&lt;b&gt;x&lt;/b&gt;"), "details shown as escaped text");
+    assert!(!first.contains("<b>x</b>"));
+    let next = next_link(&first).expect("a link to older entries");
+    let second = app.page(&next, 200).await;
+    assert_eq!(second.matches("<tr>").count(), 1 + 51, "the other 50 and the sign-in");
+    assert!(second.contains("test_action_50<") && !second.contains("test_action_51<"));
+    assert!(second.contains("<code>sign_in</code>"));
+    assert!(next_link(&second).is_none());
+}
