@@ -109,7 +109,7 @@ pub async fn update_plan(
     db::catalogue_admin::update_plan(&mut tx, &plan).await.map_err(refused)?;
     db::catalogue_admin::replace_coverage(&mut tx, id, &plan.coverage).await.map_err(refused)?;
     let details = json!({ "name": plan.name, "changes": changes(&before, &plan_json(&plan)) });
-    let _ = details;
+    editor.audit(&mut tx, "plan_updated", format!("plan:{id}"), details).await?;
     tx.commit().await?;
     refresh(pool, store).await;
     Ok(plan)
@@ -153,7 +153,6 @@ const CONSTRAINT_FIELDS: &[(&str, &str, &str)] = &[
 fn refused(e: sqlx::Error) -> Error {
     use sqlx::error::ErrorKind;
     let Some(db_error) = e.as_database_error() else { return e.into() };
-    if true { return Error::Internal(anyhow::anyhow!("x")); }
     let constraint = db_error.constraint().unwrap_or_default();
     if let Some((_, field, message)) = CONSTRAINT_FIELDS.iter().find(|(name, ..)| *name == constraint) {
         return Error::invalid(field, *message);

@@ -144,3 +144,47 @@ async fn the_orders_endpoints_answer_as_documented() {
     let schema = &show["responses"]["401"]["content"]["application/problem+json"]["schema"];
     assert!(errors(&response_validator(&doc, schema), &unauthorized).is_empty());
 }
+
+#[tokio::test]
+async fn the_account_and_esim_endpoints_answer_as_documented() {
+    let app = spawn_app().await;
+    let doc = app.json("/api/v1/openapi.json", 200).await;
+    let schema_of = |path: &str, method: &str, status: &str| {
+        doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"].clone()
+    };
+    app.post_form("/account/sign-up", &[("email", "doc@example.com"), ("password", "a long enough password")]).await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"email": "doc@example.com", "password": "a long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let token: Value = response.json().await.unwrap();
+    assert!(errors(&response_validator(&doc, &schema_of("/auth/token", "post", "201")), &token).is_empty());
+    let bearer = token["token"].as_str().unwrap();
+
+    let (plan_id, _) = crate::checkout::some_plan(&app).await;
+    let (id, order_token, session_id) = crate::checkout::checkout(&app, &plan_id).await;
+    sqlx::query("update orders set user_id = (select id from users) where id = $1").bind(id).execute(&app.pool).await.unwrap();
+    let mine: Value = app.client.get(app.url("/api/v1/me/orders")).bearer_auth(bearer).send().await.unwrap().json().await.unwrap();
+    let problems = errors(&response_validator(&doc, &schema_of("/me/orders", "get", "200")), &mine);
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    app.stripe.pay(&session_id).await.unwrap();
+    crate::checkout::wait_status(&app, id, "paid").await;
+    app.worker().run_once().await.unwrap();
+    let esim: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/orders/{id}/esim")))
+        .bearer_auth(&order_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let problems = errors(&response_validator(&doc, &schema_of("/orders/{id}/esim", "get", "200")), &esim);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
