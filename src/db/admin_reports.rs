@@ -142,7 +142,11 @@ fn starts_with_pattern(prefix: &str) -> String {
 /// The plans an order list may be narrowed to: those covering `destination` (local, regional
 /// or global) and of `kind`. Read from the tables rather than the in-memory catalogue, whose
 /// look-ups only list plans on sale: orders of a plan taken off sale must still be found.
-pub async fn plan_ids(conn: &mut PgConnection, destination: Option<&str>, kind: Option<&str>) -> sqlx::Result<Vec<Uuid>> {
+pub async fn plan_ids(
+    conn: &mut PgConnection,
+    destination: Option<&str>,
+    kind: Option<&str>,
+) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(
         "select p.id from plans p
           where ($1::text is null
@@ -191,7 +195,11 @@ pub async fn orders(
     match window {
         Window::After(Some((at, id))) => {
             let cmp = if q.sort == OrderSort::Oldest { ">" } else { "<" };
-            sql.push(format_args!(" and (o.created_at, o.id) {cmp} (")).push_bind(at).push(", ").push_bind(id).push(")");
+            sql.push(format_args!(" and (o.created_at, o.id) {cmp} ("))
+                .push_bind(at)
+                .push(", ")
+                .push_bind(id)
+                .push(")");
             sql.push(q.sort.order_by()).push(" limit ").push_bind(limit);
         }
         Window::After(None) => {
@@ -240,8 +248,8 @@ pub async fn daily_totals(
     sqlx::query_as(
         "select (o.created_at at time zone 'UTC')::date as day, o.currency::text as currency,
                 count(*) as orders,
-                count(*) filter (where o.status::text = any($2)) as paid,
-                coalesce(sum(o.amount_minor) filter (where o.status::text = any($2)), 0)::bigint as revenue_minor
+                count(*) filter (where o.status = any($2::text[]::order_status[])) as paid,
+                coalesce(sum(o.amount_minor) filter (where o.status = any($2::text[]::order_status[])), 0)::bigint as revenue_minor
            from orders o
           where o.created_at >= $1
           group by 1, 2
@@ -262,7 +270,7 @@ pub async fn orders_per_plan(
     sqlx::query_as(
         "select o.plan_id, min(o.plan_name) as plan_name, count(*) as orders
            from orders o
-          where o.created_at >= $1 and o.status::text = any($2)
+          where o.created_at >= $1 and o.status = any($2::text[]::order_status[])
           group by o.plan_id
           order by orders desc, plan_name",
     )
@@ -281,7 +289,7 @@ pub async fn funnel(
     paid_states: &[&str],
 ) -> sqlx::Result<(i64, i64)> {
     sqlx::query_as(
-        "select count(*), count(*) filter (where o.status::text = any($3))
+        "select count(*), count(*) filter (where o.status = any($3::text[]::order_status[]))
            from orders o
           where o.created_at >= $1
             and exists (select 1 from order_events e where e.order_id = o.id and e.type = $2)",
@@ -373,7 +381,8 @@ pub struct AuditRow {
 
 /// Audit entries older than `before` (all when `None`), newest first.
 pub async fn audit_entries(conn: &mut PgConnection, before: Option<i64>, limit: i64) -> sqlx::Result<Vec<AuditRow>> {
-    const COLUMNS: &str = "select id, created_at, user_email, action, target, details::text as details, ip from audit_log";
+    const COLUMNS: &str =
+        "select id, created_at, user_email, action, target, details::text as details, ip from audit_log";
     match before {
         Some(before) => {
             sqlx::query_as(&format!("{COLUMNS} where id < $1 order by id desc limit $2"))

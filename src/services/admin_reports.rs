@@ -197,7 +197,9 @@ pub async fn list_orders(pool: &PgPool, catalogue: &Catalogue, params: &Params) 
     let more = orders.len() as i64 > PAGE_SIZE;
     orders.truncate(PAGE_SIZE as usize);
     let (is_first, next) = match window {
-        Window::After(after) => (after.is_none(), orders.last().filter(|_| more).map(|o| NextPage::Cursor(encode_cursor(o)))),
+        Window::After(after) => {
+            (after.is_none(), orders.last().filter(|_| more).map(|o| NextPage::Cursor(encode_cursor(o))))
+        }
         Window::Offset(offset) => {
             let page = (offset / PAGE_SIZE) as u32 + 1;
             (page == 1, (more && page < MAX_AMOUNT_PAGES).then_some(NextPage::Page(page + 1)))

@@ -2,8 +2,8 @@
 //! sorting, pages, strict parameters, escaping, access, and known figures.
 
 use sqlx::PgPool;
-use time::{Duration, OffsetDateTime};
 use tern::domain::user::Role;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -28,17 +28,13 @@ async fn plans(pool: &PgPool) -> Plans {
         .await,
         fr: one("select id from plans where kind = 'local' and destination_iso = 'FR' order by price_minor limit 1")
             .await,
-        europe: one(
-            "select p.id from plans p where p.kind = 'regional' and p.region_id = 'europe'
+        europe: one("select p.id from plans p where p.kind = 'regional' and p.region_id = 'europe'
                 and not exists (select 1 from plan_coverage c where c.plan_id = p.id and c.destination_iso = 'JP')
-              order by p.price_minor limit 1",
-        )
+              order by p.price_minor limit 1")
         .await,
-        global: one(
-            "select p.id from plans p where p.kind = 'global'
+        global: one("select p.id from plans p where p.kind = 'global'
                 and exists (select 1 from plan_coverage c where c.plan_id = p.id and c.destination_iso = 'JP')
-              order by p.price_minor limit 1",
-        )
+              order by p.price_minor limit 1")
         .await,
     }
 }
@@ -404,7 +400,8 @@ async fn the_csv_export_has_every_matching_order_quoted_and_guarded() {
     let p = plans(&app.pool).await;
     let pool = &app.pool;
     let now = OffsetDateTime::now_utc();
-    let plain = NewOrder::new("plain@example.com", p.jp).amount(1299, "USD").at(now - Duration::hours(5)).insert(pool).await;
+    let plain =
+        NewOrder::new("plain@example.com", p.jp).amount(1299, "USD").at(now - Duration::hours(5)).insert(pool).await;
     add_esim(pool, plain, "8988307000000000025").await;
     let formula = NewOrder::new("+44@example.com", p.jp)
         .named("=HYPERLINK(\"http://evil.example\",\"click\")")
@@ -417,7 +414,8 @@ async fn the_csv_export_has_every_matching_order_quoted_and_guarded() {
         .flagged()
         .insert(pool)
         .await;
-    let lines = NewOrder::new("@lines@example.com", p.fr).named("two\nlines").at(now - Duration::hours(2)).insert(pool).await;
+    let lines =
+        NewOrder::new("@lines@example.com", p.fr).named("two\nlines").at(now - Duration::hours(2)).insert(pool).await;
     NewOrder::new("gone@example.com", p.fr).status("expired").at(now - Duration::hours(1)).insert(pool).await;
     let user = app.sign_in_as(Role::Support).await;
 
@@ -429,8 +427,16 @@ async fn the_csv_export_has_every_matching_order_quoted_and_guarded() {
     let rows: Vec<&str> = body.split_terminator("\r\n").collect();
     assert_eq!(rows[0], "created_at,order_id,email,plan,amount,currency,status,needs_review,iccid,plan_id");
     assert_eq!(rows.len(), 5, "header + the four ready orders, not the expired one: {body}");
-    assert!(rows[1].contains(&format!(",{lines},'@lines@example.com,\"two\nlines\",10.00,USD,ready,false,,")), "{}", rows[1]);
-    assert!(rows[2].contains(&format!(",{quoted},\"\"\"odd,name\"\"@example.com\",'-2+3,10.00,USD,ready,true,,")), "{}", rows[2]);
+    assert!(
+        rows[1].contains(&format!(",{lines},'@lines@example.com,\"two\nlines\",10.00,USD,ready,false,,")),
+        "{}",
+        rows[1]
+    );
+    assert!(
+        rows[2].contains(&format!(",{quoted},\"\"\"odd,name\"\"@example.com\",'-2+3,10.00,USD,ready,true,,")),
+        "{}",
+        rows[2]
+    );
     assert!(
         rows[3].contains(&format!(
             ",{formula},'+44@example.com,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",10.00,USD,ready,false,,"
@@ -470,15 +476,23 @@ async fn the_dashboard_shows_known_figures_and_what_needs_attention() {
         sqlx::query_scalar("select name from plans where id = $1").bind(p.jp).fetch_one(pool).await.unwrap();
 
     let a = NewOrder::new("a@example.com", p.jp).amount(1000, "USD").at(ago(day)).insert(pool).await;
-    let fresh = NewOrder::new("b@example.com", p.jp).status("paid").amount(500, "USD").at(ago(120)).paid(Some(ago(1))).insert(pool).await;
+    let fresh = NewOrder::new("b@example.com", p.jp)
+        .status("paid")
+        .amount(500, "USD")
+        .at(ago(120))
+        .paid(Some(ago(1)))
+        .insert(pool)
+        .await;
     let failed = NewOrder::new("c@example.com", p.europe)
         .status("provisioning_failed")
         .amount(700, "EUR")
         .at(ago(3 * day))
         .insert(pool)
         .await;
-    let refunded = NewOrder::new("d@example.com", p.global).status("refunded").amount(9900, "USD").at(ago(day)).insert(pool).await;
-    let unpaid = NewOrder::new("e@example.com", p.jp).status("awaiting_payment").paid(None).at(ago(60)).insert(pool).await;
+    let refunded =
+        NewOrder::new("d@example.com", p.global).status("refunded").amount(9900, "USD").at(ago(day)).insert(pool).await;
+    let unpaid =
+        NewOrder::new("e@example.com", p.jp).status("awaiting_payment").paid(None).at(ago(60)).insert(pool).await;
     let expired = NewOrder::new("f@example.com", p.fr).status("expired").paid(None).at(ago(5 * day)).insert(pool).await;
     let stuck = NewOrder::new("g@example.com", p.fr)
         .status("provisioning")

@@ -93,6 +93,30 @@ async fn page(state: &AppState, session: &Session, user: &crate::domain::user::U
     })
 }
 
+/// Which form a field error belongs to.
+enum Field {
+    Refund,
+    Note,
+}
+
+/// The order page again (422), with the message beside the field that was wrong.
+async fn rerender(
+    state: &AppState,
+    session: &Session,
+    user: &crate::domain::user::User,
+    id: Uuid,
+    field: Field,
+    errors: Vec<crate::error::FieldError>,
+) -> Result<Response, HtmlError> {
+    let mut p = page(state, session, user, id).await?;
+    let message = errors.into_iter().next().map(|f| f.message);
+    match field {
+        Field::Refund => p.refund_error = message,
+        Field::Note => p.note_error = message,
+    }
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+}
+
 #[derive(Deserialize)]
 pub struct Notice {
     done: Option<String>,
@@ -229,11 +253,7 @@ async fn refund(
     }
     let amount = match parse_amount(&form.amount) {
         Ok(a) => a,
-        Err(Error::Invalid(fields)) => {
-            let mut p = page(&state, &session, &user, id).await?;
-            p.refund_error = fields.into_iter().next().map(|f| f.message);
-            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
-        }
+        Err(Error::Invalid(fields)) => return rerender(&state, &session, &user, id, Field::Refund, fields).await,
         Err(e) => return Err(e.into()),
     };
     if form.confirmed.as_deref() != Some("yes") {
@@ -245,11 +265,7 @@ async fn refund(
     }
     match order_admin::refund(&state.pool, &state.payments, &state.provisioner, &Operator { user: &user, ip }, id, amount).await {
         Ok(_) => Ok(done(id, "refunded")),
-        Err(Error::Invalid(fields)) => {
-            let mut p = page(&state, &session, &user, id).await?;
-            p.refund_error = fields.into_iter().next().map(|f| f.message);
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
-        }
+        Err(Error::Invalid(fields)) => rerender(&state, &session, &user, id, Field::Refund, fields).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -290,11 +306,7 @@ async fn add_note(
     let id = parse_id(&id)?;
     match order_admin::add_note(&state.pool, &Operator { user: &user, ip }, id, &form.note).await {
         Ok(()) => Ok(done(id, "noted")),
-        Err(Error::Invalid(fields)) => {
-            let mut p = page(&state, &session, &user, id).await?;
-            p.note_error = fields.into_iter().next().map(|f| f.message);
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
-        }
+        Err(Error::Invalid(fields)) => rerender(&state, &session, &user, id, Field::Note, fields).await,
         Err(e) => Err(e.into()),
     }
 }

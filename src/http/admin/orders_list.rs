@@ -127,10 +127,7 @@ impl OrdersPage {
                 PlanKind::ALL.iter().map(|k| (k.as_str(), k.label().to_string())),
                 f.kind.map(PlanKind::as_str),
             ),
-            sorts: choices(
-                OrderSort::ALL.iter().map(|s| (s.as_str(), s.label().to_string())),
-                Some(f.sort.as_str()),
-            ),
+            sorts: choices(OrderSort::ALL.iter().map(|s| (s.as_str(), s.label().to_string())), Some(f.sort.as_str())),
             first_href: (!list.is_first).then(|| href("/admin/orders", f, None)),
             next_href,
             export_href: href("/admin/orders.csv", f, None),
@@ -248,7 +245,10 @@ mod tests {
 
     #[test]
     fn commas_quotes_and_line_breaks_are_quoted() {
-        assert_eq!(row(&["a,b", "say \"hi\"", "two\nlines", "cr\rx"]), "\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\"cr\rx\"\r\n");
+        assert_eq!(
+            row(&["a,b", "say \"hi\"", "two\nlines", "cr\rx"]),
+            "\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\"cr\rx\"\r\n"
+        );
     }
 
     #[test]

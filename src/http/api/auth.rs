@@ -19,7 +19,8 @@ use crate::http::extract::ApiJson;
 use crate::services::accounts::{self, Credentials};
 use crate::state::AppState;
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The token of `Authorization: Bearer <token>`.
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -180,11 +180,6 @@ pub async fn show_order(
 }
 
 pub(super) fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+    super::auth::bearer(headers)
         .ok_or(Error::Unauthorized("Send the order's access token as Authorization: Bearer <token>."))
 }

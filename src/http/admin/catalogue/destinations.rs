@@ -13,6 +13,7 @@ use tower_sessions::Session;
 
 use super::{Choice, FormErrors, read_form, saved};
 use crate::domain::user::User;
+use crate::domain::{Catalogue, Destination};
 use crate::error::{Error, FieldError};
 use crate::http::admin::{AdminUser, StaffNav};
 use crate::http::auth::{self, ClientIp};
@@ -29,6 +30,7 @@ pub struct DestinationFormPage {
     pub csrf_token: String,
     /// The ISO code of the destination being edited; `None` for a new one.
     pub editing: Option<String>,
+    pub heading: String,
     pub action: String,
     pub form: DestinationInput,
     pub regions: Vec<Choice>,
@@ -37,24 +39,27 @@ pub struct DestinationFormPage {
 
 impl DestinationFormPage {
     async fn new(
-        store: &CatalogueStore,
+        catalogue: &Catalogue,
         user: &User,
         session: &Session,
-        editing: Option<String>,
+        editing: Option<&Destination>,
         form: DestinationInput,
     ) -> Result<Self, HtmlError> {
-        let (title, action) = match &editing {
-            Some(iso) => (format!("Edit destination {iso}"), format!("/admin/destinations/{iso}/edit")),
+        let (heading, action) = match editing {
+            Some(d) => {
+                (format!("Edit {} {} ({})", d.flag(), d.name, d.iso), format!("/admin/destinations/{}/edit", d.iso))
+            }
             None => ("New destination".to_string(), "/admin/destinations/new".to_string()),
         };
         Ok(Self {
-            layout: Layout::new(&title),
+            layout: Layout::new(&heading),
             staff: StaffNav::of(user),
             csrf_token: auth::csrf_token(session).await?,
-            editing,
+            editing: editing.map(|d| d.iso.clone()),
+            heading,
             action,
             form,
-            regions: Choice::regions(&store.snapshot()),
+            regions: Choice::regions(catalogue),
             errors: FormErrors::default(),
         })
     }
@@ -71,7 +76,7 @@ pub async fn new_destination(
     session: Session,
     AdminUser(user): AdminUser,
 ) -> Result<DestinationFormPage, HtmlError> {
-    DestinationFormPage::new(&store, &user, &session, None, DestinationInput::default()).await
+    DestinationFormPage::new(&store.snapshot(), &user, &session, None, DestinationInput::default()).await
 }
 
 pub async fn create_destination(
@@ -87,7 +92,7 @@ pub async fn create_destination(
     match catalogue_admin::create_destination(&pool, &store, &editor, &input).await {
         Ok(destination) => Ok(saved(&format!("destination:{}", destination.iso))),
         Err(Error::Invalid(errors)) => {
-            Ok(DestinationFormPage::new(&store, &user, &session, None, input).await?.refused(errors))
+            Ok(DestinationFormPage::new(&store.snapshot(), &user, &session, None, input).await?.refused(errors))
         }
         Err(other) => Err(other.into()),
     }
@@ -99,11 +104,9 @@ pub async fn edit_destination(
     AdminUser(user): AdminUser,
     Path(iso): Path<String>,
 ) -> Result<DestinationFormPage, HtmlError> {
-    let input = {
-        let snapshot = store.snapshot();
-        DestinationInput::of(snapshot.destination(&iso).ok_or(Error::NotFound("destination"))?)
-    };
-    DestinationFormPage::new(&store, &user, &session, Some(input.iso.clone()), input).await
+    let snapshot = store.snapshot();
+    let destination = snapshot.destination(&iso).ok_or(Error::NotFound("destination"))?;
+    DestinationFormPage::new(&snapshot, &user, &session, Some(destination), DestinationInput::of(destination)).await
 }
 
 pub async fn update_destination(
@@ -120,8 +123,9 @@ pub async fn update_destination(
     match catalogue_admin::update_destination(&pool, &store, &editor, &iso, &input).await {
         Ok(destination) => Ok(saved(&format!("destination:{}", destination.iso))),
         Err(Error::Invalid(errors)) => {
-            let iso = iso.to_ascii_uppercase();
-            Ok(DestinationFormPage::new(&store, &user, &session, Some(iso), input).await?.refused(errors))
+            let snapshot = store.snapshot();
+            let destination = snapshot.destination(&iso).ok_or(Error::NotFound("destination"))?;
+            Ok(DestinationFormPage::new(&snapshot, &user, &session, Some(destination), input).await?.refused(errors))
         }
         Err(other) => Err(other.into()),
     }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{Choice, FormErrors, read_form, saved};
 use crate::domain::user::User;
-use crate::domain::{Catalogue, PlanKind, ValidityStart};
+use crate::domain::{Catalogue, Plan, PlanKind, ValidityStart};
 use crate::error::{Error, FieldError};
 use crate::http::admin::{AdminUser, StaffNav};
 use crate::http::auth::{self, ClientIp};
@@ -30,6 +30,7 @@ pub struct PlanFormPage {
     pub csrf_token: String,
     /// The plan being edited; `None` for a new one.
     pub editing: Option<Uuid>,
+    pub heading: String,
     pub action: String,
     pub form: PlanInput,
     pub errors: FormErrors,
@@ -45,18 +46,19 @@ impl PlanFormPage {
         catalogue: &Catalogue,
         user: &User,
         session: &Session,
-        editing: Option<Uuid>,
+        editing: Option<&Plan>,
         form: PlanInput,
     ) -> Result<Self, HtmlError> {
-        let (title, action) = match editing {
-            Some(id) => (format!("Edit plan: {}", form.name), format!("/admin/plans/{id}/edit")),
+        let (heading, action) = match editing {
+            Some(plan) => (format!("Edit {}", plan.name), format!("/admin/plans/{}/edit", plan.id)),
             None => ("New plan".to_string(), "/admin/plans/new".to_string()),
         };
         Ok(Self {
-            layout: Layout::new(&title),
+            layout: Layout::new(&heading),
             staff: StaffNav::of(user),
             csrf_token: auth::csrf_token(session).await?,
-            editing,
+            editing: editing.map(|p| p.id),
+            heading,
             action,
             form,
             errors: FormErrors::default(),
@@ -114,7 +116,7 @@ pub async fn edit_plan(
 ) -> Result<PlanFormPage, HtmlError> {
     let snapshot = store.snapshot();
     let plan = catalogue_service::plan(&snapshot, &id)?;
-    PlanFormPage::new(&snapshot, &user, &session, Some(plan.id), PlanInput::of(plan)).await
+    PlanFormPage::new(&snapshot, &user, &session, Some(plan), PlanInput::of(plan)).await
 }
 
 pub async fn update_plan(
@@ -132,8 +134,8 @@ pub async fn update_plan(
         Ok(plan) => Ok(saved(&format!("plan:{}", plan.id))),
         Err(Error::Invalid(errors)) => {
             let snapshot = store.snapshot();
-            let id = catalogue_service::plan(&snapshot, &id)?.id;
-            Ok(PlanFormPage::new(&snapshot, &user, &session, Some(id), input).await?.refused(errors))
+            let plan = catalogue_service::plan(&snapshot, &id)?;
+            Ok(PlanFormPage::new(&snapshot, &user, &session, Some(plan), input).await?.refused(errors))
         }
         Err(other) => Err(other.into()),
     }
