@@ -13,7 +13,7 @@ use crate::domain::{Catalogue, PlanKind};
 use crate::domain::{Money, OrderStatus};
 use crate::error::Result;
 
-pub use crate::db::admin_reports::{AuditRow, OrderSort};
+pub use crate::db::admin_reports::{AttentionRow, AuditRow, OrderSort};
 
 /// Orders per page of the list.
 pub const PAGE_SIZE: i64 = 50;
@@ -279,12 +279,9 @@ impl Conversion {
     }
 }
 
+/// An order to look at, and why.
 pub struct AttentionItem {
-    pub id: Uuid,
-    pub email: String,
-    pub plan_name: String,
-    pub status: OrderStatus,
-    pub created_at: OffsetDateTime,
+    pub order: AttentionRow,
     pub reasons: Vec<&'static str>,
 }
 
@@ -317,16 +314,9 @@ pub async fn dashboard(pool: &PgPool, catalogue: &Catalogue) -> Result<Dashboard
     let totals = db::admin_reports::daily_totals(&mut tx, since, &revenue_states).await?;
     let per_plan = db::admin_reports::orders_per_plan(&mut tx, since, &revenue_states).await?;
     let (started, paid) = db::admin_reports::funnel(&mut tx, since, "checkout_started", &names(&paid_states)).await?;
-    let failed = names(&[OrderStatus::ProvisioningFailed]);
-    let stuck_secs = STUCK_AFTER.as_seconds_f64();
-    let mut attention = db::admin_reports::needing_attention(
-        &mut tx,
-        &failed,
-        &names(&WAITING_STATES),
-        stuck_secs,
-        ATTENTION_LIMIT as i64 + 1,
-    )
-    .await?;
+    let (failed, waiting) = (names(&[OrderStatus::ProvisioningFailed]), names(&WAITING_STATES));
+    let (stuck_after, limit) = (STUCK_AFTER.as_seconds_f64(), ATTENTION_LIMIT as i64 + 1);
+    let mut attention = db::admin_reports::needing_attention(&mut tx, &failed, &waiting, stuck_after, limit).await?;
     tx.commit().await?;
 
     let mut currencies: Vec<String> = totals.iter().map(|t| t.currency.clone()).collect();
@@ -353,25 +343,13 @@ pub async fn dashboard(pool: &PgPool, catalogue: &Catalogue) -> Result<Dashboard
     attention.truncate(ATTENTION_LIMIT);
     let attention = attention
         .into_iter()
-        .map(|row| {
-            let mut reasons = Vec::new();
-            if row.status == OrderStatus::ProvisioningFailed {
-                reasons.push("eSIM could not be prepared");
-            }
-            if row.stuck {
-                reasons.push("paid more than 10 minutes ago and still no eSIM");
-            }
-            if row.needs_review {
-                reasons.push("payment flagged for review");
-            }
-            AttentionItem {
-                id: row.id,
-                email: row.email,
-                plan_name: row.plan_name,
-                status: row.status,
-                created_at: row.created_at,
-                reasons,
-            }
+        .map(|order| {
+            let reasons = [
+                (order.status == OrderStatus::ProvisioningFailed, "eSIM could not be prepared"),
+                (order.stuck, "paid more than 10 minutes ago and still no eSIM"),
+                (order.needs_review, "payment flagged for review"),
+            ];
+            AttentionItem { reasons: reasons.into_iter().filter_map(|(yes, why)| yes.then_some(why)).collect(), order }
         })
         .collect();
 
@@ -403,22 +381,19 @@ fn top(counts: impl Iterator<Item = (String, i64)>) -> Vec<Ranked> {
 fn top_destinations(catalogue: &Catalogue, per_plan: &[(Uuid, String, i64)]) -> Vec<Ranked> {
     let mut counts: std::collections::BTreeMap<String, i64> = Default::default();
     for (plan_id, _, n) in per_plan {
-        let label = match catalogue.plan(*plan_id) {
-            Some(plan) => match plan.kind {
-                PlanKind::Local => plan
-                    .destination_iso
-                    .as_deref()
-                    .and_then(|iso| catalogue.destination(iso))
-                    .map(|d| format!("{} {}", d.flag(), d.name)),
-                PlanKind::Regional => plan
-                    .region_id
-                    .as_deref()
-                    .and_then(|r| catalogue.region(r))
-                    .map(|r| format!("{} (regional plans)", r.name)),
-                PlanKind::Global => Some("Worldwide (global plans)".to_string()),
-            },
-            None => None,
-        };
+        let label = catalogue.plan(*plan_id).and_then(|plan| match plan.kind {
+            PlanKind::Local => plan
+                .destination_iso
+                .as_deref()
+                .and_then(|iso| catalogue.destination(iso))
+                .map(|d| format!("{} {}", d.flag(), d.name)),
+            PlanKind::Regional => plan
+                .region_id
+                .as_deref()
+                .and_then(|r| catalogue.region(r))
+                .map(|r| format!("{} (regional plans)", r.name)),
+            PlanKind::Global => Some("Worldwide (global plans)".to_string()),
+        });
         *counts.entry(label.unwrap_or_else(|| "Unknown plan".to_string())).or_default() += n;
     }
     top(counts.into_iter())

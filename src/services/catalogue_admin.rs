@@ -2,45 +2,29 @@
 //! transaction with its audit-log entry. Triggers announce the change (`NOTIFY
 //! catalogue_changed`) and every process reloads its snapshot.
 
+mod input;
 mod validate;
 
 use serde_json::{Map, Value, json};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
-pub use self::validate::{DestinationInput, PlanInput, parse_price};
+pub use self::input::{DestinationInput, PlanInput};
+pub use self::validate::parse_price;
 use super::catalogue::{self as catalogue_service, CatalogueStore};
 use crate::db;
-use crate::db::users::AuditEntry;
 use crate::domain::search::fold;
-use crate::domain::user::User;
 use crate::domain::{DataAllowance, Destination, Plan, PlanKind};
 use crate::error::{Error, Result};
-
-/// The admin making a change, and where from (for the audit log).
-pub struct Editor<'a> {
-    pub user: &'a User,
-    pub ip: Option<String>,
-}
-
-impl Editor<'_> {
-    fn require_admin(&self) -> Result<()> {
-        if self.user.role.is_admin() { Ok(()) } else { Err(Error::Forbidden("Only an admin may edit the catalogue.")) }
-    }
-
-    async fn audit(&self, conn: &mut PgConnection, action: &str, target: String, details: Value) -> Result<()> {
-        let entry = AuditEntry { user: Some(self.user), action, target: Some(target), details, ip: self.ip.clone() };
-        Ok(db::users::audit(conn, entry).await?)
-    }
-}
+pub use super::Operator;
 
 pub async fn create_destination(
     pool: &PgPool,
     store: &CatalogueStore,
-    editor: &Editor<'_>,
+    editor: &Operator<'_>,
     input: &DestinationInput,
 ) -> Result<Destination> {
-    editor.require_admin()?;
+    editor.require_admin("Only an admin may edit the catalogue.")?;
     let destination = validate::destination(input, None, &store.snapshot()).map_err(Error::Invalid)?;
     let mut tx = pool.begin().await?;
     db::catalogue_admin::insert_destination(&mut tx, &destination).await.map_err(refused)?;
@@ -55,11 +39,11 @@ pub async fn create_destination(
 pub async fn update_destination(
     pool: &PgPool,
     store: &CatalogueStore,
-    editor: &Editor<'_>,
+    editor: &Operator<'_>,
     iso: &str,
     input: &DestinationInput,
 ) -> Result<Destination> {
-    editor.require_admin()?;
+    editor.require_admin("Only an admin may edit the catalogue.")?;
     let snapshot = store.snapshot();
     let existing = snapshot.destination(iso).ok_or(Error::NotFound("destination"))?;
     let destination = validate::destination(input, Some(existing), &snapshot).map_err(Error::Invalid)?;
@@ -78,10 +62,10 @@ pub async fn update_destination(
 pub async fn create_plan(
     pool: &PgPool,
     store: &CatalogueStore,
-    editor: &Editor<'_>,
+    editor: &Operator<'_>,
     input: &PlanInput,
 ) -> Result<Plan> {
-    editor.require_admin()?;
+    editor.require_admin("Only an admin may edit the catalogue.")?;
     let plan = validate::plan(input, Uuid::new_v4(), &store.snapshot()).map_err(Error::Invalid)?;
     let mut tx = pool.begin().await?;
     db::catalogue_admin::insert_plan(&mut tx, &plan).await.map_err(refused)?;
@@ -96,11 +80,11 @@ pub async fn create_plan(
 pub async fn update_plan(
     pool: &PgPool,
     store: &CatalogueStore,
-    editor: &Editor<'_>,
+    editor: &Operator<'_>,
     id: &str,
     input: &PlanInput,
 ) -> Result<Plan> {
-    editor.require_admin()?;
+    editor.require_admin("Only an admin may edit the catalogue.")?;
     let snapshot = store.snapshot();
     let id = catalogue_service::plan(&snapshot, id)?.id;
     let plan = validate::plan(input, id, &snapshot).map_err(Error::Invalid)?;

@@ -10,3 +10,32 @@ pub mod idempotency;
 pub mod order_admin;
 pub mod provisioning;
 pub mod stripe_events;
+
+use crate::db::users::AuditEntry;
+use crate::domain::user::User;
+use crate::error::{Error, Result};
+
+/// A member of staff acting, and where from (for the audit log).
+pub struct Operator<'a> {
+    pub user: &'a User,
+    pub ip: Option<String>,
+}
+
+impl Operator<'_> {
+    /// Refuses anyone but an admin, with `why`.
+    pub fn require_admin(&self, why: &'static str) -> Result<()> {
+        if self.user.role.is_admin() { Ok(()) } else { Err(Error::Forbidden(why)) }
+    }
+
+    /// Writes an audit-log entry for this operator.
+    pub async fn audit(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        action: &str,
+        target: String,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        let entry = AuditEntry { user: Some(self.user), action, target: Some(target), details, ip: self.ip.clone() };
+        Ok(crate::db::users::audit(conn, entry).await?)
+    }
+}

@@ -7,23 +7,10 @@ use uuid::Uuid;
 use super::checkout::Payments;
 use super::provisioning::Provisioner;
 use crate::db;
-use crate::db::users::AuditEntry;
 use crate::domain::order::Order;
-use crate::domain::user::User;
 use crate::domain::{Money, OrderStatus};
 use crate::error::{Error, Result};
-
-/// The operator and where they act from.
-pub struct Operator<'a> {
-    pub user: &'a User,
-    pub ip: Option<String>,
-}
-
-impl Operator<'_> {
-    fn require_admin(&self) -> Result<()> {
-        if self.user.role.is_admin() { Ok(()) } else { Err(Error::Forbidden("Only an admin may do this.")) }
-    }
-}
+pub use super::Operator;
 
 async fn load(pool: &PgPool, id: Uuid) -> Result<Order> {
     db::orders::find(&mut *pool.acquire().await?, id).await?.ok_or(Error::NotFound("order"))
@@ -32,8 +19,7 @@ async fn load(pool: &PgPool, id: Uuid) -> Result<Order> {
 async fn record(pool: &PgPool, op: &Operator<'_>, order: Uuid, kind: &str, details: serde_json::Value) -> Result<()> {
     let mut tx = pool.begin().await?;
     db::orders::add_event_by(&mut tx, order, kind, op.user.id, details.clone()).await?;
-    let entry = AuditEntry { user: Some(op.user), action: kind, target: Some(format!("order:{order}")), details, ip: op.ip.clone() };
-    db::users::audit(&mut tx, entry).await?;
+    op.audit(&mut tx, kind, format!("order:{order}"), details).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -64,7 +50,7 @@ pub async fn refresh_sim(pool: &PgPool, provisioner: &Provisioner, op: &Operator
 
 /// Enables or disables the SIM (admin), following Telnyx's action to its end.
 pub async fn set_sim_enabled(pool: &PgPool, provisioner: &Provisioner, op: &Operator<'_>, id: Uuid, enable: bool) -> Result<()> {
-    op.require_admin()?;
+    op.require_admin("Only an admin may do this.")?;
     let sim = sim_id(db::esims::find(&mut *pool.acquire().await?, id).await?)?;
     let card = if enable { provisioner.telnyx.enable(&sim).await } else { provisioner.telnyx.disable(&sim).await }
         .map_err(|e| Error::Upstream(e.to_string()))?;
@@ -89,7 +75,7 @@ pub async fn refund(
     id: Uuid,
     amount: Option<i64>,
 ) -> Result<Money> {
-    op.require_admin()?;
+    op.require_admin("Only an admin may do this.")?;
     let order = load(pool, id).await?;
     let payment_intent = order
         .stripe_payment_intent_id
@@ -118,8 +104,7 @@ pub async fn refund(
         db::orders::set_status(&mut tx, id, OrderStatus::Refunded).await?;
         db::orders::add_event_by(&mut tx, id, "refunded", op.user.id, details.clone()).await?;
     }
-    let entry = AuditEntry { user: Some(op.user), action: "refund", target: Some(format!("order:{id}")), details, ip: op.ip.clone() };
-    db::users::audit(&mut tx, entry).await?;
+    op.audit(&mut tx, "refund", format!("order:{id}"), details).await?;
     tx.commit().await?;
     if full && let Ok(sim) = sim_id(db::esims::find(&mut *pool.acquire().await?, id).await?) {
         match provisioner.telnyx.disable(&sim).await {
@@ -135,7 +120,7 @@ pub async fn refund(
 
 /// Cancels an unpaid order by expiring its Checkout Session (admin).
 pub async fn cancel_unpaid(pool: &PgPool, payments: &Payments, op: &Operator<'_>, id: Uuid) -> Result<()> {
-    op.require_admin()?;
+    op.require_admin("Only an admin may do this.")?;
     let order = load(pool, id).await?;
     if order.status != OrderStatus::AwaitingPayment {
         return Err(Error::Conflict { code: "not_unpaid", message: "Only an order awaiting payment can be cancelled.".into() });

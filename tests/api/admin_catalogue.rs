@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use tern::domain::user::{Role, User};
 use tern::services::catalogue::CatalogueStore;
-use tern::services::catalogue_admin::{self, DestinationInput, Editor, PlanInput};
+use tern::services::catalogue_admin::{self, DestinationInput, Operator, PlanInput};
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, eventually, fresh_database, spawn_app};
@@ -447,6 +447,11 @@ async fn an_admin_edits_a_destination_and_search_follows() {
     }
 }
 
+async fn create_user(pool: &PgPool, email: &str, role: Role) -> User {
+    let mut conn = pool.acquire().await.unwrap();
+    tern::db::users::create(&mut conn, email, "not a password hash", role).await.unwrap().unwrap()
+}
+
 /// The checks read the in-memory snapshot, which can be a moment behind the database (another
 /// process's edit). What PostgreSQL then refuses is still a message beside the field, and the
 /// whole write — plan and coverage — is rolled back.
@@ -455,13 +460,8 @@ async fn constraints_missed_by_a_stale_snapshot_are_field_errors_and_roll_back()
     let pool = fresh_database().await;
     let store = CatalogueStore::default();
     store.reload(&pool).await.unwrap();
-    let hash = "not used";
-    let user: User =
-        tern::db::users::create(&mut *pool.acquire().await.unwrap(), "admin@example.com", hash, Role::Admin)
-            .await
-            .unwrap()
-            .unwrap();
-    let editor = Editor { user: &user, ip: None };
+    let user = create_user(&pool, "admin@example.com", Role::Admin).await;
+    let editor = Operator { user: &user, ip: None };
 
     // Another process adds XQ; this snapshot (not following NOTIFY) does not know it.
     sqlx::query("insert into destinations (iso, name, region_id) values ('XQ', 'Testland', 'europe')")
@@ -495,13 +495,9 @@ async fn constraints_missed_by_a_stale_snapshot_are_field_errors_and_roll_back()
     assert_eq!((plans, audited), (0, 0));
 
     // A support user cannot use the service either.
-    let support =
-        tern::db::users::create(&mut *pool.acquire().await.unwrap(), "support@example.com", hash, Role::Support)
-            .await
-            .unwrap()
-            .unwrap();
+    let support = create_user(&pool, "support@example.com", Role::Support).await;
     let input = PlanInput { coverage: "FR".into(), ..input };
     let error =
-        catalogue_admin::create_plan(&pool, &store, &Editor { user: &support, ip: None }, &input).await.unwrap_err();
+        catalogue_admin::create_plan(&pool, &store, &Operator { user: &support, ip: None }, &input).await.unwrap_err();
     assert!(matches!(error, tern::error::Error::Forbidden(_)));
 }

@@ -207,7 +207,7 @@ impl TestApp {
         let email = format!("{}-{}@example.com", role.as_str(), uuid::Uuid::new_v4().simple());
         let password = "correct horse battery";
         let hash = tern::services::accounts::hash_password(password.to_string()).await.unwrap();
-        let user = tern::db::users::create(&mut *self.pool.acquire().await.unwrap(), &email, &hash, role)
+        let user = tern::db::users::create(&mut self.pool.acquire().await.unwrap(), &email, &hash, role)
             .await
             .unwrap()
             .unwrap();

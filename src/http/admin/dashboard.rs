@@ -170,11 +170,11 @@ impl DashboardPage {
             .attention
             .into_iter()
             .map(|a| AttentionLine {
-                id: a.id,
-                email: a.email,
-                plan: a.plan_name,
-                status: a.status.as_str(),
-                created: utc(a.created_at),
+                id: a.order.id,
+                email: a.order.email,
+                plan: a.order.plan_name,
+                status: a.order.status.as_str(),
+                created: utc(a.order.created_at),
                 reasons: a.reasons.join("; "),
             })
             .collect();

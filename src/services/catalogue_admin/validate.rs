@@ -1,9 +1,9 @@
-//! The admin catalogue forms as typed, and the pure checks that turn them into a destination
-//! or a plan, with one clear message per bad field (the field names are the form's).
+//! The pure checks that turn the admin catalogue forms into a destination or a plan, with one
+//! clear message per bad field (the field names are the form's).
 
-use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
 
+use super::input::{DestinationInput, PlanInput};
 use crate::domain::{Catalogue, DataAllowance, Destination, Money, Plan, PlanKind, ValidityStart};
 use crate::error::FieldError;
 
@@ -11,115 +11,6 @@ use crate::error::FieldError;
 const MAX_PRICE_MINOR: i64 = 100_000_000;
 const MAX_LIST_ITEMS: usize = 30;
 const MAX_FINE_PRINT: usize = 4000;
-
-/// A checkbox: present ("on", "true", "1") is true; an unchecked box is simply not sent.
-fn checkbox<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    let value = String::deserialize(d)?;
-    Ok(matches!(value.trim(), "on" | "true" | "1" | "yes"))
-}
-
-/// The destination form as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct DestinationInput {
-    /// Only read when creating: the code is the key other rows refer to.
-    pub iso: String,
-    pub name: String,
-    /// Comma-separated.
-    pub aliases: String,
-    pub region: String,
-    pub popularity_rank: String,
-}
-
-impl DestinationInput {
-    /// The form filled in with a destination's current values.
-    pub fn of(d: &Destination) -> Self {
-        Self {
-            iso: d.iso.clone(),
-            name: d.name.clone(),
-            aliases: d.aliases.join(", "),
-            region: d.region_id.clone(),
-            popularity_rank: d.popularity_rank.map(|r| r.to_string()).unwrap_or_default(),
-        }
-    }
-}
-
-/// The plan form as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct PlanInput {
-    pub name: String,
-    pub kind: String,
-    pub destination: String,
-    pub region: String,
-    /// ISO codes separated by commas or spaces.
-    pub coverage: String,
-    /// Megabytes, or `unlimited`.
-    pub data: String,
-    pub fair_use_mb: String,
-    pub throttle_kbps: String,
-    pub validity_days: String,
-    /// In the currency's major unit: `12.99`.
-    pub price: String,
-    pub currency: String,
-    pub validity_start: String,
-    #[serde(deserialize_with = "checkbox")]
-    pub hotspot: bool,
-    pub network_generation: String,
-    /// Comma-separated.
-    pub operators: String,
-    #[serde(deserialize_with = "checkbox")]
-    pub top_up: bool,
-    #[serde(deserialize_with = "checkbox")]
-    pub on_sale: bool,
-    pub sim_card_group_id: String,
-    pub fine_print: String,
-}
-
-impl PlanInput {
-    /// A new plan's starting values.
-    pub fn new_plan() -> Self {
-        Self {
-            kind: PlanKind::Local.as_str().into(),
-            currency: "USD".into(),
-            validity_start: ValidityStart::FirstConnection.as_str().into(),
-            network_generation: "4G".into(),
-            on_sale: true,
-            ..Self::default()
-        }
-    }
-
-    /// The form filled in with a plan's current values.
-    pub fn of(p: &Plan) -> Self {
-        let (data, fair_use_mb, throttle_kbps) = match p.data {
-            DataAllowance::Limited { mb } => (mb.to_string(), String::new(), String::new()),
-            DataAllowance::Unlimited { fair_use_mb, throttle_kbps } => {
-                ("unlimited".into(), fair_use_mb.to_string(), throttle_kbps.to_string())
-            }
-        };
-        Self {
-            name: p.name.clone(),
-            kind: p.kind.as_str().into(),
-            destination: p.destination_iso.clone().unwrap_or_default(),
-            region: p.region_id.clone().unwrap_or_default(),
-            coverage: if p.kind == PlanKind::Local { String::new() } else { p.coverage.join(", ") },
-            data,
-            fair_use_mb,
-            throttle_kbps,
-            validity_days: p.validity_days.to_string(),
-            price: p.price.decimal(),
-            currency: p.price.currency.clone(),
-            validity_start: p.validity_start.as_str().into(),
-            hotspot: p.hotspot,
-            network_generation: p.network_generation.clone(),
-            operators: p.operators.join(", "),
-            top_up: p.top_up,
-            on_sale: p.on_sale,
-            sim_card_group_id: p.sim_card_group_id.map(|g| g.to_string()).unwrap_or_default(),
-            fine_print: p.fine_print.clone(),
-        }
-    }
-}
 
 /// Collects the messages of one form; each check yields its value when the field is good.
 #[derive(Default)]

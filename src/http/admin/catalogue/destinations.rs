@@ -20,7 +20,7 @@ use crate::http::auth::{self, ClientIp};
 use crate::http::errors::HtmlError;
 use crate::http::web::Layout;
 use crate::services::catalogue::CatalogueStore;
-use crate::services::catalogue_admin::{self, DestinationInput, Editor};
+use crate::services::catalogue_admin::{self, DestinationInput, Operator};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/destination_form.html")]
@@ -88,7 +88,7 @@ pub async fn create_destination(
     form: Result<Form<DestinationInput>, FormRejection>,
 ) -> Result<Response, HtmlError> {
     let input = read_form(form)?;
-    let editor = Editor { user: &user, ip };
+    let editor = Operator { user: &user, ip };
     match catalogue_admin::create_destination(&pool, &store, &editor, &input).await {
         Ok(destination) => Ok(saved(&format!("destination:{}", destination.iso))),
         Err(Error::Invalid(errors)) => {
@@ -119,7 +119,7 @@ pub async fn update_destination(
     form: Result<Form<DestinationInput>, FormRejection>,
 ) -> Result<Response, HtmlError> {
     let input = read_form(form)?;
-    let editor = Editor { user: &user, ip };
+    let editor = Operator { user: &user, ip };
     match catalogue_admin::update_destination(&pool, &store, &editor, &iso, &input).await {
         Ok(destination) => Ok(saved(&format!("destination:{}", destination.iso))),
         Err(Error::Invalid(errors)) => {

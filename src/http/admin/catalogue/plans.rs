@@ -20,7 +20,7 @@ use crate::http::auth::{self, ClientIp};
 use crate::http::errors::HtmlError;
 use crate::http::web::Layout;
 use crate::services::catalogue::{self as catalogue_service, CatalogueStore};
-use crate::services::catalogue_admin::{self, Editor, PlanInput};
+use crate::services::catalogue_admin::{self, Operator, PlanInput};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/plan_form.html")]
@@ -98,7 +98,7 @@ pub async fn create_plan(
     form: Result<Form<PlanInput>, FormRejection>,
 ) -> Result<Response, HtmlError> {
     let input = read_form(form)?;
-    let editor = Editor { user: &user, ip };
+    let editor = Operator { user: &user, ip };
     match catalogue_admin::create_plan(&pool, &store, &editor, &input).await {
         Ok(plan) => Ok(saved(&format!("plan:{}", plan.id))),
         Err(Error::Invalid(errors)) => {
@@ -129,7 +129,7 @@ pub async fn update_plan(
     form: Result<Form<PlanInput>, FormRejection>,
 ) -> Result<Response, HtmlError> {
     let input = read_form(form)?;
-    let editor = Editor { user: &user, ip };
+    let editor = Operator { user: &user, ip };
     match catalogue_admin::update_plan(&pool, &store, &editor, &id, &input).await {
         Ok(plan) => Ok(saved(&format!("plan:{}", plan.id))),
         Err(Error::Invalid(errors)) => {
