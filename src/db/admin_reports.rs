@@ -10,7 +10,8 @@ use uuid::Uuid;
 use crate::domain::{Money, OrderStatus};
 
 /// How the order list is ordered. Ties are broken by creation time, then id, so every order
-/// has one place in every order.
+/// has one place in every order; each order is an index scan (orders_created_idx,
+/// orders_amount_idx) forwards or backwards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OrderSort {
     #[default]
@@ -51,7 +52,7 @@ impl OrderSort {
             Self::Newest => " order by o.created_at desc, o.id desc",
             Self::Oldest => " order by o.created_at asc, o.id asc",
             Self::AmountDesc => " order by o.amount_minor desc, o.created_at desc, o.id desc",
-            Self::AmountAsc => " order by o.amount_minor asc, o.created_at desc, o.id desc",
+            Self::AmountAsc => " order by o.amount_minor asc, o.created_at asc, o.id asc",
         }
     }
 }

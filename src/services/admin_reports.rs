@@ -9,8 +9,7 @@ use crate::db;
 use crate::db::admin_reports::{OrderQuery, OrderSummary, Search, Window};
 use crate::domain::query::{ParamError, Params};
 use crate::domain::user::User;
-use crate::domain::{Catalogue, PlanKind};
-use crate::domain::{Money, OrderStatus};
+use crate::domain::{Catalogue, Money, OrderStatus, PlanKind};
 use crate::error::Result;
 
 pub use crate::db::admin_reports::{AttentionRow, AuditRow, OrderSort};
@@ -167,12 +166,12 @@ fn decode_cursor(text: &str) -> Result<(OffsetDateTime, Uuid), ParamError> {
     Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
 }
 
-// Paging. The time sorts page by keyset on (created_at, id) — orders_created_idx holds exactly
-// that order, so any page, however deep, costs an index range scan of 51 rows, and orders placed
-// meanwhile never shift or repeat rows. The amount sorts page by offset instead, capped at
-// MAX_AMOUNT_PAGES: keeping an index on amount up to date on every write only to make pages
-// 101+ by price cheap is not worth it; beyond 5,000 orders an operator narrows the filters or
-// exports CSV. A top-N sort of at most 5,000 rows stays fast at 100,000 orders.
+// Paging. The time sorts page by keyset on (created_at, id): orders_created_idx holds exactly
+// that order, so any page, however deep, is an index range scan of 51 rows, and orders placed
+// meanwhile never shift or repeat rows. The amount sorts page by offset over orders_amount_idx,
+// capped at MAX_AMOUNT_PAGES so that no page reads more than 5,000 index entries; an operator
+// wanting more narrows the filters or exports CSV. Keyset paging for amounts would need a
+// three-part cursor for a list rarely read past its first pages.
 fn window(params: &Params, sort: OrderSort) -> Result<Window, ParamError> {
     if sort.is_by_time() {
         if params.text("page")?.is_some() {
@@ -286,7 +285,7 @@ pub struct AttentionItem {
 }
 
 pub struct Dashboard {
-    /// The last [`DASHBOARD_DAYS`] UTC days, oldest first, today included.
+    /// The last 30 UTC days, oldest first, today included.
     pub days: Vec<DayFigures>,
     pub currencies: Vec<String>,
     pub orders_total: i64,

@@ -316,20 +316,24 @@ async fn pages_walk_every_order_exactly_once() {
             .await;
     }
     app.sign_in_as(Role::Support).await;
-    let expected = |order: &'static str| {
-        let sql = format!("select id from orders order by {order}");
-        let pool = app.pool.clone();
-        async move { sqlx::query_scalar::<_, Uuid>(&sql).fetch_all(&pool).await.unwrap() }
+    let expected = |condition: &'static str, order: &'static str| {
+        let sql = format!("select id from orders where {condition} order by {order}");
+        let (pool, jp) = (app.pool.clone(), p.jp);
+        async move { sqlx::query_scalar::<_, Uuid>(&sql).bind(jp).fetch_all(&pool).await.unwrap() }
     };
+    let all = "$1 is not null";
 
     let (newest, pages) = walk(&app, "/admin/orders").await;
     assert_eq!(pages, 3);
-    assert_eq!(newest, expected("created_at desc, id desc").await, "every order once, newest first");
-    let (oldest, _) = walk(&app, "/admin/orders?sort=oldest&type=local").await;
-    assert_eq!(oldest, expected("created_at, id").await, "every order once, oldest first, filters kept");
+    assert_eq!(newest, expected(all, "created_at desc, id desc").await, "every order once, newest first");
+    let (oldest, pages) = walk(&app, "/admin/orders?sort=oldest&destination=JP").await;
+    assert_eq!(pages, 2);
+    assert_eq!(oldest, expected("plan_id = $1", "created_at, id").await, "oldest first, the filter kept");
     let (by_amount, pages) = walk(&app, "/admin/orders?sort=amount_desc").await;
     assert_eq!(pages, 3);
-    assert_eq!(by_amount, expected("amount_minor desc, created_at desc, id desc").await);
+    assert_eq!(by_amount, expected(all, "amount_minor desc, created_at desc, id desc").await);
+    let (by_amount, _) = walk(&app, "/admin/orders?sort=amount_asc").await;
+    assert_eq!(by_amount, expected(all, "amount_minor, created_at, id").await);
 
     // An order placed while paging does not shift the pages after the cursor.
     let first = app.page("/admin/orders", 200).await;
@@ -337,6 +341,33 @@ async fn pages_walk_every_order_exactly_once() {
     let second = app.page(&next_link(&first).unwrap(), 200).await;
     assert_eq!(listed(&second), newest[50..100].to_vec());
     assert!(second.contains("First page"));
+}
+
+#[tokio::test]
+async fn amount_sorts_stop_after_100_pages() {
+    let app = spawn_app().await;
+    let p = plans(&app.pool).await;
+    sqlx::query(
+        "insert into orders (plan_id, plan_name, amount_minor, currency, email, status, access_token_sha256)
+         select $1, 'Bulk', 100 + n, 'USD', 'bulk' || n || '@example.com', 'ready',
+                decode(md5(n || 'a') || md5(n || 'b'), 'hex')
+           from generate_series(1, 5020) n",
+    )
+    .bind(p.jp)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    app.sign_in_as(Role::Support).await;
+
+    let html = app.page("/admin/orders?sort=amount_desc&page=99", 200).await;
+    assert_eq!(listed(&html).len(), 50);
+    assert_eq!(next_link(&html).as_deref(), Some("/admin/orders?sort=amount_desc&page=100"));
+    assert!(!html.contains("stops after 100 pages"));
+    let last = app.page("/admin/orders?sort=amount_desc&page=100", 200).await;
+    assert_eq!(listed(&last).len(), 50);
+    assert!(last.contains("$1.21") && last.contains("$1.70"), "orders 4,951 to 5,000 by amount");
+    assert!(next_link(&last).is_none());
+    assert!(last.contains("stops after 100 pages"), "says why the list ends");
 }
 
 #[tokio::test]
