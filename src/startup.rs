@@ -226,7 +226,9 @@ pub async fn create_admin(config: &Config, email: &str, password: &str) -> anyho
         MIGRATOR.run(&pool).await.context("database migrations failed")?;
         crate::services::accounts::create_admin(&pool, email, password).await.map_err(|e| match e {
             crate::error::Error::Invalid(fields) => {
-                anyhow::anyhow!(fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))
+                anyhow::anyhow!(
+                    fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+                )
             }
             other => anyhow::Error::from(other),
         })

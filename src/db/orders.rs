@@ -207,21 +207,15 @@ pub async fn add_event_by(
         .map(|_| ())
 }
 
-/// Adds to the refunded total; the new total.
-pub async fn add_refunded(conn: &mut PgConnection, id: Uuid, amount: i64) -> sqlx::Result<i64> {
-    sqlx::query_scalar("update orders set refunded_minor = refunded_minor + $2 where id = $1 returning refunded_minor")
-        .bind(id)
-        .bind(amount)
-        .fetch_one(conn)
-        .await
-}
-
 pub async fn refunded(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<i64> {
     sqlx::query_scalar("select refunded_minor from orders where id = $1").bind(id).fetch_one(conn).await
 }
 
 /// An operator's view of the timeline: every event with the acting user's email.
-pub async fn events_with_users(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Vec<(OrderEvent, Option<String>)>> {
+pub async fn events_with_users(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+) -> sqlx::Result<Vec<(OrderEvent, Option<String>)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         kind: String,

@@ -11,12 +11,12 @@ use uuid::Uuid;
 
 pub use self::input::{DestinationInput, PlanInput};
 pub use self::validate::parse_price;
+pub use super::Operator;
 use super::catalogue::{self as catalogue_service, CatalogueStore};
 use crate::db;
 use crate::domain::search::fold;
 use crate::domain::{DataAllowance, Destination, Plan, PlanKind};
 use crate::error::{Error, Result};
-pub use super::Operator;
 
 pub async fn create_destination(
     pool: &PgPool,

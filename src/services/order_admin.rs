@@ -4,13 +4,13 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+pub use super::Operator;
 use super::checkout::Payments;
 use super::provisioning::Provisioner;
 use crate::db;
 use crate::domain::order::Order;
 use crate::domain::{Money, OrderStatus};
 use crate::error::{Error, Result};
-pub use super::Operator;
 
 async fn load(pool: &PgPool, id: Uuid) -> Result<Order> {
     db::orders::find(&mut *pool.acquire().await?, id).await?.ok_or(Error::NotFound("order"))
@@ -28,7 +28,10 @@ async fn record(pool: &PgPool, op: &Operator<'_>, order: Uuid, kind: &str, detai
 pub async fn retry_provisioning(pool: &PgPool, op: &Operator<'_>, id: Uuid) -> Result<()> {
     let order = load(pool, id).await?;
     if order.status != OrderStatus::ProvisioningFailed {
-        return Err(Error::Conflict { code: "not_failed", message: "Only an order whose provisioning failed can be retried.".into() });
+        return Err(Error::Conflict {
+            code: "not_failed",
+            message: "Only an order whose provisioning failed can be retried.".into(),
+        });
     }
     db::jobs::requeue(&mut *pool.acquire().await?, db::jobs::PROVISION_ESIM, id).await?;
     record(pool, op, id, "provisioning_retry_requested", serde_json::json!({})).await
@@ -49,7 +52,13 @@ pub async fn refresh_sim(pool: &PgPool, provisioner: &Provisioner, op: &Operator
 }
 
 /// Enables or disables the SIM (admin), following Telnyx's action to its end.
-pub async fn set_sim_enabled(pool: &PgPool, provisioner: &Provisioner, op: &Operator<'_>, id: Uuid, enable: bool) -> Result<()> {
+pub async fn set_sim_enabled(
+    pool: &PgPool,
+    provisioner: &Provisioner,
+    op: &Operator<'_>,
+    id: Uuid,
+    enable: bool,
+) -> Result<()> {
     op.require_admin("Only an admin may do this.")?;
     let sim = sim_id(db::esims::find(&mut *pool.acquire().await?, id).await?)?;
     let card = if enable { provisioner.telnyx.enable(&sim).await } else { provisioner.telnyx.disable(&sim).await }
@@ -93,11 +102,16 @@ pub async fn refund(
     let refunded_before = order.amount.minor - remaining.minor;
     // The key names the refund by what was refunded before it: a retried click is not a second refund.
     let key = format!("refund-{}-{refunded_before}-{amount}", order.id);
-    let refund_id = payments.stripe.refund(&payment_intent, Some(amount), &key).await.map_err(|e| Error::Upstream(e.to_string()))?;
+    let refund_id = payments
+        .stripe
+        .refund(&payment_intent, Some(amount), &key)
+        .await
+        .map_err(|e| Error::Upstream(e.to_string()))?;
     let full = amount == remaining.minor;
     let mut tx = pool.begin().await?;
     let current = db::orders::lock(&mut tx, id).await?.ok_or(Error::NotFound("order"))?;
-    db::orders::add_refunded(&mut tx, id, amount).await?;
+    // Stripe's charge.refunded webhook may have recorded it already: both speak in cumulative totals.
+    db::orders::set_refunded_at_least(&mut tx, id, refunded_before + amount).await?;
     let details = serde_json::json!({ "amount": amount, "currency": order.amount.currency, "stripe_refund": refund_id, "full": full });
     db::orders::add_event_by(&mut tx, id, "refund_requested", op.user.id, details.clone()).await?;
     if full && current.status.can_become(OrderStatus::Refunded) {
@@ -110,7 +124,14 @@ pub async fn refund(
         match provisioner.telnyx.disable(&sim).await {
             Ok(card) => {
                 db::esims::set_status(&mut *pool.acquire().await?, id, &card.status).await?;
-                record(pool, op, id, "sim_disabled", serde_json::json!({ "status": card.status, "reason": "refunded" })).await?;
+                record(
+                    pool,
+                    op,
+                    id,
+                    "sim_disabled",
+                    serde_json::json!({ "status": card.status, "reason": "refunded" }),
+                )
+                .await?;
             }
             Err(e) => tracing::error!(order.id = %id, error = %e, "refunded, but the SIM could not be disabled"),
         }
@@ -123,7 +144,10 @@ pub async fn cancel_unpaid(pool: &PgPool, payments: &Payments, op: &Operator<'_>
     op.require_admin("Only an admin may do this.")?;
     let order = load(pool, id).await?;
     if order.status != OrderStatus::AwaitingPayment {
-        return Err(Error::Conflict { code: "not_unpaid", message: "Only an order awaiting payment can be cancelled.".into() });
+        return Err(Error::Conflict {
+            code: "not_unpaid",
+            message: "Only an order awaiting payment can be cancelled.".into(),
+        });
     }
     if let Some(session) = &order.stripe_session_id {
         payments.stripe.expire_session(session).await.map_err(|e| Error::Upstream(e.to_string()))?;

@@ -21,7 +21,9 @@ fn session_cookie(app: &TestApp, response: &reqwest::Response) -> Option<String>
 #[tokio::test]
 async fn a_traveller_signs_up_signs_out_and_back_in() {
     let app = spawn_app().await;
-    let response = app.post_form("/account/sign-up", &[("email", "Ana@Example.com"), ("password", "a long enough password")]).await;
+    let response = app
+        .post_form("/account/sign-up", &[("email", "Ana@Example.com"), ("password", "a long enough password")])
+        .await;
     assert_eq!(response.status(), 303);
     let html = app.page("/account", 200).await;
     assert!(html.contains("Signed in as Ana@example.com") && html.contains("No eSIMs yet"));
@@ -31,10 +33,15 @@ async fn a_traveller_signs_up_signs_out_and_back_in() {
     assert_eq!(app.post_form("/account/sign-out", &[]).await.status(), 303);
     assert_eq!(app.get("/account").await.status(), 303, "signed out: sent to sign in");
 
-    let response = app.post_form("/account/sign-in", &[("email", "ana@example.com"), ("password", "a long enough password")]).await;
+    let response = app
+        .post_form("/account/sign-in", &[("email", "ana@example.com"), ("password", "a long enough password")])
+        .await;
     assert_eq!(response.status(), 303);
     assert!(app.page("/account", 200).await.contains("Signed in as"));
-    let signed_in: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'sign_in'").fetch_one(&app.pool).await.unwrap();
+    let signed_in: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'sign_in'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(signed_in, 1);
 }
 
@@ -50,7 +57,9 @@ async fn the_session_id_changes_at_sign_in() {
     let from = html.find(marker).unwrap() + marker.len();
     let token = &html[from..from + html[from..].find('"').unwrap()];
     let hash = tern::services::accounts::hash_password("another long password".into()).await.unwrap();
-    tern::db::users::create(&mut app.pool.acquire().await.unwrap(), "bo@example.com", &hash, Role::Customer).await.unwrap();
+    tern::db::users::create(&mut app.pool.acquire().await.unwrap(), "bo@example.com", &hash, Role::Customer)
+        .await
+        .unwrap();
     let response = client
         .post(app.url("/account/sign-in"))
         .header("cookie", &before)
@@ -70,8 +79,10 @@ async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
     let app = spawn_app().await;
     app.post_form("/account/sign-up", &[("email", "cy@example.com"), ("password", "a long enough password")]).await;
     app.post_form("/account/sign-out", &[]).await;
-    let wrong = app.post_form("/account/sign-in", &[("email", "cy@example.com"), ("password", "not the password")]).await;
-    let unknown = app.post_form("/account/sign-in", &[("email", "nobody@example.com"), ("password", "not the password")]).await;
+    let wrong =
+        app.post_form("/account/sign-in", &[("email", "cy@example.com"), ("password", "not the password")]).await;
+    let unknown =
+        app.post_form("/account/sign-in", &[("email", "nobody@example.com"), ("password", "not the password")]).await;
     assert_eq!(wrong.status(), 422);
     assert_eq!(unknown.status(), 422);
     let (a, b) = (wrong.text().await.unwrap(), unknown.text().await.unwrap());
@@ -89,7 +100,9 @@ async fn sign_up_input_is_checked_beside_each_field() {
     assert!(html.contains("id=\"email-error\"") && html.contains("id=\"password-error\""));
     app.post_form("/account/sign-up", &[("email", "dee@example.com"), ("password", "a long enough password")]).await;
     app.post_form("/account/sign-out", &[]).await;
-    let again = app.post_form("/account/sign-up", &[("email", "DEE@example.com"), ("password", "a long enough password")]).await;
+    let again = app
+        .post_form("/account/sign-up", &[("email", "DEE@example.com"), ("password", "a long enough password")])
+        .await;
     assert_eq!(again.status(), 422, "one account per email, whatever the case");
     let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(&app.pool).await.unwrap();
     assert_eq!(users, 1);
@@ -100,13 +113,23 @@ async fn sign_in_is_rate_limited_per_account() {
     let app = spawn_app().await;
     let mut last = 0;
     for _ in 0..=tern::services::accounts::ATTEMPTS_PER_ACCOUNT {
-        last = app.post_form("/account/sign-in", &[("email", "target@example.com"), ("password", "guess guess guess")]).await.status().as_u16();
+        last = app
+            .post_form("/account/sign-in", &[("email", "target@example.com"), ("password", "guess guess guess")])
+            .await
+            .status()
+            .as_u16();
     }
     assert_eq!(last, 429);
-    let html = app.post_form("/account/sign-in", &[("email", "target@example.com"), ("password", "x")]).await.text().await.unwrap();
+    let html = app
+        .post_form("/account/sign-in", &[("email", "target@example.com"), ("password", "x")])
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Too many attempts"));
     // Another account from the same place is not locked out yet.
-    let other = app.post_form("/account/sign-in", &[("email", "other@example.com"), ("password", "guess guess guess")]).await;
+    let other =
+        app.post_form("/account/sign-in", &[("email", "other@example.com"), ("password", "guess guess guess")]).await;
     assert_eq!(other.status(), 422);
 }
 
@@ -134,7 +157,12 @@ async fn my_esims_lists_orders_placed_signed_in_and_claimed_guest_orders() {
     // A guest order, placed before signing up, with the same email.
     let (guest_order, token, _) = checkout(&app, &plan_id).await;
     let user = app.sign_in_as(Role::Customer).await;
-    sqlx::query("update orders set email = $1 where id = $2").bind(&user.email).bind(guest_order).execute(&app.pool).await.unwrap();
+    sqlx::query("update orders set email = $1 where id = $2")
+        .bind(&user.email)
+        .bind(guest_order)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     assert!(!app.page("/account", 200).await.contains(&guest_order.to_string()));
     app.page(&format!("/orders/{guest_order}?token={token}"), 200).await;
     assert!(app.page("/account", 200).await.contains(&guest_order.to_string()), "claimed by opening its link");
@@ -144,16 +172,31 @@ async fn my_esims_lists_orders_placed_signed_in_and_claimed_guest_orders() {
     // An order placed while signed in belongs to the account.
     let (signed_in_order, _, _) = {
         let response = app
-            .post_form(&format!("/plans/{plan_id}/checkout"), &[("email", user.email.as_str()), ("device_confirmed", "on"), ("step", "pay")])
+            .post_form(
+                &format!("/plans/{plan_id}/checkout"),
+                &[("email", user.email.as_str()), ("device_confirmed", "on"), ("step", "pay")],
+            )
             .await;
         assert_eq!(response.status(), 303);
-        let id: uuid::Uuid = sqlx::query_scalar("select id from orders where id <> $1").bind(guest_order).fetch_one(&app.pool).await.unwrap();
+        let id: uuid::Uuid = sqlx::query_scalar("select id from orders where id <> $1")
+            .bind(guest_order)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
         (id, (), ())
     };
-    let owner: Option<uuid::Uuid> = sqlx::query_scalar("select user_id from orders where id = $1").bind(signed_in_order).fetch_one(&app.pool).await.unwrap();
+    let owner: Option<uuid::Uuid> = sqlx::query_scalar("select user_id from orders where id = $1")
+        .bind(signed_in_order)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(owner, Some(user.id));
 
-    assert_eq!(app.get(&format!("/orders/{signed_in_order}")).await.status(), 200, "the owner opens it without the token");
+    assert_eq!(
+        app.get(&format!("/orders/{signed_in_order}")).await.status(),
+        200,
+        "the owner opens it without the token"
+    );
 
     // Someone else's order never opens without its token.
     app.post_form("/account/sign-out", &[]).await;
@@ -166,7 +209,13 @@ async fn my_esims_lists_orders_placed_signed_in_and_claimed_guest_orders() {
 async fn the_mobile_token_flow() {
     let app = spawn_app().await;
     app.post_form("/account/sign-up", &[("email", "mo@example.com"), ("password", "a long enough password")]).await;
-    let response = app.client.post(app.url("/api/v1/auth/token")).json(&json!({"email": "mo@example.com", "password": "a long enough password"})).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"email": "mo@example.com", "password": "a long enough password"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 201);
     let token: Value = response.json().await.unwrap();
     let bearer = token["token"].as_str().unwrap().to_string();
@@ -185,19 +234,35 @@ async fn the_mobile_token_flow() {
         .unwrap();
     assert_eq!(created.status(), 201);
     let created: Value = created.json().await.unwrap();
-    let mine: Value = app.client.get(app.url("/api/v1/me/orders")).bearer_auth(&bearer).send().await.unwrap().json().await.unwrap();
+    let mine: Value =
+        app.client.get(app.url("/api/v1/me/orders")).bearer_auth(&bearer).send().await.unwrap().json().await.unwrap();
     assert_eq!(mine["data"][0]["id"], created["id"]);
 
-    let wrong = app.client.post(app.url("/api/v1/auth/token")).json(&json!({"email": "mo@example.com", "password": "wrong password!"})).send().await.unwrap();
+    let wrong = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"email": "mo@example.com", "password": "wrong password!"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
 
-    assert_eq!(app.client.delete(app.url("/api/v1/auth/token")).bearer_auth(&bearer).send().await.unwrap().status(), 204);
+    assert_eq!(
+        app.client.delete(app.url("/api/v1/auth/token")).bearer_auth(&bearer).send().await.unwrap().status(),
+        204
+    );
     let revoked = app.client.get(app.url("/api/v1/me/orders")).bearer_auth(&bearer).send().await.unwrap();
     assert_eq!(revoked.status(), 401, "a revoked token");
     assert_eq!(revoked.headers()["content-type"], "application/problem+json");
 
     // An expired token.
-    let response = app.client.post(app.url("/api/v1/auth/token")).json(&json!({"email": "mo@example.com", "password": "a long enough password"})).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"email": "mo@example.com", "password": "a long enough password"}))
+        .send()
+        .await
+        .unwrap();
     let second = response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
     sqlx::query("update api_tokens set expires_at = now() - interval '1 minute'").execute(&app.pool).await.unwrap();
     assert_eq!(app.client.get(app.url("/api/v1/me/orders")).bearer_auth(&second).send().await.unwrap().status(), 401);

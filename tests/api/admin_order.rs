@@ -43,11 +43,13 @@ async fn an_admin_refunds_in_part_then_in_full_after_confirming() {
     assert_eq!(status(&app, id).await, "ready");
 
     // More than what is left: refused, nothing changed.
-    let too_much = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "999.00"), ("confirmed", "yes")]).await;
+    let too_much =
+        app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "999.00"), ("confirmed", "yes")]).await;
     assert_eq!(too_much.status(), 422);
     assert!(too_much.text().await.unwrap().contains("At most"));
     for bad in ["abc", "-1", "1.234", "0"] {
-        let response = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", bad), ("confirmed", "yes")]).await;
+        let response =
+            app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", bad), ("confirmed", "yes")]).await;
         assert_eq!(response.status(), 422, "{bad}");
     }
     assert_eq!(refunded_minor(&app, id).await, 100);
@@ -57,16 +59,21 @@ async fn an_admin_refunds_in_part_then_in_full_after_confirming() {
     assert_eq!(full.status(), 303);
     assert_eq!(status(&app, id).await, "refunded");
     assert_eq!(app.telnyx.sims()[0]["status"]["value"], "disabled");
-    let by_admin: i64 = sqlx::query_scalar("select count(*) from order_events where order_id = $1 and type = 'refund_requested' and user_id = $2")
-        .bind(id)
-        .bind(admin.id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let by_admin: i64 = sqlx::query_scalar(
+        "select count(*) from order_events where order_id = $1 and type = 'refund_requested' and user_id = $2",
+    )
+    .bind(id)
+    .bind(admin.id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(by_admin, 2, "each refund names the admin");
     let page = app.page(&format!("/admin/orders/{id}"), 200).await;
     assert!(page.contains(&admin.email), "the timeline shows who acted");
-    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'refund' and ip is not null").fetch_one(&app.pool).await.unwrap();
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'refund' and ip is not null")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(audited, 2);
 }
 
@@ -97,11 +104,12 @@ async fn support_may_look_retry_refresh_and_note_but_not_move_money_or_service()
     assert!(page.contains("&#60;script&#62;"), "shown as text");
     assert_eq!(app.post_form(&format!("/admin/orders/{id}/notes"), &[("note", "  ")]).await.status(), 422);
     // The traveller never sees notes.
-    let token_page = sqlx::query_scalar::<_, i64>("select count(*) from order_events where order_id = $1 and type = 'note'")
-        .bind(id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let token_page =
+        sqlx::query_scalar::<_, i64>("select count(*) from order_events where order_id = $1 and type = 'note'")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(token_page, 1);
 }
 
@@ -158,7 +166,13 @@ async fn the_admin_area_is_closed_to_customers_strangers_and_forged_forms() {
     app.page(&format!("/admin/orders/{id}"), 403).await;
     app.post_form("/account/sign-out", &[]).await;
     app.sign_in_as(Role::Admin).await;
-    let forged = app.client.post(app.url(&format!("/admin/orders/{id}/refund"))).form(&[("confirmed", "yes")]).send().await.unwrap();
+    let forged = app
+        .client
+        .post(app.url(&format!("/admin/orders/{id}/refund")))
+        .form(&[("confirmed", "yes")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(forged.status(), 403, "no CSRF token");
     assert_eq!(refunded_minor(&app, id).await, 0);
     app.page(&format!("/admin/orders/{}", Uuid::new_v4()), 404).await;

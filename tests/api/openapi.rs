@@ -167,8 +167,13 @@ async fn the_account_and_esim_endpoints_answer_as_documented() {
 
     let (plan_id, _) = crate::checkout::some_plan(&app).await;
     let (id, order_token, session_id) = crate::checkout::checkout(&app, &plan_id).await;
-    sqlx::query("update orders set user_id = (select id from users) where id = $1").bind(id).execute(&app.pool).await.unwrap();
-    let mine: Value = app.client.get(app.url("/api/v1/me/orders")).bearer_auth(bearer).send().await.unwrap().json().await.unwrap();
+    sqlx::query("update orders set user_id = (select id from users) where id = $1")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let mine: Value =
+        app.client.get(app.url("/api/v1/me/orders")).bearer_auth(bearer).send().await.unwrap().json().await.unwrap();
     let problems = errors(&response_validator(&doc, &schema_of("/me/orders", "get", "200")), &mine);
     assert!(problems.is_empty(), "{problems:#?}");
 

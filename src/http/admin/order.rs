@@ -60,7 +60,12 @@ fn parse_id(id: &str) -> Result<Uuid, Error> {
     Uuid::parse_str(id).map_err(|_| Error::NotFound("order"))
 }
 
-async fn page(state: &AppState, session: &Session, user: &crate::domain::user::User, id: Uuid) -> Result<OrderAdminPage, HtmlError> {
+async fn page(
+    state: &AppState,
+    session: &Session,
+    user: &crate::domain::user::User,
+    id: Uuid,
+) -> Result<OrderAdminPage, HtmlError> {
     let mut conn = state.pool.acquire().await.map_err(Error::from)?;
     let order = db::orders::find(&mut conn, id).await.map_err(Error::from)?.ok_or(Error::NotFound("order"))?;
     let esim = db::esims::find(&mut conn, id).await.map_err(Error::from)?.and_then(|e| {
@@ -181,7 +186,14 @@ pub struct ConfirmPage {
     pub back: String,
 }
 
-async fn confirm(session: &Session, user: &crate::domain::user::User, question: String, action_url: String, fields: Vec<(&'static str, String)>, id: Uuid) -> Result<Response, HtmlError> {
+async fn confirm(
+    session: &Session,
+    user: &crate::domain::user::User,
+    question: String,
+    action_url: String,
+    fields: Vec<(&'static str, String)>,
+    id: Uuid,
+) -> Result<Response, HtmlError> {
     Ok(ConfirmPage {
         layout: Layout::new("Please confirm"),
         staff: StaffNav::of(user),
@@ -212,8 +224,20 @@ async fn set_sim(
         _ => return Err(Error::BadRequest { code: "bad_action", message: "Choose enable or disable.".into() }.into()),
     };
     if form.confirmed.as_deref() != Some("yes") {
-        let question = format!("{} the eSIM of order {id}? The traveller's data {} at once.", if enable { "Enable" } else { "Disable" }, if enable { "works again" } else { "stops" });
-        return confirm(&session, &user, question, format!("/admin/orders/{id}/sim"), vec![("action", form.action)], id).await;
+        let question = format!(
+            "{} the eSIM of order {id}? The traveller's data {} at once.",
+            if enable { "Enable" } else { "Disable" },
+            if enable { "works again" } else { "stops" }
+        );
+        return confirm(
+            &session,
+            &user,
+            question,
+            format!("/admin/orders/{id}/sim"),
+            vec![("action", form.action)],
+            id,
+        )
+        .await;
     }
     order_admin::set_sim_enabled(&state.pool, &state.provisioner, &Operator { user: &user, ip }, id, enable).await?;
     Ok(done(id, if enable { "enabled" } else { "disabled" }))
@@ -227,7 +251,11 @@ fn parse_amount(raw: &str) -> Result<Option<i64>, Error> {
     }
     let bad = || Error::invalid("amount", "Enter an amount like 12.50, or leave it empty to refund everything left.");
     let (units, cents) = raw.split_once('.').unwrap_or((raw, "0"));
-    if units.is_empty() || !units.chars().all(|c| c.is_ascii_digit()) || cents.len() > 2 || !cents.chars().all(|c| c.is_ascii_digit()) {
+    if units.is_empty()
+        || !units.chars().all(|c| c.is_ascii_digit())
+        || cents.len() > 2
+        || !cents.chars().all(|c| c.is_ascii_digit())
+    {
         return Err(bad());
     }
     let units: i64 = units.parse().map_err(|_| bad())?;
@@ -257,13 +285,38 @@ async fn refund(
         Err(e) => return Err(e.into()),
     };
     if form.confirmed.as_deref() != Some("yes") {
-        let order = db::orders::find(&mut *state.pool.acquire().await.map_err(Error::from)?, id).await.map_err(Error::from)?.ok_or(Error::NotFound("order"))?;
+        let order = db::orders::find(&mut *state.pool.acquire().await.map_err(Error::from)?, id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("order"))?;
         let left = order_admin::refundable(&state.pool, &order).await?;
-        let what = amount.map(|a| Money::new(a, order.amount.currency.clone()).to_string()).unwrap_or_else(|| format!("everything left ({left})"));
-        let question = format!("Refund {what} of order {id} to {}? Money goes back to the card; this cannot be undone.", order.email);
-        return confirm(&session, &user, question, format!("/admin/orders/{id}/refund"), vec![("amount", form.amount)], id).await;
+        let what = amount
+            .map(|a| Money::new(a, order.amount.currency.clone()).to_string())
+            .unwrap_or_else(|| format!("everything left ({left})"));
+        let question = format!(
+            "Refund {what} of order {id} to {}? Money goes back to the card; this cannot be undone.",
+            order.email
+        );
+        return confirm(
+            &session,
+            &user,
+            question,
+            format!("/admin/orders/{id}/refund"),
+            vec![("amount", form.amount)],
+            id,
+        )
+        .await;
     }
-    match order_admin::refund(&state.pool, &state.payments, &state.provisioner, &Operator { user: &user, ip }, id, amount).await {
+    match order_admin::refund(
+        &state.pool,
+        &state.payments,
+        &state.provisioner,
+        &Operator { user: &user, ip },
+        id,
+        amount,
+    )
+    .await
+    {
         Ok(_) => Ok(done(id, "refunded")),
         Err(Error::Invalid(fields)) => rerender(&state, &session, &user, id, Field::Refund, fields).await,
         Err(e) => Err(e.into()),
@@ -283,7 +336,15 @@ async fn cancel(
         return Err(Error::Forbidden("Only an admin may cancel an order.").into());
     }
     if form.confirmed.as_deref() != Some("yes") {
-        return confirm(&session, &user, format!("Cancel unpaid order {id}? Its payment page stops working."), format!("/admin/orders/{id}/cancel"), vec![], id).await;
+        return confirm(
+            &session,
+            &user,
+            format!("Cancel unpaid order {id}? Its payment page stops working."),
+            format!("/admin/orders/{id}/cancel"),
+            vec![],
+            id,
+        )
+        .await;
     }
     order_admin::cancel_unpaid(&state.pool, &state.payments, &Operator { user: &user, ip }, id).await?;
     Ok(done(id, "cancelled"))
