@@ -134,6 +134,29 @@ async fn sign_in_is_rate_limited_per_account() {
 }
 
 #[tokio::test]
+async fn sign_up_and_sign_in_are_rate_limited_per_ip_across_accounts() {
+    let app = spawn_app().await;
+    let mut statuses = Vec::new();
+    for n in 0..=tern::services::accounts::ATTEMPTS_PER_IP {
+        let email = format!("walker{n}@example.com");
+        statuses.push(
+            app.post_form("/account/sign-in", &[("email", &email), ("password", "guess guess guess")])
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == 422), "each account tried once: {statuses:?}");
+    assert_eq!(*statuses.last().unwrap(), 429, "but not from one address without end");
+    let response = app
+        .post_form("/account/sign-up", &[("email", "new@example.com"), ("password", "a long enough password")])
+        .await;
+    assert_eq!(response.status(), 429, "sign-up shares the limit");
+    let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(users, 0);
+}
+
+#[tokio::test]
 async fn forms_without_a_valid_csrf_token_are_refused_and_change_nothing() {
     let app = spawn_app().await;
     app.csrf().await; // a session exists
