@@ -247,3 +247,12 @@ pub async fn set_refunded_at_least(conn: &mut PgConnection, id: Uuid, amount: i6
         .await
         .map(|_| ())
 }
+
+/// Whether the order has an event of this kind.
+pub async fn has_event(conn: &mut PgConnection, order_id: Uuid, kind: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from order_events where order_id = $1 and type = $2)")
+        .bind(order_id)
+        .bind(kind)
+        .fetch_one(conn)
+        .await
+}

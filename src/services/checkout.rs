@@ -209,7 +209,7 @@ pub async fn fulfil_checkout(pool: &PgPool, payments: &Payments, session_id: &st
         return Ok(Fulfilment::AlreadyDone);
     }
     if !session.is_paid() {
-        if session.status == "complete" && !has_event(&mut tx, order.id, "payment_pending").await? {
+        if session.status == "complete" && !db::orders::has_event(&mut tx, order.id, "payment_pending").await? {
             db::orders::add_event(&mut tx, order.id, "payment_pending", Actor::Stripe, serde_json::json!({})).await?;
             tx.commit().await?;
         }
@@ -251,10 +251,6 @@ pub async fn fulfil_checkout(pool: &PgPool, payments: &Payments, session_id: &st
 fn amount_matches(order: &Order, session: &SessionFacts) -> bool {
     session.amount_total == Some(order.amount.minor)
         && session.currency.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&order.amount.currency))
-}
-
-async fn has_event(conn: &mut sqlx::PgConnection, order_id: Uuid, kind: &str) -> Result<bool> {
-    Ok(db::orders::events(conn, order_id).await?.iter().any(|e| e.kind == kind))
 }
 
 /// Moves an unpaid order to `expired` or `payment_failed`; a paid order is never touched.

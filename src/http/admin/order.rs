@@ -11,7 +11,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{StaffNav, StaffUser};
+use super::{AdminUser, StaffNav, StaffUser};
 use crate::db;
 use crate::domain::order::{Order, OrderEvent};
 use crate::domain::{Money, OrderStatus};
@@ -209,15 +209,12 @@ async fn confirm(
 async fn set_sim(
     State(state): State<AppState>,
     session: Session,
-    StaffUser(user): StaffUser,
+    AdminUser(user): AdminUser,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    if !user.role.is_admin() {
-        return Err(Error::Forbidden("Only an admin may enable or disable an eSIM.").into());
-    }
     let enable = match form.action.as_str() {
         "enable" => true,
         "disable" => false,
@@ -270,15 +267,12 @@ fn parse_amount(raw: &str) -> Result<Option<i64>, Error> {
 async fn refund(
     State(state): State<AppState>,
     session: Session,
-    StaffUser(user): StaffUser,
+    AdminUser(user): AdminUser,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    if !user.role.is_admin() {
-        return Err(Error::Forbidden("Only an admin may refund.").into());
-    }
     let amount = match parse_amount(&form.amount) {
         Ok(a) => a,
         Err(Error::Invalid(fields)) => return rerender(&state, &session, &user, id, Field::Refund, fields).await,
@@ -326,15 +320,12 @@ async fn refund(
 async fn cancel(
     State(state): State<AppState>,
     session: Session,
-    StaffUser(user): StaffUser,
+    AdminUser(user): AdminUser,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    if !user.role.is_admin() {
-        return Err(Error::Forbidden("Only an admin may cancel an order.").into());
-    }
     if form.confirmed.as_deref() != Some("yes") {
         return confirm(
             &session,
