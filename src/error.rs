@@ -1,6 +1,8 @@
 //! The one error type of Tern's use-cases. `http::errors` renders it as an HTML page or as
 //! RFC 9457 problem JSON.
 
+use crate::clients::stripe::StripeClientError;
+use crate::clients::telnyx::TelnyxError;
 use crate::domain::query::ParamError;
 
 /// One input field that was not accepted, and why (shown beside the field).
@@ -48,13 +50,41 @@ pub enum Error {
     /// The request body is larger than accepted.
     #[error("request body too large")]
     PayloadTooLarge,
-    /// A provider (Stripe) failed; the text is for logs only.
-    #[error("upstream failure: {0}")]
-    Upstream(String),
+    /// A provider failed; the source is for logs only, the public text names the provider.
+    #[error("{provider} failed: {source}")]
+    Upstream { provider: Provider, source: Box<dyn std::error::Error + Send + Sync> },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// The outside services Tern depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    Stripe,
+    Telnyx,
+}
+
+impl std::fmt::Display for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Provider::Stripe => "Stripe",
+            Provider::Telnyx => "Telnyx",
+        })
+    }
+}
+
+impl From<StripeClientError> for Error {
+    fn from(e: StripeClientError) -> Self {
+        Error::Upstream { provider: Provider::Stripe, source: Box::new(e) }
+    }
+}
+
+impl From<TelnyxError> for Error {
+    fn from(e: TelnyxError) -> Self {
+        Error::Upstream { provider: Provider::Telnyx, source: Box::new(e) }
+    }
 }
 
 impl From<ParamError> for Error {

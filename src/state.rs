@@ -1,7 +1,7 @@
 //! The application state every handler receives, narrowed with `FromRef`.
 
+use crate::services::Pool;
 use axum::extract::FromRef;
-use sqlx::PgPool;
 
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ pub struct SiteMode {
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    pub pool: PgPool,
+    pub pool: Pool,
     pub catalogue: CatalogueStore,
     pub mode: SiteMode,
     pub response_cache: Arc<ResponseCache>,

@@ -8,13 +8,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use rand::Rng;
-use sqlx::PgPool;
-use sqlx::postgres::PgListener;
-use uuid::Uuid;
 
-use crate::db;
-use crate::db::jobs::ClaimedJob;
-use crate::domain::{Actor, OrderStatus};
+use crate::error::Result;
+use crate::services::Pool;
+use crate::services::jobs::{self, ClaimedJob, JobWaker};
 use crate::services::provisioning::{self, ProvisionError, Provisioner};
 
 #[derive(Debug, Clone)]
@@ -51,7 +48,7 @@ pub enum JobResult {
 
 #[derive(Clone)]
 pub struct Worker {
-    pub pool: PgPool,
+    pub pool: Pool,
     pub provisioner: Provisioner,
     pub config: WorkerConfig,
 }
@@ -64,28 +61,25 @@ pub fn backoff(attempt: i32, base: Duration, max: Duration) -> Duration {
 
 impl Worker {
     /// Claims and runs one due job, if there is one.
-    pub async fn run_once(&self) -> sqlx::Result<Option<(ClaimedJob, JobResult)>> {
-        let mut conn = self.pool.acquire().await?;
-        let Some(job) = db::jobs::claim(&mut conn, self.config.lease.as_secs_f64()).await? else { return Ok(None) };
-        drop(conn);
+    pub async fn run_once(&self) -> Result<Option<(ClaimedJob, JobResult)>> {
+        let Some(job) = jobs::claim(&self.pool, self.config.lease).await? else { return Ok(None) };
         let result = self.run(&job).await?;
         Ok(Some((job, result)))
     }
 
-    async fn run(&self, job: &ClaimedJob) -> sqlx::Result<JobResult> {
+    async fn run(&self, job: &ClaimedJob) -> Result<JobResult> {
         let outcome = match (job.kind.as_str(), job.order_id) {
-            (db::jobs::PROVISION_ESIM, Some(order_id)) => {
+            (jobs::PROVISION_ESIM, Some(order_id)) => {
                 provisioning::provision(&self.pool, &self.provisioner, order_id).await.map(|_| ())
             }
             _ => Err(ProvisionError::Fail { reason: format!("unknown job kind {}", job.kind) }),
         };
-        let mut conn = self.pool.acquire().await?;
         match outcome {
             Ok(()) => {
-                db::jobs::complete(&mut conn, job.id).await?;
+                jobs::complete(&self.pool, job).await?;
                 Ok(JobResult::Done)
             }
-            Err(ProvisionError::Database(e)) => {
+            Err(ProvisionError::Store(e)) => {
                 // The job stays claimed; its lease expiry brings it back.
                 tracing::error!(job.id = job.id, error = %e, "job hit a database error");
                 Err(e)
@@ -94,19 +88,12 @@ impl Worker {
                 let delay = backoff(job.attempts, self.config.base_backoff, self.config.max_backoff)
                     .max(after.unwrap_or_default());
                 tracing::warn!(job.id = job.id, order.id = ?job.order_id, attempt = job.attempts, %reason, "job will retry");
-                db::jobs::retry_later(&mut conn, job.id, delay.as_secs_f64(), &reason).await?;
-                if let Some(order_id) = job.order_id {
-                    let details = serde_json::json!({ "reason": reason, "attempt": job.attempts, "retry_in_seconds": delay.as_secs_f64() });
-                    db::orders::add_event(&mut conn, order_id, "provisioning_retry", Actor::System, details).await?;
-                }
+                jobs::retry_later(&self.pool, job, delay, &reason).await?;
                 Ok(JobResult::Retrying { delay })
             }
             Err(ProvisionError::Retry { reason, .. } | ProvisionError::Fail { reason }) => {
                 tracing::error!(job.id = job.id, order.id = ?job.order_id, %reason, "job failed");
-                db::jobs::fail(&mut conn, job.id, &reason).await?;
-                if let Some(order_id) = job.order_id {
-                    fail_order(&mut conn, order_id, &reason, job.attempts).await?;
-                }
+                jobs::give_up(&self.pool, job, &reason).await?;
                 Ok(JobResult::Failed { reason })
             }
         }
@@ -115,10 +102,7 @@ impl Worker {
     /// Runs jobs until `shutdown` completes; sleeps when idle and wakes on NOTIFY.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut listener = match PgListener::connect_with(&self.pool).await {
-            Ok(mut l) => l.listen("jobs_queued").await.map(|_| l).ok(),
-            Err(_) => None,
-        };
+        let mut waker = JobWaker::connect(&self.pool, self.config.idle_poll).await;
         loop {
             let idle = match self.run_once().await {
                 Ok(Some(_)) => false,
@@ -134,36 +118,12 @@ impl Worker {
             if !idle {
                 continue;
             }
-            let wake = async {
-                match listener.as_mut() {
-                    Some(l) => {
-                        let _ = tokio::time::timeout(self.config.idle_poll, l.recv()).await;
-                    }
-                    None => tokio::time::sleep(self.config.idle_poll).await,
-                }
-            };
             tokio::select! {
                 () = &mut shutdown => return,
-                () = wake => {}
+                () = waker.wait() => {}
             }
         }
     }
-}
-
-async fn fail_order(conn: &mut sqlx::PgConnection, order_id: Uuid, reason: &str, attempts: i32) -> sqlx::Result<()> {
-    let Some(order) = db::orders::find(conn, order_id).await? else { return Ok(()) };
-    if order.status.can_become(OrderStatus::ProvisioningFailed) && order.status != OrderStatus::ProvisioningFailed {
-        db::orders::set_status(conn, order_id, OrderStatus::ProvisioningFailed).await?;
-        db::orders::add_event(
-            conn,
-            order_id,
-            "provisioning_failed",
-            Actor::System,
-            serde_json::json!({ "reason": reason, "attempts": attempts }),
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

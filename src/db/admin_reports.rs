@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -144,7 +144,7 @@ fn starts_with_pattern(prefix: &str) -> String {
 /// or global) and of `kind`. Read from the tables rather than the in-memory catalogue, whose
 /// look-ups only list plans on sale: orders of a plan taken off sale must still be found.
 pub async fn plan_ids(
-    conn: &mut PgConnection,
+    executor: impl PgExecutor<'_>,
     destination: Option<&str>,
     kind: Option<&str>,
 ) -> sqlx::Result<Vec<Uuid>> {
@@ -156,14 +156,14 @@ pub async fn plan_ids(
     )
     .bind(destination)
     .bind(kind)
-    .fetch_all(conn)
+    .fetch_all(executor)
     .await
 }
 
 /// One page of orders (or, with a large `limit`, the whole export). Only the conditions in
 /// use are written, so each combination gets a plan that fits it.
 pub async fn orders(
-    conn: &mut PgConnection,
+    executor: impl PgExecutor<'_>,
     q: &OrderQuery,
     window: Window,
     limit: i64,
@@ -210,7 +210,7 @@ pub async fn orders(
             sql.push(q.sort.order_by()).push(" limit ").push_bind(limit).push(" offset ").push_bind(offset);
         }
     }
-    let rows: Vec<SummaryRow> = sql.build_query_as().fetch_all(conn).await?;
+    let rows: Vec<SummaryRow> = sql.build_query_as().fetch_all(executor).await?;
     rows.into_iter()
         .map(|r| {
             Ok(OrderSummary {
@@ -242,7 +242,7 @@ pub struct DayTotals {
 /// Per UTC day and currency since `since`: orders placed, and those of them in `revenue_states`
 /// with their amount.
 pub async fn daily_totals(
-    conn: &mut PgConnection,
+    executor: impl PgExecutor<'_>,
     since: OffsetDateTime,
     revenue_states: &[&str],
 ) -> sqlx::Result<Vec<DayTotals>> {
@@ -258,13 +258,13 @@ pub async fn daily_totals(
     )
     .bind(since)
     .bind(revenue_states)
-    .fetch_all(conn)
+    .fetch_all(executor)
     .await
 }
 
 /// Orders in `states` placed since `since`, counted per plan, most first.
 pub async fn orders_per_plan(
-    conn: &mut PgConnection,
+    executor: impl PgExecutor<'_>,
     since: OffsetDateTime,
     states: &[&str],
 ) -> sqlx::Result<Vec<(Uuid, String, i64)>> {
@@ -277,14 +277,14 @@ pub async fn orders_per_plan(
     )
     .bind(since)
     .bind(states)
-    .fetch_all(conn)
+    .fetch_all(executor)
     .await
 }
 
 /// Of the orders placed since `since` that have an event of type `reached`: how many, and how
 /// many of them are now in `paid_states`.
 pub async fn funnel(
-    conn: &mut PgConnection,
+    executor: impl PgExecutor<'_>,
     since: OffsetDateTime,
     reached: &str,
     paid_states: &[&str],
@@ -298,7 +298,7 @@ pub async fn funnel(
     .bind(since)
     .bind(reached)
     .bind(paid_states)
-    .fetch_one(conn)
+    .fetch_one(executor)
     .await
 }
 
@@ -318,7 +318,7 @@ pub struct AttentionRow {
 /// Orders in a `failed` state, in a `waiting` state since payment (or creation) for more than
 /// `stuck_after_secs`, or flagged for review: newest first, at most `limit`.
 pub async fn needing_attention(
-    conn: &mut PgConnection,
+    executor: impl PgExecutor<'_>,
     failed: &[&str],
     waiting: &[&str],
     stuck_after_secs: f64,
@@ -351,7 +351,7 @@ pub async fn needing_attention(
     .bind(waiting)
     .bind(stuck_after_secs)
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(executor)
     .await?;
     rows.into_iter()
         .map(|r| {
@@ -381,7 +381,11 @@ pub struct AuditRow {
 }
 
 /// Audit entries older than `before` (all when `None`), newest first.
-pub async fn audit_entries(conn: &mut PgConnection, before: Option<i64>, limit: i64) -> sqlx::Result<Vec<AuditRow>> {
+pub async fn audit_entries(
+    executor: impl PgExecutor<'_>,
+    before: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<AuditRow>> {
     const COLUMNS: &str =
         "select id, created_at, user_email, action, target, details::text as details, ip from audit_log";
     match before {
@@ -389,10 +393,10 @@ pub async fn audit_entries(conn: &mut PgConnection, before: Option<i64>, limit: 
             sqlx::query_as(&format!("{COLUMNS} where id < $1 order by id desc limit $2"))
                 .bind(before)
                 .bind(limit)
-                .fetch_all(conn)
+                .fetch_all(executor)
                 .await
         }
-        None => sqlx::query_as(&format!("{COLUMNS} order by id desc limit $1")).bind(limit).fetch_all(conn).await,
+        None => sqlx::query_as(&format!("{COLUMNS} order by id desc limit $1")).bind(limit).fetch_all(executor).await,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Reading the catalogue: regions, destinations, plans and their coverage.
 
-use sqlx::PgConnection;
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::domain::{DataAllowance, Destination, Money, Plan, Region};
@@ -45,17 +45,18 @@ struct PlanRow {
     coverage: Vec<String>,
 }
 
-pub async fn regions(conn: &mut PgConnection) -> sqlx::Result<Vec<Region>> {
-    let rows: Vec<RegionRow> =
-        sqlx::query_as("select id, name, sort_order from regions order by sort_order, name").fetch_all(conn).await?;
+pub async fn regions(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Region>> {
+    let rows: Vec<RegionRow> = sqlx::query_as("select id, name, sort_order from regions order by sort_order, name")
+        .fetch_all(executor)
+        .await?;
     Ok(rows.into_iter().map(|r| Region { id: r.id, name: r.name, sort_order: r.sort_order }).collect())
 }
 
-pub async fn destinations(conn: &mut PgConnection) -> sqlx::Result<Vec<Destination>> {
+pub async fn destinations(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Destination>> {
     let rows: Vec<DestinationRow> = sqlx::query_as(
         "select iso::text as iso, name, aliases, region_id, popularity_rank from destinations order by name",
     )
-    .fetch_all(conn)
+    .fetch_all(executor)
     .await?;
     Ok(rows
         .into_iter()
@@ -70,7 +71,7 @@ pub async fn destinations(conn: &mut PgConnection) -> sqlx::Result<Vec<Destinati
 }
 
 /// Every plan, on sale or not, with its coverage.
-pub async fn plans(conn: &mut PgConnection) -> sqlx::Result<Vec<Plan>> {
+pub async fn plans(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Plan>> {
     let rows: Vec<PlanRow> = sqlx::query_as(
         "select p.id, p.kind::text as kind, p.name, p.destination_iso::text as destination_iso, p.region_id,
                 p.data_mb, p.fair_use_mb, p.throttle_kbps, p.validity_days, p.price_minor,
@@ -83,7 +84,7 @@ pub async fn plans(conn: &mut PgConnection) -> sqlx::Result<Vec<Plan>> {
           group by p.id
           order by p.price_minor, p.name",
     )
-    .fetch_all(conn)
+    .fetch_all(executor)
     .await?;
     rows.into_iter().map(plan_from_row).collect()
 }
@@ -123,6 +124,9 @@ fn plan_from_row(r: PlanRow) -> sqlx::Result<Plan> {
 }
 
 /// What provisioning needs of a plan: its data in MB (`None`: unlimited) and SIM card group.
-pub async fn provisioning_facts(conn: &mut PgConnection, plan_id: Uuid) -> sqlx::Result<(Option<i32>, Option<Uuid>)> {
-    sqlx::query_as("select data_mb, sim_card_group_id from plans where id = $1").bind(plan_id).fetch_one(conn).await
+pub async fn provisioning_facts(
+    executor: impl PgExecutor<'_>,
+    plan_id: Uuid,
+) -> sqlx::Result<(Option<i32>, Option<Uuid>)> {
+    sqlx::query_as("select data_mb, sim_card_group_id from plans where id = $1").bind(plan_id).fetch_one(executor).await
 }

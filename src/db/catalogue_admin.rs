@@ -3,7 +3,7 @@
 //! Every statement fires the `catalogue_changed` triggers, so the in-memory snapshots of every
 //! Tern process reload once the transaction commits.
 
-use sqlx::PgConnection;
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::domain::{DataAllowance, Destination, Plan};
@@ -13,33 +13,33 @@ fn int(value: u32) -> sqlx::Result<i32> {
     i32::try_from(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
 
-pub async fn insert_destination(conn: &mut PgConnection, d: &Destination) -> sqlx::Result<()> {
+pub async fn insert_destination(executor: impl PgExecutor<'_>, d: &Destination) -> sqlx::Result<()> {
     sqlx::query("insert into destinations (iso, name, aliases, region_id, popularity_rank) values ($1, $2, $3, $4, $5)")
         .bind(&d.iso)
         .bind(&d.name)
         .bind(&d.aliases)
         .bind(&d.region_id)
         .bind(d.popularity_rank)
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }
 
 /// Locks a destination for the rest of the transaction; its columns as JSON (for the audit
 /// log's before/after), or `None` when there is no such destination.
-pub async fn lock_destination(conn: &mut PgConnection, iso: &str) -> sqlx::Result<Option<serde_json::Value>> {
+pub async fn lock_destination(executor: impl PgExecutor<'_>, iso: &str) -> sqlx::Result<Option<serde_json::Value>> {
     sqlx::query_scalar(
         "select jsonb_build_object('iso', iso::text, 'name', name, 'aliases', aliases, 'region_id', region_id,
                                    'popularity_rank', popularity_rank)
            from destinations where iso = $1 for update",
     )
     .bind(iso)
-    .fetch_optional(conn)
+    .fetch_optional(executor)
     .await
 }
 
 /// Updates everything but the ISO code (the primary key plans and orders refer to).
-pub async fn update_destination(conn: &mut PgConnection, d: &Destination) -> sqlx::Result<bool> {
+pub async fn update_destination(executor: impl PgExecutor<'_>, d: &Destination) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "update destinations set name = $2, aliases = $3, region_id = $4, popularity_rank = $5 where iso = $1",
     )
@@ -48,7 +48,7 @@ pub async fn update_destination(conn: &mut PgConnection, d: &Destination) -> sql
     .bind(&d.aliases)
     .bind(&d.region_id)
     .bind(d.popularity_rank)
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -65,7 +65,7 @@ fn data_columns(data: DataAllowance) -> sqlx::Result<(Option<i32>, Option<i32>, 
 
 /// Inserts a new plan row, or with `update` rewrites an existing one; false when an update
 /// found no such plan. Coverage is written by [`replace_coverage`].
-async fn write_plan(conn: &mut PgConnection, p: &Plan, update: bool) -> sqlx::Result<bool> {
+async fn write_plan(executor: impl PgExecutor<'_>, p: &Plan, update: bool) -> sqlx::Result<bool> {
     let sql = if update {
         "update plans set kind = $2::plan_kind, name = $3, destination_iso = $4, region_id = $5, data_mb = $6,
                 fair_use_mb = $7, throttle_kbps = $8, validity_days = $9, price_minor = $10, currency = $11,
@@ -100,24 +100,24 @@ async fn write_plan(conn: &mut PgConnection, p: &Plan, update: bool) -> sqlx::Re
         .bind(p.on_sale)
         .bind(p.sim_card_group_id)
         .bind(&p.fine_print)
-        .execute(conn)
+        .execute(executor)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn insert_plan(conn: &mut PgConnection, p: &Plan) -> sqlx::Result<()> {
-    write_plan(conn, p, false).await.map(|_| ())
+pub async fn insert_plan(executor: impl PgExecutor<'_>, p: &Plan) -> sqlx::Result<()> {
+    write_plan(executor, p, false).await.map(|_| ())
 }
 
 /// Rewrites every column of an existing plan but its id; false when there is no such plan.
-pub async fn update_plan(conn: &mut PgConnection, p: &Plan) -> sqlx::Result<bool> {
-    write_plan(conn, p, true).await
+pub async fn update_plan(executor: impl PgExecutor<'_>, p: &Plan) -> sqlx::Result<bool> {
+    write_plan(executor, p, true).await
 }
 
 /// Locks a plan for the rest of the transaction; its columns and coverage as JSON, named as
 /// [`crate::services::catalogue_admin`] names them for the audit log, or `None` when there is
 /// no such plan.
-pub async fn lock_plan(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<serde_json::Value>> {
+pub async fn lock_plan(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<serde_json::Value>> {
     sqlx::query_scalar(
         "select (to_jsonb(p) - 'id' - 'created_at' - 'updated_at')
                 || jsonb_build_object(
@@ -128,24 +128,20 @@ pub async fn lock_plan(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option
            from plans p where p.id = $1 for update",
     )
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(executor)
     .await
 }
 
 /// Sets the countries a plan works in to exactly `isos`.
-pub async fn replace_coverage(conn: &mut PgConnection, plan_id: Uuid, isos: &[String]) -> sqlx::Result<()> {
-    sqlx::query("delete from plan_coverage where plan_id = $1 and destination_iso <> all($2::text[])")
-        .bind(plan_id)
-        .bind(isos)
-        .execute(&mut *conn)
-        .await?;
+pub async fn replace_coverage(executor: impl PgExecutor<'_>, plan_id: Uuid, isos: &[String]) -> sqlx::Result<()> {
     sqlx::query(
-        "insert into plan_coverage (plan_id, destination_iso) select $1, iso from unnest($2::text[]) as iso
+        "with dropped as (delete from plan_coverage where plan_id = $1 and destination_iso <> all($2::text[]))
+         insert into plan_coverage (plan_id, destination_iso) select $1, iso from unnest($2::text[]) as iso
          on conflict do nothing",
     )
     .bind(plan_id)
     .bind(isos)
-    .execute(conn)
+    .execute(executor)
     .await
     .map(|_| ())
 }

@@ -1,6 +1,6 @@
 //! The eSIM of each order.
 
-use sqlx::PgConnection;
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -19,34 +19,37 @@ pub struct EsimRow {
 const COLUMNS: &str = "order_id, tag, purchase_attempted_at, telnyx_sim_id, iccid, telnyx_status, data_limit_set_at,
     activation_code_sealed, ready_at";
 
-pub async fn find(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<Option<EsimRow>> {
+pub async fn find(executor: impl PgExecutor<'_>, order_id: Uuid) -> sqlx::Result<Option<EsimRow>> {
     sqlx::query_as(&format!("select {COLUMNS} from esims where order_id = $1"))
         .bind(order_id)
-        .fetch_optional(conn)
+        .fetch_optional(executor)
         .await
 }
 
 /// The row for an order, created on first use.
-pub async fn find_or_create(conn: &mut PgConnection, order_id: Uuid, tag: &str) -> sqlx::Result<EsimRow> {
-    sqlx::query("insert into esims (order_id, tag) values ($1, $2) on conflict (order_id) do nothing")
-        .bind(order_id)
-        .bind(tag)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query_as(&format!("select {COLUMNS} from esims where order_id = $1")).bind(order_id).fetch_one(conn).await
+pub async fn find_or_create(executor: impl PgExecutor<'_>, order_id: Uuid, tag: &str) -> sqlx::Result<EsimRow> {
+    sqlx::query_as(&format!(
+        "with created as (insert into esims (order_id, tag) values ($1, $2) on conflict (order_id) do nothing
+                          returning {COLUMNS})
+         select {COLUMNS} from created union all select {COLUMNS} from esims where order_id = $1 limit 1"
+    ))
+    .bind(order_id)
+    .bind(tag)
+    .fetch_one(executor)
+    .await
 }
 
 /// Written before the purchase request leaves.
-pub async fn mark_purchase_attempted(conn: &mut PgConnection, order_id: Uuid) -> sqlx::Result<()> {
+pub async fn mark_purchase_attempted(executor: impl PgExecutor<'_>, order_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("update esims set purchase_attempted_at = now() where order_id = $1")
         .bind(order_id)
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }
 
 pub async fn set_sim(
-    conn: &mut PgConnection,
+    executor: impl PgExecutor<'_>,
     order_id: Uuid,
     sim_id: &str,
     iccid: &str,
@@ -57,34 +60,34 @@ pub async fn set_sim(
         .bind(sim_id)
         .bind(iccid)
         .bind(status)
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }
 
-pub async fn set_status(conn: &mut PgConnection, order_id: Uuid, status: &str) -> sqlx::Result<()> {
+pub async fn set_status(executor: impl PgExecutor<'_>, order_id: Uuid, status: &str) -> sqlx::Result<()> {
     sqlx::query("update esims set telnyx_status = $2 where order_id = $1")
         .bind(order_id)
         .bind(status)
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }
 
-pub async fn mark_data_limit_set(conn: &mut PgConnection, order_id: Uuid, mb: Option<i32>) -> sqlx::Result<()> {
+pub async fn mark_data_limit_set(executor: impl PgExecutor<'_>, order_id: Uuid, mb: Option<i32>) -> sqlx::Result<()> {
     sqlx::query("update esims set data_limit_mb = $2, data_limit_set_at = now() where order_id = $1")
         .bind(order_id)
         .bind(mb)
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }
 
-pub async fn store_activation_code(conn: &mut PgConnection, order_id: Uuid, sealed: &[u8]) -> sqlx::Result<()> {
+pub async fn store_activation_code(executor: impl PgExecutor<'_>, order_id: Uuid, sealed: &[u8]) -> sqlx::Result<()> {
     sqlx::query("update esims set activation_code_sealed = $2, ready_at = now() where order_id = $1")
         .bind(order_id)
         .bind(sealed)
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }

@@ -1,6 +1,6 @@
 //! API idempotency keys.
 
-use sqlx::PgConnection;
+use sqlx::PgExecutor;
 
 #[derive(sqlx::FromRow)]
 pub struct StoredRequest {
@@ -9,37 +9,33 @@ pub struct StoredRequest {
     pub body: Option<serde_json::Value>,
 }
 
-/// Takes the key for a new request; false when it exists already.
-pub async fn claim(conn: &mut PgConnection, scope: &str, key: &str, request_sha256: &[u8]) -> sqlx::Result<bool> {
-    // Keys are kept for 24 hours, as Stripe does; an older one starts over.
-    sqlx::query(
-        "delete from api_idempotency where scope = $1 and key = $2 and created_at < now() - interval '24 hours'",
-    )
-    .bind(scope)
-    .bind(key)
-    .execute(&mut *conn)
-    .await?;
+/// Takes the key for a new request; false when it exists already. Keys are kept for 24 hours,
+/// as Stripe does: an older one starts over.
+pub async fn claim(executor: impl PgExecutor<'_>, scope: &str, key: &str, request_sha256: &[u8]) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "insert into api_idempotency (scope, key, request_sha256) values ($1, $2, $3) on conflict do nothing",
+        "insert into api_idempotency (scope, key, request_sha256) values ($1, $2, $3)
+         on conflict (scope, key) do update
+            set request_sha256 = excluded.request_sha256, status = null, body = null, created_at = now()
+          where api_idempotency.created_at < now() - interval '24 hours'",
     )
     .bind(scope)
     .bind(key)
     .bind(request_sha256)
-    .execute(conn)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn find(conn: &mut PgConnection, scope: &str, key: &str) -> sqlx::Result<Option<StoredRequest>> {
+pub async fn find(executor: impl PgExecutor<'_>, scope: &str, key: &str) -> sqlx::Result<Option<StoredRequest>> {
     sqlx::query_as("select request_sha256, status, body from api_idempotency where scope = $1 and key = $2")
         .bind(scope)
         .bind(key)
-        .fetch_optional(conn)
+        .fetch_optional(executor)
         .await
 }
 
 pub async fn complete(
-    conn: &mut PgConnection,
+    executor: impl PgExecutor<'_>,
     scope: &str,
     key: &str,
     status: i16,
@@ -50,16 +46,16 @@ pub async fn complete(
         .bind(key)
         .bind(status)
         .bind(body)
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }
 
-pub async fn release(conn: &mut PgConnection, scope: &str, key: &str) -> sqlx::Result<()> {
+pub async fn release(executor: impl PgExecutor<'_>, scope: &str, key: &str) -> sqlx::Result<()> {
     sqlx::query("delete from api_idempotency where scope = $1 and key = $2")
         .bind(scope)
         .bind(key)
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }

@@ -1,27 +1,27 @@
 //! Durable jobs in PostgreSQL.
 
-use sqlx::PgConnection;
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
 /// The job that buys and installs an order's eSIM.
 pub const PROVISION_ESIM: &str = "provision_esim";
 
 /// Queues a job for an order unless one of that kind exists. True when it was queued now.
-pub async fn enqueue(conn: &mut PgConnection, kind: &str, order_id: Uuid) -> sqlx::Result<bool> {
+pub async fn enqueue(executor: impl PgExecutor<'_>, kind: &str, order_id: Uuid) -> sqlx::Result<bool> {
     let done = sqlx::query("insert into jobs (kind, order_id) values ($1, $2) on conflict (kind, order_id) do nothing")
         .bind(kind)
         .bind(order_id)
-        .execute(conn)
+        .execute(executor)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Jobs of a kind for an order (0 or 1).
-pub async fn count_for_order(conn: &mut PgConnection, kind: &str, order_id: Uuid) -> sqlx::Result<i64> {
+pub async fn count_for_order(executor: impl PgExecutor<'_>, kind: &str, order_id: Uuid) -> sqlx::Result<i64> {
     sqlx::query_scalar("select count(*) from jobs where kind = $1 and order_id = $2")
         .bind(kind)
         .bind(order_id)
-        .fetch_one(conn)
+        .fetch_one(executor)
         .await
 }
 
@@ -37,7 +37,7 @@ pub struct ClaimedJob {
 
 /// Claims the next runnable job: queued and due, or running under a lease that expired (its
 /// worker died). `SKIP LOCKED` lets several workers claim side by side, each a different job.
-pub async fn claim(conn: &mut PgConnection, lease_seconds: f64) -> sqlx::Result<Option<ClaimedJob>> {
+pub async fn claim(executor: impl PgExecutor<'_>, lease_seconds: f64) -> sqlx::Result<Option<ClaimedJob>> {
     sqlx::query_as(
         "update jobs set status = 'running', attempts = attempts + 1,
                 locked_until = now() + make_interval(secs => $1)
@@ -50,20 +50,20 @@ pub async fn claim(conn: &mut PgConnection, lease_seconds: f64) -> sqlx::Result<
          returning id, kind, order_id, attempts",
     )
     .bind(lease_seconds)
-    .fetch_optional(conn)
+    .fetch_optional(executor)
     .await
 }
 
-pub async fn complete(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
+pub async fn complete(executor: impl PgExecutor<'_>, id: i64) -> sqlx::Result<()> {
     sqlx::query("update jobs set status = 'done', locked_until = null, last_error = null where id = $1")
         .bind(id)
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }
 
 /// Puts the job back in the queue to run after `delay_seconds`.
-pub async fn retry_later(conn: &mut PgConnection, id: i64, delay_seconds: f64, error: &str) -> sqlx::Result<()> {
+pub async fn retry_later(executor: impl PgExecutor<'_>, id: i64, delay_seconds: f64, error: &str) -> sqlx::Result<()> {
     sqlx::query(
         "update jobs set status = 'queued', run_at = now() + make_interval(secs => $2), locked_until = null,
                 last_error = $3
@@ -72,22 +72,22 @@ pub async fn retry_later(conn: &mut PgConnection, id: i64, delay_seconds: f64, e
     .bind(id)
     .bind(delay_seconds)
     .bind(error)
-    .execute(conn)
+    .execute(executor)
     .await
     .map(|_| ())
 }
 
-pub async fn fail(conn: &mut PgConnection, id: i64, error: &str) -> sqlx::Result<()> {
+pub async fn fail(executor: impl PgExecutor<'_>, id: i64, error: &str) -> sqlx::Result<()> {
     sqlx::query("update jobs set status = 'failed', locked_until = null, last_error = $2 where id = $1")
         .bind(id)
         .bind(error)
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }
 
 /// Queues a job again now (an operator's retry), resetting its attempts.
-pub async fn requeue(conn: &mut PgConnection, kind: &str, order_id: Uuid) -> sqlx::Result<()> {
+pub async fn requeue(executor: impl PgExecutor<'_>, kind: &str, order_id: Uuid) -> sqlx::Result<()> {
     sqlx::query(
         "insert into jobs (kind, order_id) values ($1, $2)
          on conflict (kind, order_id) do update
@@ -95,7 +95,7 @@ pub async fn requeue(conn: &mut PgConnection, kind: &str, order_id: Uuid) -> sql
     )
     .bind(kind)
     .bind(order_id)
-    .execute(conn)
+    .execute(executor)
     .await
     .map(|_| ())
 }

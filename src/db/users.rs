@@ -1,6 +1,6 @@
 //! Users, API tokens, sign-in attempts and the audit log.
 
-use sqlx::PgConnection;
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::domain::user::{Role, User};
@@ -24,7 +24,7 @@ impl UserRow {
 
 /// Creates a user; `None` when the email is taken.
 pub async fn create(
-    conn: &mut PgConnection,
+    executor: impl PgExecutor<'_>,
     email: &str,
     password_hash: &str,
     role: Role,
@@ -36,13 +36,13 @@ pub async fn create(
     .bind(email)
     .bind(password_hash)
     .bind(role.as_str())
-    .fetch_optional(conn)
+    .fetch_optional(executor)
     .await?;
     row.map(UserRow::into_user).transpose()
 }
 
 /// The user and their password hash.
-pub async fn find_with_hash(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<(User, String)>> {
+pub async fn find_with_hash(executor: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<(User, String)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: Uuid,
@@ -53,34 +53,34 @@ pub async fn find_with_hash(conn: &mut PgConnection, email: &str) -> sqlx::Resul
     let row: Option<Row> =
         sqlx::query_as("select id, email, role::text as role, password_hash from users where lower(email) = lower($1)")
             .bind(email)
-            .fetch_optional(conn)
+            .fetch_optional(executor)
             .await?;
     row.map(|r| Ok((UserRow { id: r.id, email: r.email, role: r.role }.into_user()?, r.password_hash))).transpose()
 }
 
-pub async fn find(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<User>> {
+pub async fn find(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<User>> {
     let row: Option<UserRow> = sqlx::query_as("select id, email, role::text as role from users where id = $1")
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(executor)
         .await?;
     row.map(UserRow::into_user).transpose()
 }
 
-pub async fn count_admins(conn: &mut PgConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("select count(*) from users where role = 'admin'").fetch_one(conn).await
+pub async fn count_admins(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("select count(*) from users where role = 'admin'").fetch_one(executor).await
 }
 
-pub async fn set_role(conn: &mut PgConnection, id: Uuid, role: Role) -> sqlx::Result<()> {
+pub async fn set_role(executor: impl PgExecutor<'_>, id: Uuid, role: Role) -> sqlx::Result<()> {
     sqlx::query("update users set role = $2::user_role where id = $1")
         .bind(id)
         .bind(role.as_str())
-        .execute(conn)
+        .execute(executor)
         .await
         .map(|_| ())
 }
 
 pub async fn insert_token(
-    conn: &mut PgConnection,
+    executor: impl PgExecutor<'_>,
     user_id: Uuid,
     sha256: &[u8],
     ttl_days: i32,
@@ -92,40 +92,43 @@ pub async fn insert_token(
     .bind(user_id)
     .bind(sha256)
     .bind(ttl_days)
-    .fetch_one(conn)
+    .fetch_one(executor)
     .await
 }
 
 /// The owner of a live (unexpired, unrevoked) token.
-pub async fn user_for_token(conn: &mut PgConnection, sha256: &[u8]) -> sqlx::Result<Option<User>> {
+pub async fn user_for_token(executor: impl PgExecutor<'_>, sha256: &[u8]) -> sqlx::Result<Option<User>> {
     let row: Option<UserRow> = sqlx::query_as(
         "select u.id, u.email, u.role::text as role from api_tokens t join users u on u.id = t.user_id
           where t.token_sha256 = $1 and t.revoked_at is null and t.expires_at > now()",
     )
     .bind(sha256)
-    .fetch_optional(conn)
+    .fetch_optional(executor)
     .await?;
     row.map(UserRow::into_user).transpose()
 }
 
 /// Revokes a token; false when it was not live.
-pub async fn revoke_token(conn: &mut PgConnection, sha256: &[u8]) -> sqlx::Result<bool> {
+pub async fn revoke_token(executor: impl PgExecutor<'_>, sha256: &[u8]) -> sqlx::Result<bool> {
     let done = sqlx::query("update api_tokens set revoked_at = now() where token_sha256 = $1 and revoked_at is null")
         .bind(sha256)
-        .execute(conn)
+        .execute(executor)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Records an attempt under `key` and counts those within the window, this one included.
-pub async fn count_attempt(conn: &mut PgConnection, key: &str, window_seconds: f64) -> sqlx::Result<i64> {
-    sqlx::query("delete from auth_attempts where key = $1 and created_at < now() - make_interval(secs => $2)")
-        .bind(key)
-        .bind(window_seconds)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("insert into auth_attempts (key) values ($1)").bind(key).execute(&mut *conn).await?;
-    sqlx::query_scalar("select count(*) from auth_attempts where key = $1").bind(key).fetch_one(conn).await
+pub async fn count_attempt(executor: impl PgExecutor<'_>, key: &str, window_seconds: f64) -> sqlx::Result<i64> {
+    // One statement: the sub-statements see the table as it was, hence the `+ 1` for this attempt.
+    sqlx::query_scalar(
+        "with expired as (delete from auth_attempts where key = $1 and created_at < now() - make_interval(secs => $2)),
+              attempt as (insert into auth_attempts (key) values ($1))
+         select count(*) + 1 from auth_attempts where key = $1 and created_at >= now() - make_interval(secs => $2)",
+    )
+    .bind(key)
+    .bind(window_seconds)
+    .fetch_one(executor)
+    .await
 }
 
 /// An audit log entry.
@@ -137,7 +140,7 @@ pub struct AuditEntry<'a> {
     pub ip: Option<String>,
 }
 
-pub async fn audit(conn: &mut PgConnection, entry: AuditEntry<'_>) -> sqlx::Result<()> {
+pub async fn audit(executor: impl PgExecutor<'_>, entry: AuditEntry<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "insert into audit_log (user_id, user_email, action, target, details, ip) values ($1, $2, $3, $4, $5, $6)",
     )
@@ -147,7 +150,7 @@ pub async fn audit(conn: &mut PgConnection, entry: AuditEntry<'_>) -> sqlx::Resu
     .bind(entry.target)
     .bind(entry.details)
     .bind(entry.ip)
-    .execute(conn)
+    .execute(executor)
     .await
     .map(|_| ())
 }

@@ -13,4 +13,4 @@ pub mod user;
 pub use catalogue::{Catalogue, DataAllowance, Destination, Plan, PlanKind, Region, ValidityStart};
 pub use email::Email;
 pub use money::Money;
-pub use order::{Actor, OrderStatus};
+pub use order::{Actor, EventKind, OrderStatus};

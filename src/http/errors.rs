@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::web::Layout;
-use crate::error::Error;
+use crate::error::{Error, Provider};
 
 impl Error {
     pub fn status(&self) -> StatusCode {
@@ -23,7 +23,7 @@ impl Error {
             Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::Upstream(_) => StatusCode::BAD_GATEWAY,
+            Error::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -40,7 +40,7 @@ impl Error {
             Error::Forbidden(_) => "forbidden",
             Error::IdempotencyMismatch => "idempotency_key_reused",
             Error::PayloadTooLarge => "payload_too_large",
-            Error::Upstream(_) => "provider_unavailable",
+            Error::Upstream { .. } => "provider_unavailable",
             Error::Database(_) | Error::Internal(_) => "internal_error",
         }
     }
@@ -58,8 +58,11 @@ impl Error {
             Error::Unauthorized(why) | Error::RateLimited(why) | Error::Forbidden(why) => why.to_string(),
             Error::IdempotencyMismatch => "This Idempotency-Key was already used with a different request.".to_string(),
             Error::PayloadTooLarge => "The request body is too large.".to_string(),
-            Error::Upstream(_) => {
+            Error::Upstream { provider: Provider::Stripe, .. } => {
                 "Our payment provider did not answer. Nothing was charged; please try again in a moment.".to_string()
+            }
+            Error::Upstream { provider: Provider::Telnyx, .. } => {
+                "Our eSIM provider did not answer. Nothing was changed; please try again in a moment.".to_string()
             }
             Error::Database(_) | Error::Internal(_) => {
                 "Something went wrong on our side. Please try again in a moment.".to_string()
@@ -213,6 +216,10 @@ mod tests {
         String::from_utf8(bytes.to_vec()).unwrap()
     }
 
+    fn upstream(why: &str) -> Error {
+        Error::Upstream { provider: Provider::Stripe, source: why.into() }
+    }
+
     fn internal() -> Error {
         Error::Internal(anyhow::anyhow!("connection to 10.0.0.7 refused: password for user tern_admin"))
     }
@@ -251,13 +258,13 @@ mod tests {
             (Error::Unauthorized("x"), 401, "unauthorized"),
             (Error::IdempotencyMismatch, 422, "idempotency_key_reused"),
             (Error::PayloadTooLarge, 413, "payload_too_large"),
-            (Error::Upstream("stripe down".into()), 502, "provider_unavailable"),
+            (upstream("stripe down"), 502, "provider_unavailable"),
         ];
         for (error, status, code) in cases {
             assert_eq!((error.status().as_u16(), error.code()), (status, code));
         }
         let problem = problem_for(&Error::invalid("email", "Enter your email address."));
         assert_eq!(problem.invalid_params[0].name, "email");
-        assert!(!problem_for(&Error::Upstream("secret detail".into())).detail.contains("secret"));
+        assert!(!problem_for(&upstream("secret detail")).detail.contains("secret"));
     }
 }

@@ -1,10 +1,10 @@
 //! Liveness and readiness.
 
+use crate::services::Pool;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use sqlx::PgPool;
 
 use crate::db;
 use crate::state::AppState;
@@ -19,7 +19,7 @@ async fn healthz() -> &'static str {
 }
 
 /// The database answers.
-async fn readyz(State(pool): State<PgPool>) -> (StatusCode, &'static str) {
+async fn readyz(State(pool): State<Pool>) -> (StatusCode, &'static str) {
     match db::ping(&pool).await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {

@@ -1,13 +1,13 @@
 //! `POST /webhooks/stripe`: verify the signature on the raw body, handle the event once,
 //! answer fast.
 
+use crate::services::Pool;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use secrecy::ExposeSecret;
-use sqlx::PgPool;
 use stripe_webhook::{Webhook, WebhookError};
 
 use crate::services::checkout::Payments;
@@ -19,7 +19,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn stripe(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(payments): State<Payments>,
     headers: HeaderMap,
     body: Bytes,

@@ -4,10 +4,10 @@
 
 use std::sync::LazyLock;
 
+use crate::db::Pool;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use sqlx::PgPool;
 
 use crate::db;
 use crate::db::users::AuditEntry;
@@ -45,15 +45,13 @@ async fn verify_password(password: String, hash: String) -> Result<bool> {
 }
 
 /// Counts an attempt from `ip` on `email`; refuses once either is over its limit.
-async fn rate_limit(pool: &PgPool, ip: Option<&str>, email: &str) -> Result<()> {
-    let mut conn = pool.acquire().await?;
+async fn rate_limit(pool: &Pool, ip: Option<&str>, email: &str) -> Result<()> {
     let per_ip = match ip {
-        Some(ip) => db::users::count_attempt(&mut conn, &format!("ip:{ip}"), ATTEMPT_WINDOW_SECONDS).await?,
+        Some(ip) => db::users::count_attempt(pool, &format!("ip:{ip}"), ATTEMPT_WINDOW_SECONDS).await?,
         None => 0,
     };
     let per_account =
-        db::users::count_attempt(&mut conn, &format!("account:{}", email.to_lowercase()), ATTEMPT_WINDOW_SECONDS)
-            .await?;
+        db::users::count_attempt(pool, &format!("account:{}", email.to_lowercase()), ATTEMPT_WINDOW_SECONDS).await?;
     if per_ip > ATTEMPTS_PER_IP || per_account > ATTEMPTS_PER_ACCOUNT {
         return Err(Error::RateLimited("Too many attempts. Please wait 15 minutes and try again."));
     }
@@ -67,7 +65,7 @@ pub struct Credentials {
     pub password: String,
 }
 
-pub async fn sign_up(pool: &PgPool, ip: Option<&str>, c: &Credentials) -> Result<User> {
+pub async fn sign_up(pool: &Pool, ip: Option<&str>, c: &Credentials) -> Result<User> {
     let mut errors = Vec::new();
     let email = Email::parse(&c.email).map_err(|m| errors.push(FieldError::new("email", m))).ok();
     if let Err(m) = check_password(&c.password) {
@@ -76,8 +74,7 @@ pub async fn sign_up(pool: &PgPool, ip: Option<&str>, c: &Credentials) -> Result
     let Some(email) = email.filter(|_| errors.is_empty()) else { return Err(Error::Invalid(errors)) };
     rate_limit(pool, ip, email.as_str()).await?;
     let hash = hash_password(c.password.clone()).await?;
-    let mut conn = pool.acquire().await?;
-    let user = db::users::create(&mut conn, email.as_str(), &hash, Role::Customer)
+    let user = db::users::create(pool, email.as_str(), &hash, Role::Customer)
         .await?
         .ok_or_else(|| Error::invalid("email", "An account with this email exists. Sign in instead."))?;
     let entry = AuditEntry {
@@ -87,19 +84,18 @@ pub async fn sign_up(pool: &PgPool, ip: Option<&str>, c: &Credentials) -> Result
         details: serde_json::json!({}),
         ip: ip.map(String::from),
     };
-    db::users::audit(&mut conn, entry).await?;
+    db::users::audit(pool, entry).await?;
     Ok(user)
 }
 
 /// The same answer for an unknown email and a wrong password.
-pub async fn sign_in(pool: &PgPool, ip: Option<&str>, c: &Credentials) -> Result<User> {
+pub async fn sign_in(pool: &Pool, ip: Option<&str>, c: &Credentials) -> Result<User> {
     let wrong = || Error::invalid("password", "That email and password do not match an account.");
     if c.email.trim().is_empty() || c.password.is_empty() {
         return Err(wrong());
     }
     rate_limit(pool, ip, c.email.trim()).await?;
-    let mut conn = pool.acquire().await?;
-    let found = db::users::find_with_hash(&mut conn, c.email.trim()).await?;
+    let found = db::users::find_with_hash(pool, c.email.trim()).await?;
     let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
     let ok = verify_password(c.password.clone(), hash).await?;
     let user = match found {
@@ -112,7 +108,7 @@ pub async fn sign_in(pool: &PgPool, ip: Option<&str>, c: &Credentials) -> Result
                 details: serde_json::json!({}),
                 ip: ip.map(String::from),
             };
-            db::users::audit(&mut conn, entry).await?;
+            db::users::audit(pool, entry).await?;
             return Err(wrong());
         }
     };
@@ -123,22 +119,20 @@ pub async fn sign_in(pool: &PgPool, ip: Option<&str>, c: &Credentials) -> Result
         details: serde_json::json!({}),
         ip: ip.map(String::from),
     };
-    db::users::audit(&mut conn, entry).await?;
+    db::users::audit(pool, entry).await?;
     Ok(user)
 }
 
 /// `tern admin create`: a new admin, or an existing user promoted to admin.
-pub async fn create_admin(pool: &PgPool, email: &str, password: &str) -> Result<User> {
+pub async fn create_admin(pool: &Pool, email: &str, password: &str) -> Result<User> {
     let email = Email::parse(email).map_err(|m| Error::invalid("email", m))?;
     check_password(password).map_err(|m| Error::invalid("password", m))?;
     let hash = hash_password(password.to_string()).await?;
-    let mut conn = pool.acquire().await?;
-    let user = match db::users::create(&mut conn, email.as_str(), &hash, Role::Admin).await? {
+    let user = match db::users::create(pool, email.as_str(), &hash, Role::Admin).await? {
         Some(user) => user,
         None => {
-            let (user, _) =
-                db::users::find_with_hash(&mut conn, email.as_str()).await?.ok_or(Error::NotFound("user"))?;
-            db::users::set_role(&mut conn, user.id, Role::Admin).await?;
+            let (user, _) = db::users::find_with_hash(pool, email.as_str()).await?.ok_or(Error::NotFound("user"))?;
+            db::users::set_role(pool, user.id, Role::Admin).await?;
             User { role: Role::Admin, ..user }
         }
     };
@@ -149,17 +143,17 @@ pub async fn create_admin(pool: &PgPool, email: &str, password: &str) -> Result<
         details: serde_json::json!({ "via": "cli" }),
         ip: None,
     };
-    db::users::audit(&mut conn, entry).await?;
+    db::users::audit(pool, entry).await?;
     Ok(user)
 }
 
-pub async fn has_admin(pool: &PgPool) -> Result<bool> {
-    Ok(db::users::count_admins(&mut *pool.acquire().await?).await? > 0)
+pub async fn has_admin(pool: &Pool) -> Result<bool> {
+    Ok(db::users::count_admins(pool).await? > 0)
 }
 
 /// A new mobile token for valid credentials: (token, expiry).
 pub async fn issue_token(
-    pool: &PgPool,
+    pool: &Pool,
     ip: Option<&str>,
     c: &Credentials,
 ) -> Result<(String, time::OffsetDateTime, User)> {
@@ -168,19 +162,19 @@ pub async fn issue_token(
         other => other,
     })?;
     let (token, digest) = token::generate();
-    let expires = db::users::insert_token(&mut *pool.acquire().await?, user.id, &digest, API_TOKEN_DAYS).await?;
+    let expires = db::users::insert_token(pool, user.id, &digest, API_TOKEN_DAYS).await?;
     Ok((token, expires, user))
 }
 
 /// The user behind a live mobile token.
-pub async fn user_for_token(pool: &PgPool, bearer: &str) -> Result<Option<User>> {
-    Ok(db::users::user_for_token(&mut *pool.acquire().await?, &token::digest(bearer)).await?)
+pub async fn user_for_token(pool: &Pool, bearer: &str) -> Result<Option<User>> {
+    Ok(db::users::user_for_token(pool, &token::digest(bearer)).await?)
 }
 
-pub async fn revoke_token(pool: &PgPool, bearer: &str) -> Result<bool> {
-    Ok(db::users::revoke_token(&mut *pool.acquire().await?, &token::digest(bearer)).await?)
+pub async fn revoke_token(pool: &Pool, bearer: &str) -> Result<bool> {
+    Ok(db::users::revoke_token(pool, &token::digest(bearer)).await?)
 }
 
-pub async fn find_user(pool: &PgPool, id: uuid::Uuid) -> Result<Option<User>> {
-    Ok(db::users::find(&mut *pool.acquire().await?, id).await?)
+pub async fn find_user(pool: &Pool, id: uuid::Uuid) -> Result<Option<User>> {
+    Ok(db::users::find(pool, id).await?)
 }

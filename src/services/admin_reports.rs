@@ -1,7 +1,7 @@
 //! What operators read: the order list and its export, the dashboard's figures and the audit
 //! log. Every parameter is read strictly; a bad one is an error naming it.
 
-use sqlx::PgPool;
+use crate::db::Pool;
 use time::{Date, Duration, Month, OffsetDateTime, Time};
 use uuid::Uuid;
 
@@ -116,10 +116,10 @@ fn midnight(date: Date) -> OffsetDateTime {
 }
 
 /// The filter as a query: destination and plan type become the ids of the plans they select.
-async fn order_query(conn: &mut sqlx::PgConnection, filter: &OrderFilter) -> Result<OrderQuery> {
+async fn order_query(pool: &Pool, filter: &OrderFilter) -> Result<OrderQuery> {
     let plan_ids = if filter.destination.is_some() || filter.kind.is_some() {
         let kind = filter.kind.map(PlanKind::as_str);
-        Some(db::admin_reports::plan_ids(conn, filter.destination.as_deref(), kind).await?)
+        Some(db::admin_reports::plan_ids(pool, filter.destination.as_deref(), kind).await?)
     } else {
         None
     };
@@ -187,12 +187,11 @@ fn window(params: &Params, sort: OrderSort) -> Result<Window, ParamError> {
     }
 }
 
-pub async fn list_orders(pool: &PgPool, catalogue: &Catalogue, params: &Params) -> Result<OrderList> {
+pub async fn list_orders(pool: &Pool, catalogue: &Catalogue, params: &Params) -> Result<OrderList> {
     let filter = OrderFilter::from_params(catalogue, params)?;
     let window = window(params, filter.sort)?;
-    let mut conn = pool.acquire().await?;
-    let query = order_query(&mut conn, &filter).await?;
-    let mut orders = db::admin_reports::orders(&mut conn, &query, window, PAGE_SIZE + 1).await?;
+    let query = order_query(pool, &filter).await?;
+    let mut orders = db::admin_reports::orders(pool, &query, window, PAGE_SIZE + 1).await?;
     let more = orders.len() as i64 > PAGE_SIZE;
     orders.truncate(PAGE_SIZE as usize);
     let (is_first, next) = match window {
@@ -210,16 +209,15 @@ pub async fn list_orders(pool: &PgPool, catalogue: &Catalogue, params: &Params) 
 /// Every order the filters select (at most [`EXPORT_LIMIT`]), in the chosen order. The export
 /// is audited: it hands customers' emails to whoever downloads it.
 pub async fn export_orders(
-    pool: &PgPool,
+    pool: &Pool,
     catalogue: &Catalogue,
     params: &Params,
     operator: &User,
     ip: Option<String>,
 ) -> Result<Vec<OrderSummary>> {
     let filter = OrderFilter::from_params(catalogue, params)?;
-    let mut conn = pool.acquire().await?;
-    let query = order_query(&mut conn, &filter).await?;
-    let orders = db::admin_reports::orders(&mut conn, &query, Window::Offset(0), EXPORT_LIMIT).await?;
+    let query = order_query(pool, &filter).await?;
+    let orders = db::admin_reports::orders(pool, &query, Window::Offset(0), EXPORT_LIMIT).await?;
     let details: serde_json::Map<String, serde_json::Value> =
         filter.to_pairs().into_iter().map(|(k, v)| (k.to_string(), v.into())).collect();
     let entry = db::users::AuditEntry {
@@ -229,7 +227,7 @@ pub async fn export_orders(
         details: serde_json::json!({ "filters": details, "rows": orders.len() }),
         ip,
     };
-    db::users::audit(&mut conn, entry).await?;
+    db::users::audit(pool, entry).await?;
     Ok(orders)
 }
 
@@ -301,7 +299,7 @@ pub struct Dashboard {
 }
 
 /// The dashboard's figures, read in one snapshot so that they agree with each other.
-pub async fn dashboard(pool: &PgPool, catalogue: &Catalogue) -> Result<Dashboard> {
+pub async fn dashboard(pool: &Pool, catalogue: &Catalogue) -> Result<Dashboard> {
     let today = OffsetDateTime::now_utc().date();
     let first = today - Duration::days(DASHBOARD_DAYS - 1);
     let since = midnight(first);
@@ -310,12 +308,12 @@ pub async fn dashboard(pool: &PgPool, catalogue: &Catalogue) -> Result<Dashboard
 
     let mut tx = pool.begin().await?;
     sqlx::Executor::execute(&mut *tx, "set transaction isolation level repeatable read, read only").await?;
-    let totals = db::admin_reports::daily_totals(&mut tx, since, &revenue_states).await?;
-    let per_plan = db::admin_reports::orders_per_plan(&mut tx, since, &revenue_states).await?;
-    let (started, paid) = db::admin_reports::funnel(&mut tx, since, "checkout_started", &names(&paid_states)).await?;
+    let totals = db::admin_reports::daily_totals(&mut *tx, since, &revenue_states).await?;
+    let per_plan = db::admin_reports::orders_per_plan(&mut *tx, since, &revenue_states).await?;
+    let (started, paid) = db::admin_reports::funnel(&mut *tx, since, "checkout_started", &names(&paid_states)).await?;
     let (failed, waiting) = (names(&[OrderStatus::ProvisioningFailed]), names(&WAITING_STATES));
     let (stuck_after, limit) = (STUCK_AFTER.as_seconds_f64(), ATTENTION_LIMIT as i64 + 1);
-    let mut attention = db::admin_reports::needing_attention(&mut tx, &failed, &waiting, stuck_after, limit).await?;
+    let mut attention = db::admin_reports::needing_attention(&mut *tx, &failed, &waiting, stuck_after, limit).await?;
     tx.commit().await?;
 
     let mut currencies: Vec<String> = totals.iter().map(|t| t.currency.clone()).collect();
@@ -406,10 +404,9 @@ pub struct AuditPage {
     pub next: Option<i64>,
 }
 
-pub async fn audit_log(pool: &PgPool, params: &Params) -> Result<AuditPage> {
+pub async fn audit_log(pool: &Pool, params: &Params) -> Result<AuditPage> {
     let before = params.int("cursor", 1, i64::MAX)?;
-    let mut entries =
-        db::admin_reports::audit_entries(&mut *pool.acquire().await?, before, AUDIT_PAGE_SIZE + 1).await?;
+    let mut entries = db::admin_reports::audit_entries(pool, before, AUDIT_PAGE_SIZE + 1).await?;
     let more = entries.len() as i64 > AUDIT_PAGE_SIZE;
     entries.truncate(AUDIT_PAGE_SIZE as usize);
     let next = entries.last().filter(|_| more).map(|e| e.id);

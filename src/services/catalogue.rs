@@ -6,11 +6,10 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use uuid::Uuid;
 
-use crate::db;
+use crate::db::notify::{self, Listener, Wake};
+use crate::db::{self, Pool};
 use crate::domain::catalogue::PlanFilter;
 use crate::domain::query::{ParamError, Params};
 use crate::domain::{Catalogue, Destination, Plan, Region};
@@ -48,12 +47,12 @@ impl CatalogueStore {
     }
 
     /// Reads the whole catalogue in one consistent transaction and swaps it in.
-    pub async fn reload(&self, pool: &PgPool) -> Result<Arc<Snapshot>> {
+    pub async fn reload(&self, pool: &Pool) -> Result<Arc<Snapshot>> {
         let mut tx = pool.begin().await?;
-        sqlx::Executor::execute(&mut *tx, "set transaction isolation level repeatable read, read only").await?;
-        let regions = db::catalogue::regions(&mut tx).await?;
-        let destinations = db::catalogue::destinations(&mut tx).await?;
-        let plans = db::catalogue::plans(&mut tx).await?;
+        db::read_only_snapshot(&mut tx).await?;
+        let regions = db::catalogue::regions(&mut *tx).await?;
+        let destinations = db::catalogue::destinations(&mut *tx).await?;
+        let plans = db::catalogue::plans(&mut *tx).await?;
         tx.commit().await?;
         let catalogue = Catalogue::new(regions, destinations, plans);
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
@@ -64,7 +63,7 @@ impl CatalogueStore {
     }
 
     /// Loads the snapshot, then keeps it fresh in the background until the process ends.
-    pub async fn load_and_follow(pool: PgPool) -> Result<Self> {
+    pub async fn load_and_follow(pool: Pool) -> Result<Self> {
         let store = Self::default();
         let listener = listen(&pool).await?;
         store.reload(&pool).await?;
@@ -73,23 +72,21 @@ impl CatalogueStore {
     }
 }
 
-async fn listen(pool: &PgPool) -> Result<PgListener> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen("catalogue_changed").await?;
-    Ok(listener)
+async fn listen(pool: &Pool) -> Result<Listener> {
+    Ok(Listener::connect(pool, notify::CATALOGUE_CHANGED).await?)
 }
 
-/// Reloads on every notification. `PgListener` reconnects by itself after a lost connection;
+/// Reloads on every notification. The listener reconnects by itself after a lost connection;
 /// as notifications sent meanwhile are lost, it reloads after each reconnect too.
-async fn follow(store: CatalogueStore, pool: PgPool, mut listener: PgListener) {
+async fn follow(store: CatalogueStore, pool: Pool, mut listener: Listener) {
     loop {
-        match listener.try_recv().await {
-            Ok(Some(_)) => {
+        match listener.wait(None).await {
+            Ok(Wake::Notified | Wake::TimedOut) => {
                 // Coalesce a burst of statements (an edit touching several tables) into one reload.
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                while listener.next_buffered().is_some() {}
+                listener.drain();
             }
-            Ok(None) => tracing::warn!("catalogue listener reconnected; reloading"),
+            Ok(Wake::Reconnected) => tracing::warn!("catalogue listener reconnected; reloading"),
             Err(_) if pool.is_closed() => return,
             Err(e) => {
                 tracing::error!(error = %e, "catalogue listener failed; retrying");

@@ -5,8 +5,8 @@
 mod input;
 mod validate;
 
+use crate::db::Pool;
 use serde_json::{Map, Value, json};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 pub use self::input::{DestinationInput, PlanInput};
@@ -19,7 +19,7 @@ use crate::domain::{DataAllowance, Destination, Plan, PlanKind};
 use crate::error::{Error, Result};
 
 pub async fn create_destination(
-    pool: &PgPool,
+    pool: &Pool,
     store: &CatalogueStore,
     editor: &Operator<'_>,
     input: &DestinationInput,
@@ -27,7 +27,7 @@ pub async fn create_destination(
     editor.require_admin("Only an admin may edit the catalogue.")?;
     let destination = validate::destination(input, None, &store.snapshot()).map_err(Error::Invalid)?;
     let mut tx = pool.begin().await?;
-    db::catalogue_admin::insert_destination(&mut tx, &destination).await.map_err(refused)?;
+    db::catalogue_admin::insert_destination(&mut *tx, &destination).await.map_err(refused)?;
     let details = json!({ "destination": destination_json(&destination) });
     editor.audit(&mut tx, "destination_created", format!("destination:{}", destination.iso), details).await?;
     tx.commit().await?;
@@ -37,7 +37,7 @@ pub async fn create_destination(
 
 /// Edits the destination `iso` (any case); its code stays.
 pub async fn update_destination(
-    pool: &PgPool,
+    pool: &Pool,
     store: &CatalogueStore,
     editor: &Operator<'_>,
     iso: &str,
@@ -48,10 +48,10 @@ pub async fn update_destination(
     let existing = snapshot.destination(iso).ok_or(Error::NotFound("destination"))?;
     let destination = validate::destination(input, Some(existing), &snapshot).map_err(Error::Invalid)?;
     let mut tx = pool.begin().await?;
-    let before = db::catalogue_admin::lock_destination(&mut tx, &destination.iso)
+    let before = db::catalogue_admin::lock_destination(&mut *tx, &destination.iso)
         .await?
         .ok_or(Error::NotFound("destination"))?;
-    db::catalogue_admin::update_destination(&mut tx, &destination).await.map_err(refused)?;
+    db::catalogue_admin::update_destination(&mut *tx, &destination).await.map_err(refused)?;
     let details = json!({ "name": destination.name, "changes": changes(&before, &destination_json(&destination)) });
     editor.audit(&mut tx, "destination_updated", format!("destination:{}", destination.iso), details).await?;
     tx.commit().await?;
@@ -60,7 +60,7 @@ pub async fn update_destination(
 }
 
 pub async fn create_plan(
-    pool: &PgPool,
+    pool: &Pool,
     store: &CatalogueStore,
     editor: &Operator<'_>,
     input: &PlanInput,
@@ -68,8 +68,8 @@ pub async fn create_plan(
     editor.require_admin("Only an admin may edit the catalogue.")?;
     let plan = validate::plan(input, Uuid::new_v4(), &store.snapshot()).map_err(Error::Invalid)?;
     let mut tx = pool.begin().await?;
-    db::catalogue_admin::insert_plan(&mut tx, &plan).await.map_err(refused)?;
-    db::catalogue_admin::replace_coverage(&mut tx, plan.id, &plan.coverage).await.map_err(refused)?;
+    db::catalogue_admin::insert_plan(&mut *tx, &plan).await.map_err(refused)?;
+    db::catalogue_admin::replace_coverage(&mut *tx, plan.id, &plan.coverage).await.map_err(refused)?;
     editor.audit(&mut tx, "plan_created", format!("plan:{}", plan.id), json!({ "plan": plan_json(&plan) })).await?;
     tx.commit().await?;
     refresh(pool, store).await;
@@ -78,7 +78,7 @@ pub async fn create_plan(
 
 /// Edits the plan `id` as it appears in a URL (a malformed id is not found).
 pub async fn update_plan(
-    pool: &PgPool,
+    pool: &Pool,
     store: &CatalogueStore,
     editor: &Operator<'_>,
     id: &str,
@@ -89,9 +89,9 @@ pub async fn update_plan(
     let id = catalogue_service::plan(&snapshot, id)?.id;
     let plan = validate::plan(input, id, &snapshot).map_err(Error::Invalid)?;
     let mut tx = pool.begin().await?;
-    let before = db::catalogue_admin::lock_plan(&mut tx, id).await?.ok_or(Error::NotFound("plan"))?;
-    db::catalogue_admin::update_plan(&mut tx, &plan).await.map_err(refused)?;
-    db::catalogue_admin::replace_coverage(&mut tx, id, &plan.coverage).await.map_err(refused)?;
+    let before = db::catalogue_admin::lock_plan(&mut *tx, id).await?.ok_or(Error::NotFound("plan"))?;
+    db::catalogue_admin::update_plan(&mut *tx, &plan).await.map_err(refused)?;
+    db::catalogue_admin::replace_coverage(&mut *tx, id, &plan.coverage).await.map_err(refused)?;
     let details = json!({ "name": plan.name, "changes": changes(&before, &plan_json(&plan)) });
     editor.audit(&mut tx, "plan_updated", format!("plan:{id}"), details).await?;
     tx.commit().await?;
@@ -101,7 +101,7 @@ pub async fn update_plan(
 
 /// The NOTIFY-driven reload follows within milliseconds; reloading here as well means the
 /// editor's next page, and the checks of their next edit, already see the change.
-async fn refresh(pool: &PgPool, store: &CatalogueStore) {
+async fn refresh(pool: &Pool, store: &CatalogueStore) {
     if let Err(e) = store.reload(pool).await {
         tracing::warn!(error = %e, "catalogue reload after an edit failed; the notified reload will follow");
     }
@@ -237,11 +237,11 @@ pub struct CatalogueOverview {
 
 /// Every destination and plan whose name contains `q` (ignoring case and accents; destinations
 /// also by ISO code and alias), by name.
-pub async fn overview(pool: &PgPool, q: Option<&str>, saved: Option<&str>) -> Result<CatalogueOverview> {
+pub async fn overview(pool: &Pool, q: Option<&str>, saved: Option<&str>) -> Result<CatalogueOverview> {
     let mut tx = pool.begin().await?;
-    let regions = db::catalogue::regions(&mut tx).await?;
-    let destinations = db::catalogue::destinations(&mut tx).await?;
-    let mut plans = db::catalogue::plans(&mut tx).await?;
+    let regions = db::catalogue::regions(&mut *tx).await?;
+    let destinations = db::catalogue::destinations(&mut *tx).await?;
+    let mut plans = db::catalogue::plans(&mut *tx).await?;
     tx.commit().await?;
     plans.sort_by_cached_key(|p| fold(&p.name));
 

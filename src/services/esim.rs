@@ -1,6 +1,6 @@
 //! An order's eSIM as its holder sees it: the activation code, decrypted from storage.
 
-use sqlx::PgPool;
+use crate::db::Pool;
 
 use crate::crypto::Cipher;
 use crate::db;
@@ -18,12 +18,11 @@ pub struct EsimDetails {
 }
 
 /// The eSIM of a ready order; `Ok(None)` while it is not ready.
-pub async fn details(pool: &PgPool, cipher: &Cipher, order: &Order) -> Result<Option<EsimDetails>> {
+pub async fn details(pool: &Pool, cipher: &Cipher, order: &Order) -> Result<Option<EsimDetails>> {
     if order.status != OrderStatus::Ready {
         return Ok(None);
     }
-    let mut conn = pool.acquire().await?;
-    let Some(esim) = db::esims::find(&mut conn, order.id).await? else { return Ok(None) };
+    let Some(esim) = db::esims::find(pool, order.id).await? else { return Ok(None) };
     let Some(sealed) = esim.activation_code_sealed else { return Ok(None) };
     let plain = cipher.decrypt(&sealed, order.id.as_bytes()).map_err(|e| anyhow::anyhow!("activation code: {e}"))?;
     let code = ActivationCode::parse(&plain).map_err(|e| anyhow::anyhow!("stored activation code: {e}"))?;
@@ -35,7 +34,7 @@ pub async fn details(pool: &PgPool, cipher: &Cipher, order: &Order) -> Result<Op
 }
 
 /// Like [`details`], but not being ready is an error (409 for the API).
-pub async fn require(pool: &PgPool, cipher: &Cipher, order: &Order) -> Result<EsimDetails> {
+pub async fn require(pool: &Pool, cipher: &Cipher, order: &Order) -> Result<EsimDetails> {
     details(pool, cipher, order).await?.ok_or_else(|| Error::Conflict {
         code: "esim_not_ready",
         message: format!("The eSIM is not ready yet; the order is {}.", order.status),

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use sqlx::PgPool;
+use crate::db::Pool;
 
 use crate::db;
 use crate::domain::token;
@@ -14,7 +14,7 @@ pub type Answer = (u16, serde_json::Value);
 
 /// Runs `operation` once per (scope, key). Answers with a 2xx or 4xx status are stored and
 /// replayed; after a 5xx the key is released so the client can retry.
-pub async fn run<F, Fut>(pool: &PgPool, scope: &str, key: &str, request: &[u8], operation: F) -> Result<Answer>
+pub async fn run<F, Fut>(pool: &Pool, scope: &str, key: &str, request: &[u8], operation: F) -> Result<Answer>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Answer>,
@@ -26,9 +26,8 @@ where
         });
     }
     let fingerprint = token::sha256(request);
-    let mut conn = pool.acquire().await?;
-    if !db::idempotency::claim(&mut conn, scope, key, &fingerprint).await? {
-        let stored = db::idempotency::find(&mut conn, scope, key).await?.ok_or(Error::NotFound("idempotency key"))?;
+    if !db::idempotency::claim(pool, scope, key, &fingerprint).await? {
+        let stored = db::idempotency::find(pool, scope, key).await?.ok_or(Error::NotFound("idempotency key"))?;
         if !token::digests_equal(&stored.request_sha256, &fingerprint) {
             return Err(Error::IdempotencyMismatch);
         }
@@ -40,13 +39,11 @@ where
             }),
         };
     }
-    drop(conn);
     let (status, body) = operation().await;
-    let mut conn = pool.acquire().await?;
     if status >= 500 {
-        db::idempotency::release(&mut conn, scope, key).await?;
+        db::idempotency::release(pool, scope, key).await?;
     } else {
-        db::idempotency::complete(&mut conn, scope, key, status as i16, &body).await?;
+        db::idempotency::complete(pool, scope, key, status as i16, &body).await?;
     }
     Ok((status, body))
 }

@@ -7,11 +7,17 @@ pub mod catalogue_admin;
 pub mod checkout;
 pub mod esim;
 pub mod idempotency;
+pub mod jobs;
+pub mod lifecycle;
 pub mod order_admin;
+pub mod orders;
+pub mod payments;
 pub mod provisioning;
 pub mod stripe_events;
 
+pub use crate::db::Pool;
 use crate::db::users::AuditEntry;
+use crate::domain::Actor;
 use crate::domain::user::User;
 use crate::error::{Error, Result};
 
@@ -27,10 +33,15 @@ impl Operator<'_> {
         if self.user.role.is_admin() { Ok(()) } else { Err(Error::Forbidden(why)) }
     }
 
+    /// How the order timeline names them.
+    pub fn actor(&self) -> Actor {
+        Actor::Operator(self.user.id)
+    }
+
     /// Writes an audit-log entry for this operator.
     pub async fn audit(
         &self,
-        conn: &mut sqlx::PgConnection,
+        conn: &mut crate::db::Conn,
         action: &str,
         target: String,
         details: serde_json::Value,

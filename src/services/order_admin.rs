@@ -1,31 +1,39 @@
 //! What operators do to an order. Each action is an order event naming the operator and an
 //! audit-log entry with their address; money and service moves are for admins only.
 
-use sqlx::PgPool;
+use serde_json::json;
 use uuid::Uuid;
 
 pub use super::Operator;
 use super::checkout::Payments;
+use super::lifecycle;
 use super::provisioning::Provisioner;
-use crate::db;
+use crate::db::{self, Pool};
 use crate::domain::order::Order;
-use crate::domain::{Money, OrderStatus};
+use crate::domain::{EventKind, Money, OrderStatus};
 use crate::error::{Error, Result};
 
-async fn load(pool: &PgPool, id: Uuid) -> Result<Order> {
-    db::orders::find(&mut *pool.acquire().await?, id).await?.ok_or(Error::NotFound("order"))
+async fn load(pool: &Pool, id: Uuid) -> Result<Order> {
+    db::orders::find(pool, id).await?.ok_or(Error::NotFound("order"))
 }
 
-async fn record(pool: &PgPool, op: &Operator<'_>, order: Uuid, kind: &str, details: serde_json::Value) -> Result<()> {
+/// The operator's event on the order's timeline and its audit entry, in one transaction.
+async fn record(
+    pool: &Pool,
+    op: &Operator<'_>,
+    order: Uuid,
+    kind: EventKind,
+    details: serde_json::Value,
+) -> Result<()> {
     let mut tx = pool.begin().await?;
-    db::orders::add_event_by(&mut tx, order, kind, op.user.id, details.clone()).await?;
-    op.audit(&mut tx, kind, format!("order:{order}"), details).await?;
+    lifecycle::record(&mut tx, order, kind, op.actor(), details.clone()).await?;
+    op.audit(&mut tx, kind.as_str(), format!("order:{order}"), details).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Runs provisioning again for a failed order.
-pub async fn retry_provisioning(pool: &PgPool, op: &Operator<'_>, id: Uuid) -> Result<()> {
+pub async fn retry_provisioning(pool: &Pool, op: &Operator<'_>, id: Uuid) -> Result<()> {
     let order = load(pool, id).await?;
     if order.status != OrderStatus::ProvisioningFailed {
         return Err(Error::Conflict {
@@ -33,8 +41,8 @@ pub async fn retry_provisioning(pool: &PgPool, op: &Operator<'_>, id: Uuid) -> R
             message: "Only an order whose provisioning failed can be retried.".into(),
         });
     }
-    db::jobs::requeue(&mut *pool.acquire().await?, db::jobs::PROVISION_ESIM, id).await?;
-    record(pool, op, id, "provisioning_retry_requested", serde_json::json!({})).await
+    db::jobs::requeue(pool, db::jobs::PROVISION_ESIM, id).await?;
+    record(pool, op, id, EventKind::ProvisioningRetryRequested, json!({})).await
 }
 
 fn sim_id(esim: Option<db::esims::EsimRow>) -> Result<String> {
@@ -43,41 +51,40 @@ fn sim_id(esim: Option<db::esims::EsimRow>) -> Result<String> {
 }
 
 /// Reads the SIM's status from Telnyx now.
-pub async fn refresh_sim(pool: &PgPool, provisioner: &Provisioner, op: &Operator<'_>, id: Uuid) -> Result<String> {
-    let sim = sim_id(db::esims::find(&mut *pool.acquire().await?, id).await?)?;
-    let card = provisioner.telnyx.get_sim(&sim).await.map_err(|e| Error::Upstream(e.to_string()))?;
-    db::esims::set_status(&mut *pool.acquire().await?, id, &card.status).await?;
-    record(pool, op, id, "sim_status_refreshed", serde_json::json!({ "status": card.status })).await?;
+pub async fn refresh_sim(pool: &Pool, provisioner: &Provisioner, op: &Operator<'_>, id: Uuid) -> Result<String> {
+    let sim = sim_id(db::esims::find(pool, id).await?)?;
+    let card = provisioner.telnyx.get_sim(&sim).await?;
+    db::esims::set_status(pool, id, &card.status).await?;
+    record(pool, op, id, EventKind::SimStatusRefreshed, json!({ "status": card.status })).await?;
     Ok(card.status)
 }
 
 /// Enables or disables the SIM (admin), following Telnyx's action to its end.
 pub async fn set_sim_enabled(
-    pool: &PgPool,
+    pool: &Pool,
     provisioner: &Provisioner,
     op: &Operator<'_>,
     id: Uuid,
     enable: bool,
 ) -> Result<()> {
     op.require_admin("Only an admin may do this.")?;
-    let sim = sim_id(db::esims::find(&mut *pool.acquire().await?, id).await?)?;
-    let card = if enable { provisioner.telnyx.enable(&sim).await } else { provisioner.telnyx.disable(&sim).await }
-        .map_err(|e| Error::Upstream(e.to_string()))?;
-    db::esims::set_status(&mut *pool.acquire().await?, id, &card.status).await?;
-    let kind = if enable { "sim_enabled" } else { "sim_disabled" };
-    record(pool, op, id, kind, serde_json::json!({ "status": card.status })).await
+    let sim = sim_id(db::esims::find(pool, id).await?)?;
+    let card = if enable { provisioner.telnyx.enable(&sim).await } else { provisioner.telnyx.disable(&sim).await }?;
+    db::esims::set_status(pool, id, &card.status).await?;
+    let kind = if enable { EventKind::SimEnabled } else { EventKind::SimDisabled };
+    record(pool, op, id, kind, json!({ "status": card.status })).await
 }
 
 /// How much can still be refunded.
-pub async fn refundable(pool: &PgPool, order: &Order) -> Result<Money> {
-    let refunded = db::orders::refunded(&mut *pool.acquire().await?, order.id).await?;
+pub async fn refundable(pool: &Pool, order: &Order) -> Result<Money> {
+    let refunded = db::orders::refunded(pool, order.id).await?;
     Ok(Money::new(order.amount.minor - refunded, order.amount.currency.clone()))
 }
 
 /// Refunds `amount` minor units (all that remains when `None`) through Stripe (admin). A full
 /// refund moves the order to `refunded` and disables its SIM.
 pub async fn refund(
-    pool: &PgPool,
+    pool: &Pool,
     payments: &Payments,
     provisioner: &Provisioner,
     op: &Operator<'_>,
@@ -102,36 +109,27 @@ pub async fn refund(
     let refunded_before = order.amount.minor - remaining.minor;
     // The key names the refund by what was refunded before it: a retried click is not a second refund.
     let key = format!("refund-{}-{refunded_before}-{amount}", order.id);
-    let refund_id = payments
-        .stripe
-        .refund(&payment_intent, Some(amount), &key)
-        .await
-        .map_err(|e| Error::Upstream(e.to_string()))?;
+    let refund_id = payments.stripe.refund(&payment_intent, Some(amount), &key).await?;
     let full = amount == remaining.minor;
     let mut tx = pool.begin().await?;
-    let current = db::orders::lock(&mut tx, id).await?.ok_or(Error::NotFound("order"))?;
+    db::orders::lock(&mut *tx, id).await?.ok_or(Error::NotFound("order"))?;
     // Stripe's charge.refunded webhook may have recorded it already: both speak in cumulative totals.
-    db::orders::set_refunded_at_least(&mut tx, id, refunded_before + amount).await?;
-    let details = serde_json::json!({ "amount": amount, "currency": order.amount.currency, "stripe_refund": refund_id, "full": full });
-    db::orders::add_event_by(&mut tx, id, "refund_requested", op.user.id, details.clone()).await?;
-    if full && current.status.can_become(OrderStatus::Refunded) {
-        db::orders::set_status(&mut tx, id, OrderStatus::Refunded).await?;
-        db::orders::add_event_by(&mut tx, id, "refunded", op.user.id, details.clone()).await?;
+    db::orders::set_refunded_at_least(&mut *tx, id, refunded_before + amount).await?;
+    let details =
+        json!({ "amount": amount, "currency": order.amount.currency, "stripe_refund": refund_id, "full": full });
+    lifecycle::record(&mut tx, id, EventKind::RefundRequested, op.actor(), details.clone()).await?;
+    if full {
+        let (to, kind) = (OrderStatus::Refunded, EventKind::Refunded);
+        lifecycle::transition(&mut tx, id, to, kind, op.actor(), details.clone()).await?;
     }
     op.audit(&mut tx, "refund", format!("order:{id}"), details).await?;
     tx.commit().await?;
-    if full && let Ok(sim) = sim_id(db::esims::find(&mut *pool.acquire().await?, id).await?) {
+    if full && let Ok(sim) = sim_id(db::esims::find(pool, id).await?) {
         match provisioner.telnyx.disable(&sim).await {
             Ok(card) => {
-                db::esims::set_status(&mut *pool.acquire().await?, id, &card.status).await?;
-                record(
-                    pool,
-                    op,
-                    id,
-                    "sim_disabled",
-                    serde_json::json!({ "status": card.status, "reason": "refunded" }),
-                )
-                .await?;
+                db::esims::set_status(pool, id, &card.status).await?;
+                let details = json!({ "status": card.status, "reason": "refunded" });
+                record(pool, op, id, EventKind::SimDisabled, details).await?;
             }
             Err(e) => tracing::error!(order.id = %id, error = %e, "refunded, but the SIM could not be disabled"),
         }
@@ -140,7 +138,7 @@ pub async fn refund(
 }
 
 /// Cancels an unpaid order by expiring its Checkout Session (admin).
-pub async fn cancel_unpaid(pool: &PgPool, payments: &Payments, op: &Operator<'_>, id: Uuid) -> Result<()> {
+pub async fn cancel_unpaid(pool: &Pool, payments: &Payments, op: &Operator<'_>, id: Uuid) -> Result<()> {
     op.require_admin("Only an admin may do this.")?;
     let order = load(pool, id).await?;
     if order.status != OrderStatus::AwaitingPayment {
@@ -150,19 +148,20 @@ pub async fn cancel_unpaid(pool: &PgPool, payments: &Payments, op: &Operator<'_>
         });
     }
     if let Some(session) = &order.stripe_session_id {
-        payments.stripe.expire_session(session).await.map_err(|e| Error::Upstream(e.to_string()))?;
+        payments.stripe.expire_session(session).await?;
     }
     let mut tx = pool.begin().await?;
-    let current = db::orders::lock(&mut tx, id).await?.ok_or(Error::NotFound("order"))?;
-    if current.status.can_become(OrderStatus::Expired) {
-        db::orders::set_status(&mut tx, id, OrderStatus::Expired).await?;
+    let (to, kind) = (OrderStatus::Expired, EventKind::Cancelled);
+    if lifecycle::transition(&mut tx, id, to, kind, op.actor(), json!({})).await?.is_none() {
+        lifecycle::record(&mut tx, id, kind, op.actor(), json!({})).await?;
     }
+    op.audit(&mut tx, kind.as_str(), format!("order:{id}"), json!({})).await?;
     tx.commit().await?;
-    record(pool, op, id, "cancelled", serde_json::json!({})).await
+    Ok(())
 }
 
 /// An internal note on the order's timeline (hidden from the traveller).
-pub async fn add_note(pool: &PgPool, op: &Operator<'_>, id: Uuid, text: &str) -> Result<()> {
+pub async fn add_note(pool: &Pool, op: &Operator<'_>, id: Uuid, text: &str) -> Result<()> {
     let text = text.trim();
     if text.is_empty() {
         return Err(Error::invalid("note", "Write something first."));
@@ -171,5 +170,5 @@ pub async fn add_note(pool: &PgPool, op: &Operator<'_>, id: Uuid, text: &str) ->
         return Err(Error::invalid("note", "Keep notes under 2,000 characters."));
     }
     load(pool, id).await?;
-    record(pool, op, id, "note", serde_json::json!({ "text": text })).await
+    record(pool, op, id, EventKind::Note, json!({ "text": text })).await
 }

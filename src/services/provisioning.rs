@@ -4,14 +4,16 @@
 
 use std::time::Duration;
 
-use sqlx::PgPool;
+use serde_json::json;
 use uuid::Uuid;
 
-use crate::clients::telnyx::{TelnyxClient, TelnyxError};
+use super::lifecycle;
+use crate::clients::telnyx::{SimCard, TelnyxClient, TelnyxError};
 use crate::crypto::Cipher;
-use crate::db;
+use crate::db::{self, Pool};
 use crate::domain::lpa::ActivationCode;
-use crate::domain::{Actor, OrderStatus};
+use crate::domain::{Actor, EventKind, OrderStatus};
+use crate::error::Error;
 
 /// What provisioning needs.
 #[derive(Clone)]
@@ -34,8 +36,15 @@ pub enum ProvisionError {
     /// Retrying will not help: the order needs an operator.
     #[error("{reason}")]
     Fail { reason: String },
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    /// The database failed: the job stays claimed until its lease runs out.
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+impl From<db::DbError> for ProvisionError {
+    fn from(e: db::DbError) -> Self {
+        ProvisionError::Store(e.into())
+    }
 }
 
 impl From<TelnyxError> for ProvisionError {
@@ -62,16 +71,22 @@ pub enum Provisioned {
     Skipped,
 }
 
-pub async fn provision(pool: &PgPool, p: &Provisioner, order_id: Uuid) -> Result<Provisioned, ProvisionError> {
-    let mut conn = pool.acquire().await?;
+pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<Provisioned, ProvisionError> {
     let order =
-        db::orders::find(&mut conn, order_id).await?.ok_or(ProvisionError::Fail { reason: "no such order".into() })?;
+        db::orders::find(pool, order_id).await?.ok_or(ProvisionError::Fail { reason: "no such order".into() })?;
     match order.status {
         OrderStatus::Paid | OrderStatus::ProvisioningFailed => {
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            db::orders::set_status(&mut tx, order_id, OrderStatus::Provisioning).await?;
-            let kind = if order.status == OrderStatus::Paid { "provisioning_started" } else { "provisioning_retried" };
-            db::orders::add_event(&mut tx, order_id, kind, Actor::System, serde_json::json!({})).await?;
+            let kind = if order.status == OrderStatus::Paid {
+                EventKind::ProvisioningStarted
+            } else {
+                EventKind::ProvisioningRetried
+            };
+            let mut tx = pool.begin().await?;
+            let moved =
+                lifecycle::transition(&mut tx, order_id, OrderStatus::Provisioning, kind, Actor::System, json!({}));
+            if moved.await?.is_none() {
+                return Ok(Provisioned::Skipped);
+            }
             tx.commit().await?;
         }
         OrderStatus::Provisioning => {}
@@ -79,8 +94,8 @@ pub async fn provision(pool: &PgPool, p: &Provisioner, order_id: Uuid) -> Result
     }
 
     let tag = tag_for(order_id);
-    let mut esim = db::esims::find_or_create(&mut conn, order_id, &tag).await?;
-    let (data_mb, plan_group) = db::catalogue::provisioning_facts(&mut conn, order.plan_id).await?;
+    let mut esim = db::esims::find_or_create(pool, order_id, &tag).await?;
+    let (data_mb, plan_group) = db::catalogue::provisioning_facts(pool, order.plan_id).await?;
 
     if esim.telnyx_sim_id.is_none() {
         // Never two eSIMs for one order: a SIM already tagged with it is adopted, not bought again.
@@ -88,49 +103,15 @@ pub async fn provision(pool: &PgPool, p: &Provisioner, order_id: Uuid) -> Result
         if found.len() > 1 {
             tracing::error!(order.id = %order_id, count = found.len(), "several SIMs carry this order's tag");
         }
-        if let Some(sim) = found.first() {
-            db::esims::set_sim(&mut conn, order_id, &sim.id, &sim.iccid, &sim.status).await?;
-            db::orders::add_event(
-                &mut conn,
-                order_id,
-                "esim_adopted",
-                Actor::System,
-                serde_json::json!({ "iccid": sim.iccid }),
-            )
-            .await?;
-        } else {
-            if let Some(attempted) = esim.purchase_attempted_at {
-                let since = (time::OffsetDateTime::now_utc() - attempted).unsigned_abs();
-                if since < p.tag_grace {
-                    return Err(ProvisionError::Retry {
-                        reason: "an earlier purchase may still appear in tag searches".into(),
-                        after: Some(p.tag_grace - since),
-                    });
-                }
-            }
-            db::esims::mark_purchase_attempted(&mut conn, order_id).await?;
-            let group = plan_group.map(|g| g.to_string()).or_else(|| p.default_group.clone());
-            let purchase = p.telnyx.purchase_esims(1, group.as_deref(), std::slice::from_ref(&tag)).await?;
-            let Some(sim) = purchase.sims.first() else {
-                let codes: Vec<String> = purchase.errors.iter().map(|e| format!("{} {}", e.code, e.title)).collect();
-                let reason = if purchase.errors.iter().any(|e| e.code == "70001") {
-                    "Telnyx is out of eSIM inventory (70001)".to_string()
-                } else {
-                    format!("Telnyx bought nothing: {}", codes.join("; "))
-                };
-                return Err(ProvisionError::Fail { reason });
-            };
-            db::esims::set_sim(&mut conn, order_id, &sim.id, &sim.iccid, &sim.status).await?;
-            db::orders::add_event(
-                &mut conn,
-                order_id,
-                "esim_purchased",
-                Actor::System,
-                serde_json::json!({ "iccid": sim.iccid }),
-            )
-            .await?;
-        }
-        esim = db::esims::find(&mut conn, order_id)
+        let (sim, kind) = match found.into_iter().next() {
+            Some(sim) => (sim, EventKind::EsimAdopted),
+            None => (purchase(pool, p, order_id, &esim, plan_group, &tag).await?, EventKind::EsimPurchased),
+        };
+        let mut tx = pool.begin().await?;
+        db::esims::set_sim(&mut *tx, order_id, &sim.id, &sim.iccid, &sim.status).await?;
+        lifecycle::record(&mut tx, order_id, kind, Actor::System, json!({ "iccid": sim.iccid })).await?;
+        tx.commit().await?;
+        esim = db::esims::find(pool, order_id)
             .await?
             .ok_or(ProvisionError::Fail { reason: "eSIM row vanished".into() })?;
     }
@@ -140,7 +121,7 @@ pub async fn provision(pool: &PgPool, p: &Provisioner, order_id: Uuid) -> Result
         if let Some(mb) = data_mb {
             p.telnyx.set_data_limit(&sim_id, mb as u32).await?;
         }
-        db::esims::mark_data_limit_set(&mut conn, order_id, data_mb).await?;
+        db::esims::mark_data_limit_set(pool, order_id, data_mb).await?;
     }
 
     if esim.activation_code_sealed.is_none() {
@@ -150,20 +131,48 @@ pub async fn provision(pool: &PgPool, p: &Provisioner, order_id: Uuid) -> Result
         })?;
         let sealed = p.cipher.encrypt(&code, order_id.as_bytes());
         let sim = p.telnyx.get_sim(&sim_id).await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let current = db::orders::lock(&mut tx, order_id)
-            .await?
-            .ok_or(ProvisionError::Fail { reason: "order vanished".into() })?;
-        db::esims::store_activation_code(&mut tx, order_id, &sealed).await?;
-        db::esims::set_status(&mut tx, order_id, &sim.status).await?;
-        if current.status.can_become(OrderStatus::Ready) {
-            db::orders::set_status(&mut tx, order_id, OrderStatus::Ready).await?;
-            db::orders::add_event(&mut tx, order_id, "ready", Actor::System, serde_json::json!({ "iccid": sim.iccid }))
-                .await?;
-        }
+        let mut tx = pool.begin().await?;
+        db::orders::lock(&mut *tx, order_id).await?.ok_or(ProvisionError::Fail { reason: "order vanished".into() })?;
+        db::esims::store_activation_code(&mut *tx, order_id, &sealed).await?;
+        db::esims::set_status(&mut *tx, order_id, &sim.status).await?;
+        let details = json!({ "iccid": sim.iccid });
+        lifecycle::transition(&mut tx, order_id, OrderStatus::Ready, EventKind::Ready, Actor::System, details).await?;
         tx.commit().await?;
         tracing::info!(order.id = %order_id, esim.iccid = %sim.iccid, "eSIM ready");
         return Ok(Provisioned::Ready);
     }
     Ok(Provisioned::Skipped)
+}
+
+/// Buys the order's SIM, unless an earlier attempt's may still show up in tag searches.
+async fn purchase(
+    pool: &Pool,
+    p: &Provisioner,
+    order_id: Uuid,
+    esim: &db::esims::EsimRow,
+    plan_group: Option<Uuid>,
+    tag: &str,
+) -> Result<SimCard, ProvisionError> {
+    if let Some(attempted) = esim.purchase_attempted_at {
+        let since = (time::OffsetDateTime::now_utc() - attempted).unsigned_abs();
+        if since < p.tag_grace {
+            return Err(ProvisionError::Retry {
+                reason: "an earlier purchase may still appear in tag searches".into(),
+                after: Some(p.tag_grace - since),
+            });
+        }
+    }
+    db::esims::mark_purchase_attempted(pool, order_id).await?;
+    let group = plan_group.map(|g| g.to_string()).or_else(|| p.default_group.clone());
+    let purchase = p.telnyx.purchase_esims(1, group.as_deref(), &[tag.to_string()]).await?;
+    let Some(sim) = purchase.sims.into_iter().next() else {
+        let codes: Vec<String> = purchase.errors.iter().map(|e| format!("{} {}", e.code, e.title)).collect();
+        let reason = if purchase.errors.iter().any(|e| e.code == "70001") {
+            "Telnyx is out of eSIM inventory (70001)".to_string()
+        } else {
+            format!("Telnyx bought nothing: {}", codes.join("; "))
+        };
+        return Err(ProvisionError::Fail { reason });
+    };
+    Ok(sim)
 }

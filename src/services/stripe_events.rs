@@ -1,8 +1,9 @@
 //! Handling Stripe's webhook events, each at most once.
 
-use sqlx::PgPool;
+use crate::db::Pool;
 
-use super::checkout::{self, Payments};
+use super::checkout::Payments;
+use super::payments;
 use crate::db;
 use crate::domain::OrderStatus;
 use crate::error::{Error, Result};
@@ -40,8 +41,8 @@ pub enum Handled {
 
 /// Acts on one event. A redelivered event id is a no-op; the id is recorded only once the
 /// event was handled, so a failure is retried by Stripe's redelivery.
-pub async fn handle(pool: &PgPool, payments: &Payments, event: &StripeEvent) -> Result<Handled> {
-    if db::stripe_events::is_recorded(&mut *pool.acquire().await?, &event.id).await? {
+pub async fn handle(pool: &Pool, payments: &Payments, event: &StripeEvent) -> Result<Handled> {
+    if db::stripe_events::is_recorded(pool, &event.id).await? {
         return Ok(Handled::Duplicate);
     }
     let session_id = || {
@@ -51,28 +52,28 @@ pub async fn handle(pool: &PgPool, payments: &Payments, event: &StripeEvent) -> 
     };
     let handled = match event.kind.as_str() {
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
-            checkout::fulfil_checkout(pool, payments, session_id()?).await?;
+            payments::fulfil_checkout(pool, payments, session_id()?).await?;
             Handled::Processed
         }
         "checkout.session.async_payment_failed" => {
-            checkout::close_unpaid(pool, session_id()?, OrderStatus::PaymentFailed).await?;
+            payments::close_unpaid(pool, session_id()?, OrderStatus::PaymentFailed).await?;
             Handled::Processed
         }
         "checkout.session.expired" => {
-            checkout::close_unpaid(pool, session_id()?, OrderStatus::Expired).await?;
+            payments::close_unpaid(pool, session_id()?, OrderStatus::Expired).await?;
             Handled::Processed
         }
         "charge.refunded" => {
             if let Some(pi) = event.object_str("payment_intent") {
                 let amount = event.object.get("amount_refunded").and_then(|v| v.as_i64()).unwrap_or(0);
                 let full = event.object.get("refunded").and_then(|v| v.as_bool()).unwrap_or(false);
-                checkout::record_refund(pool, pi, amount, full).await?;
+                payments::record_refund(pool, pi, amount, full).await?;
             }
             Handled::Processed
         }
         _ => Handled::Ignored,
     };
-    db::stripe_events::record(&mut *pool.acquire().await?, &event.id, &event.kind).await?;
+    db::stripe_events::record(pool, &event.id, &event.kind).await?;
     tracing::info!(stripe.event = %event.id, stripe.type_ = %event.kind, ?handled, "stripe event");
     Ok(handled)
 }

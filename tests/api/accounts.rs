@@ -57,9 +57,7 @@ async fn the_session_id_changes_at_sign_in() {
     let from = html.find(marker).unwrap() + marker.len();
     let token = &html[from..from + html[from..].find('"').unwrap()];
     let hash = tern::services::accounts::hash_password("another long password".into()).await.unwrap();
-    tern::db::users::create(&mut app.pool.acquire().await.unwrap(), "bo@example.com", &hash, Role::Customer)
-        .await
-        .unwrap();
+    tern::db::users::create(&app.pool, "bo@example.com", &hash, Role::Customer).await.unwrap();
     let response = client
         .post(app.url("/account/sign-in"))
         .header("cookie", &before)

@@ -449,7 +449,7 @@ async fn an_admin_edits_a_destination_and_search_follows() {
 
 async fn create_user(pool: &PgPool, email: &str, role: Role) -> User {
     let mut conn = pool.acquire().await.unwrap();
-    tern::db::users::create(&mut conn, email, "not a password hash", role).await.unwrap().unwrap()
+    tern::db::users::create(&mut *conn, email, "not a password hash", role).await.unwrap().unwrap()
 }
 
 /// The checks read the in-memory snapshot, which can be a moment behind the database (another

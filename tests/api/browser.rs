@@ -69,6 +69,25 @@ async fn start_browser(profile: &std::path::Path) -> (Driver, fantoccini::Client
     panic!("could not start a Chromium session through chromedriver");
 }
 
+/// Waits until the browser is on a page whose path satisfies `on`.
+async fn wait_for_path(browser: &fantoccini::Client, wait: Duration, on: impl Fn(&str) -> bool) {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let url = browser.current_url().await.unwrap();
+        if on(url.path()) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "still on {url} after {wait:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Once on the page `on` describes, clicks the element `css` finds there.
+async fn click_on(browser: &fantoccini::Client, wait: Duration, on: impl Fn(&str) -> bool, css: &str) {
+    wait_for_path(browser, wait, on).await;
+    browser.wait().at_most(wait).for_element(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_traveller_buys_a_plan_and_scans_the_qr_code_in_a_real_browser() {
     let app = spawn_app().await;
@@ -80,40 +99,20 @@ async fn a_traveller_buys_a_plan_and_scans_the_qr_code_in_a_real_browser() {
     browser.goto(&app.url("/")).await.unwrap();
     let search = browser.find(Locator::Css("main form[action='/destinations'] input[name='q']")).await.unwrap();
     search.send_keys("Japan").await.unwrap();
-    browser
-        .find(Locator::Css("main form[action='/destinations'] button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait()
-        .at_most(wait)
-        .for_element(Locator::Css("main a[href='/destinations/jp']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait()
-        .at_most(wait)
-        .for_element(Locator::Css("main a[href^='/plans/']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait()
-        .at_most(wait)
-        .for_element(Locator::Css("a[href$='/checkout']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let submit = Locator::Css("main form[action='/destinations'] button[type='submit']");
+    browser.find(submit).await.unwrap().click().await.unwrap();
+    // Each step waits for the next page's address first: the page being left may hold a
+    // matching link too (the home page links to Japan), and clicking it then races the load.
+    click_on(&browser, wait, |path| path == "/destinations", "main a[href='/destinations/jp']").await;
+    click_on(&browser, wait, |path| path == "/destinations/jp", "main a[href^='/plans/']").await;
+    click_on(
+        &browser,
+        wait,
+        |path| path.starts_with("/plans/") && !path.ends_with("/checkout"),
+        "a[href$='/checkout']",
+    )
+    .await;
+    wait_for_path(&browser, wait, |path| path.ends_with("/checkout")).await;
 
     browser
         .wait()
@@ -126,10 +125,17 @@ async fn a_traveller_buys_a_plan_and_scans_the_qr_code_in_a_real_browser() {
         .unwrap();
     browser.find(Locator::Id("device_confirmed")).await.unwrap().click().await.unwrap();
     browser.find(Locator::Css("form.checkout-form button[type='submit']")).await.unwrap().click().await.unwrap();
-    browser.wait().at_most(wait).for_element(Locator::Id("pay")).await.unwrap().click().await.unwrap();
+    let review_pay = Locator::Css("form.review-actions button#pay");
+    browser.wait().at_most(wait).for_element(review_pay).await.unwrap().click().await.unwrap();
 
-    // The Stripe emulator's checkout page.
-    let pay = browser.wait().at_most(wait).for_element(Locator::Css("button#pay[value='pay']")).await.unwrap();
+    // The Stripe emulator's checkout page. The review page has a `button#pay` too: only the
+    // emulator's sits in a form posting to `/pay/…`, so this cannot catch the page being left.
+    let pay = browser
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("form[action^='/pay/'] button#pay[value='pay']"))
+        .await
+        .unwrap();
     assert!(browser.current_url().await.unwrap().as_str().starts_with(&app.stripe.base_url()));
     pay.click().await.unwrap();
 

@@ -207,10 +207,7 @@ impl TestApp {
         let email = format!("{}-{}@example.com", role.as_str(), uuid::Uuid::new_v4().simple());
         let password = "correct horse battery";
         let hash = tern::services::accounts::hash_password(password.to_string()).await.unwrap();
-        let user = tern::db::users::create(&mut self.pool.acquire().await.unwrap(), &email, &hash, role)
-            .await
-            .unwrap()
-            .unwrap();
+        let user = tern::db::users::create(&self.pool, &email, &hash, role).await.unwrap().unwrap();
         let response = self.post_form("/account/sign-in", &[("email", email.as_str()), ("password", password)]).await;
         assert_eq!(response.status(), 303, "signed in");
         user

@@ -10,6 +10,7 @@ mod catalogue_api;
 mod checkout;
 mod cluster;
 mod helpers;
+mod lifecycle;
 mod openapi;
 mod orders_api;
 mod pages;

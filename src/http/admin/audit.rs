@@ -1,10 +1,10 @@
 //! The audit log at `/admin/audit`: every sign-in and admin action, newest first, 100 a page.
 
+use crate::services::Pool;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::routing::get;
-use sqlx::PgPool;
 use tower_sessions::Session;
 
 use super::orders_list::utc;
@@ -56,7 +56,7 @@ pub struct AuditPage {
 
 async fn list_audit(
     StaffUser(user): StaffUser,
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     session: Session,
     QueryParams(params): QueryParams,
 ) -> Result<AuditPage, HtmlError> {

@@ -5,6 +5,7 @@
 mod destinations;
 mod plans;
 
+use crate::services::Pool;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -14,7 +15,6 @@ use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use sqlx::PgPool;
 use tower_sessions::Session;
 
 use super::{AdminUser, StaffNav};
@@ -49,7 +49,7 @@ pub struct CataloguePage {
 
 /// `GET /admin/catalogue?q=&saved=`: every destination and plan, on sale or not.
 pub async fn list_catalogue(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     session: Session,
     AdminUser(user): AdminUser,
     QueryParams(params): QueryParams,

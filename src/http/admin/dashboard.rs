@@ -2,11 +2,11 @@
 //! SVG bar charts with a data table, the top destinations and plans, checkout conversion, and
 //! the orders that need someone to look at them.
 
+use crate::services::Pool;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::routing::get;
-use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -204,7 +204,7 @@ impl DashboardPage {
 
 async fn show_dashboard(
     StaffUser(user): StaffUser,
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
     session: Session,
 ) -> Result<DashboardPage, HtmlError> {

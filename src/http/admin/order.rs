@@ -12,7 +12,6 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{AdminUser, StaffNav, StaffUser};
-use crate::db;
 use crate::domain::order::{Order, OrderEvent};
 use crate::domain::{Money, OrderStatus};
 use crate::error::Error;
@@ -20,6 +19,7 @@ use crate::http::auth::{ClientIp, csrf_token};
 use crate::http::errors::HtmlError;
 use crate::http::web::Layout;
 use crate::services::order_admin::{self, Operator};
+use crate::services::orders::{self, EsimFacts, StaffView};
 use crate::state::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
@@ -31,12 +31,6 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/orders/{id}/refund", post(refund))
         .route("/orders/{id}/cancel", post(cancel))
         .route("/orders/{id}/notes", post(add_note))
-}
-
-pub struct EsimFacts {
-    pub iccid: String,
-    pub telnyx_sim_id: String,
-    pub status: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -66,21 +60,7 @@ async fn page(
     user: &crate::domain::user::User,
     id: Uuid,
 ) -> Result<OrderAdminPage, HtmlError> {
-    let mut conn = state.pool.acquire().await.map_err(Error::from)?;
-    let order = db::orders::find(&mut conn, id).await.map_err(Error::from)?.ok_or(Error::NotFound("order"))?;
-    let esim = db::esims::find(&mut conn, id).await.map_err(Error::from)?.and_then(|e| {
-        Some(EsimFacts {
-            telnyx_sim_id: e.telnyx_sim_id?,
-            iccid: e.iccid.unwrap_or_default(),
-            status: e.telnyx_status.unwrap_or_default(),
-        })
-    });
-    let events = db::orders::events_with_users(&mut conn, id).await.map_err(Error::from)?;
-    let account_email = match order.user_id {
-        Some(uid) => db::users::find(&mut conn, uid).await.map_err(Error::from)?.map(|u| u.email),
-        None => None,
-    };
-    drop(conn);
+    let StaffView { order, esim, events, account_email } = orders::for_staff(&state.pool, id).await?;
     let refundable = order_admin::refundable(&state.pool, &order).await?;
     Ok(OrderAdminPage {
         layout: Layout::new(&format!("Order {}", order.id)),
@@ -279,10 +259,7 @@ async fn refund(
         Err(e) => return Err(e.into()),
     };
     if form.confirmed.as_deref() != Some("yes") {
-        let order = db::orders::find(&mut *state.pool.acquire().await.map_err(Error::from)?, id)
-            .await
-            .map_err(Error::from)?
-            .ok_or(Error::NotFound("order"))?;
+        let order = orders::by_id(&state.pool, id).await?;
         let left = order_admin::refundable(&state.pool, &order).await?;
         let what = amount
             .map(|a| Money::new(a, order.amount.currency.clone()).to_string())

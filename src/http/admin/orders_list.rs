@@ -1,13 +1,13 @@
 //! The operators' order list at `/admin/orders` (filters, search, sorting, pages) and the same
 //! selection as CSV at `/admin/orders.csv`.
 
+use crate::services::Pool;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use sqlx::PgPool;
 use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -139,7 +139,7 @@ impl OrdersPage {
 
 async fn list_orders(
     StaffUser(user): StaffUser,
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
     session: Session,
     QueryParams(params): QueryParams,
@@ -151,7 +151,7 @@ async fn list_orders(
 
 async fn export_orders(
     StaffUser(user): StaffUser,
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
     ClientIp(ip): ClientIp,
     QueryParams(params): QueryParams,

@@ -1,22 +1,22 @@
 //! Mobile sign-in: email and password for a bearer token (stored hashed, expiring, revocable),
 //! and the signed-in traveller's orders.
 
+use crate::services::Pool;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use utoipa::ToSchema;
 
 use super::orders::OrderResponse;
-use crate::db;
 use crate::domain::user::User;
 use crate::error::Error;
 use crate::http::auth::ClientIp;
 use crate::http::errors::{ApiError, Problem};
 use crate::http::extract::ApiJson;
 use crate::services::accounts::{self, Credentials};
+use crate::services::orders;
 use crate::state::AppState;
 
 /// The token of `Authorization: Bearer <token>`.
@@ -85,7 +85,7 @@ pub struct TokenResponse {
         (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_token(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
@@ -102,7 +102,7 @@ pub async fn create_token(
         (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_token(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     headers: HeaderMap,
     _account: Account,
 ) -> Result<StatusCode, ApiError> {
@@ -122,13 +122,8 @@ pub struct MyOrders {
         (status = 200, description = "Orders", body = MyOrders),
         (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn my_orders(State(pool): State<PgPool>, Account(user): Account) -> Result<Json<MyOrders>, ApiError> {
-    let mut conn = pool.acquire().await.map_err(Error::from)?;
-    let orders = db::orders::for_user(&mut conn, user.id).await.map_err(Error::from)?;
-    let mut data = Vec::with_capacity(orders.len());
-    for order in &orders {
-        let events = db::orders::events(&mut conn, order.id).await.map_err(Error::from)?;
-        data.push(OrderResponse::new(order, &events));
-    }
+pub async fn my_orders(State(pool): State<Pool>, Account(user): Account) -> Result<Json<MyOrders>, ApiError> {
+    let orders = orders::for_account_with_timelines(&pool, user.id).await?;
+    let data = orders.iter().map(|(order, events)| OrderResponse::new(order, events)).collect();
     Ok(Json(MyOrders { data }))
 }

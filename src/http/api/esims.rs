@@ -1,16 +1,16 @@
 //! An order's eSIM for mobile apps: everything needed to install it.
 
+use crate::services::Pool;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use serde::Serialize;
-use sqlx::PgPool;
 use utoipa::ToSchema;
 
 use super::orders::bearer;
 use crate::http::errors::{ApiError, Problem};
-use crate::services::checkout;
 use crate::services::esim;
+use crate::services::orders;
 use crate::services::provisioning::Provisioner;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -45,13 +45,13 @@ pub struct EsimResponse {
         (status = 409, description = "Not ready yet (`esim_not_ready`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show_esim(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(provisioner): State<Provisioner>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<EsimResponse>, ApiError> {
     let token = bearer(&headers)?;
-    let order = checkout::order_for_token(&pool, &id, token).await?;
+    let order = orders::by_token(&pool, &id, token).await?;
     let details = esim::require(&pool, &provisioner.cipher, &order).await?;
     Ok(Json(EsimResponse {
         iccid: details.iccid,

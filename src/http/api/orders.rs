@@ -1,17 +1,16 @@
 //! Orders for mobile apps: create one (idempotently) and read it back with its access token.
 
+use crate::services::Pool;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::OptionalAccount;
 use super::dto::MoneyResponse;
-use crate::db;
 use crate::domain::order::{Order, OrderEvent};
 use crate::error::Error;
 use crate::http::errors::{ApiError, Problem};
@@ -19,6 +18,7 @@ use crate::http::extract::ApiJson;
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::{self, CheckoutInput, Payments};
 use crate::services::idempotency;
+use crate::services::orders;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateOrderRequest {
@@ -88,7 +88,11 @@ impl OrderResponse {
             paid_at: order.paid_at.map(rfc3339),
             events: events
                 .iter()
-                .map(|e| OrderEventResponse { kind: e.kind.clone(), actor: e.actor.clone(), at: rfc3339(e.created_at) })
+                .map(|e| OrderEventResponse {
+                    kind: e.kind.to_string(),
+                    actor: e.actor.to_string(),
+                    at: rfc3339(e.created_at),
+                })
                 .collect(),
         }
     }
@@ -112,7 +116,7 @@ impl OrderResponse {
         (status = 502, description = "Stripe did not answer; nothing was created for this key", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_order(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(payments): State<Payments>,
     State(store): State<CatalogueStore>,
     OptionalAccount(account): OptionalAccount,
@@ -135,9 +139,9 @@ pub async fn create_order(
         };
         match checkout::start(&pool, &payments, &catalogue, &input).await {
             Ok(started) => {
-                let events = match pool.acquire().await {
-                    Ok(mut conn) => db::orders::events(&mut conn, started.order.id).await.unwrap_or_default(),
-                    Err(_) => Vec::new(),
+                let events = match orders::timeline(&pool, started.order.id).await {
+                    Ok(events) => events,
+                    Err(e) => return problem(&e),
                 };
                 let created = CreatedOrderResponse {
                     order: OrderResponse::new(&started.order, &events),
@@ -146,10 +150,7 @@ pub async fn create_order(
                 };
                 (201, serde_json::to_value(created).unwrap_or_default())
             }
-            Err(e) => {
-                let status = e.status().as_u16();
-                (status, serde_json::to_value(crate::http::errors::problem_for(&e)).unwrap_or_default())
-            }
+            Err(e) => problem(&e),
         }
     })
     .await?;
@@ -168,15 +169,19 @@ pub async fn create_order(
         (status = 404, description = "No such order for this token", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show_order(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<OrderResponse>, ApiError> {
     let token = bearer(&headers)?;
-    let order = checkout::order_for_token(&pool, &id, token).await?;
-    let events =
-        db::orders::events(&mut *pool.acquire().await.map_err(Error::from)?, order.id).await.map_err(Error::from)?;
+    let order = orders::by_token(&pool, &id, token).await?;
+    let events = orders::timeline(&pool, order.id).await?;
     Ok(Json(OrderResponse::new(&order, &events)))
+}
+
+/// A failed creation as the idempotency record keeps it: its status and problem document.
+fn problem(e: &Error) -> (u16, serde_json::Value) {
+    (e.status().as_u16(), serde_json::to_value(crate::http::errors::problem_for(e)).unwrap_or_default())
 }
 
 pub(super) fn bearer(headers: &HeaderMap) -> Result<&str, Error> {

@@ -1,5 +1,6 @@
 //! Traveller accounts: sign up, sign in, sign out, and "My eSIMs".
 
+use crate::services::Pool;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -7,16 +8,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use sqlx::PgPool;
 use tower_sessions::Session;
 
 use super::Layout;
-use crate::db;
 use crate::domain::order::Order;
 use crate::error::{Error, FieldError};
 use crate::http::auth::{self, ClientIp, MaybeUser};
 use crate::http::errors::HtmlError;
 use crate::services::accounts::{self, Credentials};
+use crate::services::orders;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account/sign_in.html")]
@@ -98,7 +98,7 @@ pub struct CredentialsForm {
 }
 
 pub async fn submit_sign_in(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     session: Session,
     ClientIp(ip): ClientIp,
     Form(form): Form<CredentialsForm>,
@@ -119,7 +119,7 @@ pub async fn submit_sign_in(
 }
 
 pub async fn submit_sign_up(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     session: Session,
     ClientIp(ip): ClientIp,
     Form(form): Form<CredentialsForm>,
@@ -154,13 +154,12 @@ pub struct MyEsimsPage {
 }
 
 pub async fn my_esims(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     session: Session,
     MaybeUser(user): MaybeUser,
 ) -> Result<Response, HtmlError> {
     let Some(user) = user else { return Ok(Redirect::to("/account/sign-in?next=/account").into_response()) };
-    let orders =
-        db::orders::for_user(&mut *pool.acquire().await.map_err(Error::from)?, user.id).await.map_err(Error::from)?;
+    let orders = orders::for_account(&pool, user.id).await?;
     Ok((
         StatusCode::OK,
         MyEsimsPage {

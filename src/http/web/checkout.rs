@@ -1,5 +1,6 @@
 //! Buying a plan: the checkout form, the review step, then off to Stripe Checkout.
 
+use crate::services::Pool;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -8,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use sqlx::PgPool;
 
 use super::Layout;
 use crate::domain::Plan;
@@ -104,7 +104,7 @@ fn not_on_sale() -> Error {
 
 pub async fn submit_checkout(
     State(store): State<CatalogueStore>,
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(payments): State<Payments>,
     session: Session,
     MaybeUser(user): MaybeUser,
@@ -152,8 +152,8 @@ pub async fn submit_checkout(
             CheckoutPage::new(plan, &input, csrf_token.clone()).with_errors(&errors),
         )
             .into_response()),
-        Err(Error::Upstream(cause)) => {
-            tracing::error!(error = %cause, "checkout session could not be created");
+        Err(Error::Upstream { source, .. }) => {
+            tracing::error!(error = %source, "checkout session could not be created");
             let page = CheckoutPage::new(plan, &input, csrf_token.clone()).with_errors(&[FieldError::new(
                 "form",
                 "Our payment provider did not answer. Nothing was charged; please try again in a moment.",

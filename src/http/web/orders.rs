@@ -2,14 +2,13 @@
 //! Stripe sends the traveller back after paying (with the session id), and it confirms the
 //! payment from there too, in case the webhook is slow.
 
+use crate::services::Pool;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use sqlx::PgPool;
 
 use super::Layout;
-use crate::db;
 use crate::domain::OrderStatus;
 use crate::domain::ValidityStart;
 use crate::domain::order::{Order, OrderEvent};
@@ -19,8 +18,10 @@ use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
 use crate::http::qr;
 use crate::services::catalogue::CatalogueStore;
-use crate::services::checkout::{self, Payments};
+use crate::services::checkout::Payments;
 use crate::services::esim;
+use crate::services::orders;
+use crate::services::payments;
 use crate::services::provisioning::Provisioner;
 use axum::http::{HeaderValue, header};
 
@@ -59,7 +60,7 @@ pub struct OrderPage {
 }
 
 pub async fn show_order(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(payments): State<Payments>,
     State(provisioner): State<Provisioner>,
     State(store): State<CatalogueStore>,
@@ -68,17 +69,16 @@ pub async fn show_order(
     QueryParams(params): QueryParams,
 ) -> Result<Response, HtmlError> {
     let token = params.text("token").ok().flatten().unwrap_or_default();
-    let mut order = checkout::order_for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
+    let mut order = orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
     let session_id = params.text("session_id").ok().flatten();
     let returning_from_payment = session_id.is_some() && session_id == order.stripe_session_id;
     if returning_from_payment && order.status == OrderStatus::AwaitingPayment {
-        if let Err(e) = checkout::fulfil_checkout(&pool, &payments, session_id.as_deref().unwrap_or_default()).await {
+        if let Err(e) = payments::fulfil_checkout(&pool, &payments, session_id.as_deref().unwrap_or_default()).await {
             tracing::warn!(order.id = %order.id, error = %e, "confirming the payment from the success page failed");
         }
-        order = checkout::order_for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
+        order = orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
     }
-    let events =
-        db::orders::events(&mut *pool.acquire().await.map_err(Error::from)?, order.id).await.map_err(Error::from)?;
+    let events = orders::timeline(&pool, order.id).await?;
     let esim = match esim::details(&pool, &provisioner.cipher, &order).await? {
         None => None,
         Some(details) => Some(EsimView {
@@ -122,14 +122,14 @@ pub async fn show_order(
 
 /// The QR code alone, as a PNG, for the holder of the order's token.
 pub async fn show_qr(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(provisioner): State<Provisioner>,
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<String>,
     QueryParams(params): QueryParams,
 ) -> Result<Response, HtmlError> {
     let token = params.text("token").ok().flatten().unwrap_or_default();
-    let order = checkout::order_for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
+    let order = orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
     let details = esim::details(&pool, &provisioner.cipher, &order).await?.ok_or(Error::NotFound("eSIM"))?;
     let png = qr::png(&details.code.raw)?;
     Ok((

@@ -1,6 +1,7 @@
 //! The destination form: create (`/admin/destinations/new`) and edit
 //! (`/admin/destinations/{iso}/edit`).
 
+use crate::services::Pool;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -8,7 +9,6 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sqlx::PgPool;
 use tower_sessions::Session;
 
 use super::{Choice, FormErrors, read_form, saved};
@@ -80,7 +80,7 @@ pub async fn new_destination(
 }
 
 pub async fn create_destination(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
     session: Session,
     AdminUser(user): AdminUser,
@@ -110,7 +110,7 @@ pub async fn edit_destination(
 }
 
 pub async fn update_destination(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
     session: Session,
     AdminUser(user): AdminUser,

@@ -1,5 +1,6 @@
 //! The plan form: create (`/admin/plans/new`) and edit (`/admin/plans/{id}/edit`).
 
+use crate::services::Pool;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -7,7 +8,6 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -90,7 +90,7 @@ pub async fn new_plan(
 }
 
 pub async fn create_plan(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
     session: Session,
     AdminUser(user): AdminUser,
@@ -120,7 +120,7 @@ pub async fn edit_plan(
 }
 
 pub async fn update_plan(
-    State(pool): State<PgPool>,
+    State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
     session: Session,
     AdminUser(user): AdminUser,

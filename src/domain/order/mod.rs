@@ -1,4 +1,8 @@
-//! Orders: their lifecycle and the rules of moving between states.
+//! Orders: their states and the transition table (`OrderStatus::can_become`); events in `event`.
+
+mod event;
+
+pub use event::{Actor, EventKind, OrderEvent};
 
 use std::fmt;
 use std::str::FromStr;
@@ -91,26 +95,6 @@ impl FromStr for OrderStatus {
     }
 }
 
-/// Who caused an order event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    Traveller,
-    Stripe,
-    System,
-    Admin,
-}
-
-impl Actor {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Actor::Traveller => "traveller",
-            Actor::Stripe => "stripe",
-            Actor::System => "system",
-            Actor::Admin => "admin",
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::OrderStatus::*;
@@ -156,55 +140,4 @@ pub struct Order {
     pub access_token_sha256: Vec<u8>,
     pub paid_at: Option<time::OffsetDateTime>,
     pub created_at: time::OffsetDateTime,
-}
-
-/// One entry of an order's timeline.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrderEvent {
-    pub kind: String,
-    pub actor: String,
-    pub details: serde_json::Value,
-    pub created_at: time::OffsetDateTime,
-}
-
-impl OrderEvent {
-    /// How the timeline reads it.
-    pub fn label(&self) -> String {
-        match self.kind.as_str() {
-            "created" => "Order placed".into(),
-            "checkout_started" => "Sent to secure payment".into(),
-            "checkout_failed" => "Payment page could not be opened".into(),
-            "payment_pending" => "Payment submitted; waiting for the bank".into(),
-            "paid" => "Payment received".into(),
-            "payment_failed" => "Payment failed".into(),
-            "expired" => "Checkout expired unpaid".into(),
-            "flagged_for_review" => "Payment held for review".into(),
-            "refunded" => "Refunded".into(),
-            "partially_refunded" => "Partly refunded".into(),
-            "provisioning_started" | "provisioning_retried" => "Preparing your eSIM".into(),
-            "provisioning_retry" => "eSIM provider busy; trying again".into(),
-            "esim_purchased" | "esim_adopted" => "eSIM issued".into(),
-            "ready" => "eSIM ready to install".into(),
-            "claimed" => "Added to your account".into(),
-            "note" => "Internal note".into(),
-            "sim_enabled" => "eSIM enabled".into(),
-            "sim_disabled" => "eSIM disabled".into(),
-            "sim_status_refreshed" => "eSIM status checked".into(),
-            "refund_requested" => "Refund issued".into(),
-            "provisioning_retry_requested" => "eSIM preparation restarted".into(),
-            "cancelled" => "Cancelled before payment".into(),
-            "provisioning_failed" => "eSIM could not be prepared".into(),
-            other => other.replace('_', " "),
-        }
-    }
-
-    /// Operators' own entries (notes, status checks), not shown to travellers.
-    pub fn is_internal(&self) -> bool {
-        matches!(self.kind.as_str(), "note" | "sim_status_refreshed")
-    }
-
-    pub fn at(&self) -> String {
-        let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-        self.created_at.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_default()
-    }
 }

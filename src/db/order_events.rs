@@ -1,0 +1,77 @@
+//! Order events: the timeline of every order, written by `services::lifecycle` alone.
+
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::domain::order::OrderEvent;
+use crate::domain::{Actor, EventKind};
+
+pub async fn insert(
+    executor: impl PgExecutor<'_>,
+    order_id: Uuid,
+    kind: EventKind,
+    actor: Actor,
+    details: &serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query("insert into order_events (order_id, type, actor, user_id, details) values ($1, $2, $3, $4, $5)")
+        .bind(order_id)
+        .bind(kind)
+        .bind(actor.as_str())
+        .bind(actor.user_id())
+        .bind(details)
+        .execute(executor)
+        .await
+        .map(|_| ())
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    order_id: Uuid,
+    kind: EventKind,
+    actor: String,
+    user_id: Option<Uuid>,
+    details: serde_json::Value,
+    created_at: time::OffsetDateTime,
+    email: Option<String>,
+}
+
+impl EventRow {
+    fn into_event(self) -> sqlx::Result<(OrderEvent, Option<String>)> {
+        let actor = Actor::from_parts(&self.actor, self.user_id)
+            .map_err(|e| sqlx::Error::ColumnDecode { index: "actor".into(), source: e.into() })?;
+        let event = OrderEvent {
+            order_id: self.order_id,
+            kind: self.kind,
+            actor,
+            details: self.details,
+            created_at: self.created_at,
+        };
+        Ok((event, self.email))
+    }
+}
+
+/// Every event of these orders, oldest first within each, with the acting operator's email.
+/// One query for any number of orders.
+pub async fn for_orders(
+    executor: impl PgExecutor<'_>,
+    order_ids: &[Uuid],
+) -> sqlx::Result<Vec<(OrderEvent, Option<String>)>> {
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "select e.order_id, e.type as kind, e.actor, e.user_id, e.details, e.created_at, u.email
+           from order_events e left join users u on u.id = e.user_id
+          where e.order_id = any($1) order by e.order_id, e.id",
+    )
+    .bind(order_ids)
+    .fetch_all(executor)
+    .await?;
+    rows.into_iter().map(EventRow::into_event).collect()
+}
+
+/// Whether the order has an event of this kind.
+pub async fn exists(executor: impl PgExecutor<'_>, order_id: Uuid, kind: EventKind) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from order_events where order_id = $1 and type = $2)")
+        .bind(order_id)
+        .bind(kind)
+        .fetch_one(executor)
+        .await
+}

@@ -1,0 +1,61 @@
+//! The one owner of an order's lifecycle: `transition` is the only way an order changes status,
+//! and `record` the only way an event is written. Both run in the caller's transaction, which
+//! is where what a change sends out (emails, webhook deliveries) is queued.
+
+use uuid::Uuid;
+
+use crate::db::{self, Conn};
+use crate::domain::order::Order;
+use crate::domain::{Actor, EventKind, OrderStatus};
+use crate::error::{Error, Result};
+
+/// Moves the order to `to` if the lifecycle allows it from where it is now, writing `kind` as
+/// its event. Locks the row first, so concurrent moves of one order are serialised. `Ok(None)`
+/// when the move is not allowed (nothing is written); else the order as it now is.
+pub async fn transition(
+    conn: &mut Conn,
+    order_id: Uuid,
+    to: OrderStatus,
+    kind: EventKind,
+    actor: Actor,
+    details: serde_json::Value,
+) -> Result<Option<Order>> {
+    let order = db::orders::lock(&mut *conn, order_id).await?.ok_or(Error::NotFound("order"))?;
+    if !order.status.can_become(to) {
+        return Ok(None);
+    }
+    db::orders::set_status(&mut *conn, order_id, to).await?;
+    let order = Order { status: to, ..order };
+    write_event(conn, &order, kind, actor, details).await?;
+    tracing::info!(order.id = %order_id, order.status = %to, event = %kind, "order moved");
+    Ok(Some(order))
+}
+
+/// Writes an event that changes no status (a note, an eSIM bought, a partial refund...).
+pub async fn record(
+    conn: &mut Conn,
+    order_id: Uuid,
+    kind: EventKind,
+    actor: Actor,
+    details: serde_json::Value,
+) -> Result<()> {
+    let order = db::orders::find(&mut *conn, order_id).await?.ok_or(Error::NotFound("order"))?;
+    write_event(conn, &order, kind, actor, details).await
+}
+
+async fn write_event(
+    conn: &mut Conn,
+    order: &Order,
+    kind: EventKind,
+    actor: Actor,
+    details: serde_json::Value,
+) -> Result<()> {
+    db::order_events::insert(&mut *conn, order.id, kind, actor, &details).await?;
+    queue_messages(conn, order, kind).await
+}
+
+/// Where the outgoing messages an event causes are queued, in the same transaction as the event.
+/// Nothing is sent out yet; emails and webhook deliveries hook in here.
+async fn queue_messages(_conn: &mut Conn, _order: &Order, _kind: EventKind) -> Result<()> {
+    Ok(())
+}
