@@ -3,6 +3,7 @@
 
 use crate::clients::stripe::StripeClientError;
 use crate::clients::telnyx::TelnyxError;
+pub use crate::db::DbError;
 use crate::domain::query::ParamError;
 
 /// One input field that was not accepted, and why (shown beside the field).
@@ -54,7 +55,7 @@ pub enum Error {
     #[error("{provider} failed: {source}")]
     Upstream { provider: Provider, source: Box<dyn std::error::Error + Send + Sync> },
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] DbError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

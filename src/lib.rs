@@ -11,8 +11,6 @@ pub mod error;
 pub mod http;
 pub mod services;
 pub mod startup;
-pub mod state;
 pub mod worker;
 
-/// The embedded migrations, run at every start.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub use db::MIGRATOR;

@@ -18,10 +18,10 @@ use crate::crypto::Cipher;
 use crate::domain::token;
 use crate::emulators::stripe::{StripeEmulator, StripeEmulatorConfig};
 use crate::emulators::telnyx::{TelnyxEmulator, TelnyxEmulatorConfig};
+use crate::http::state::{AppState, SiteMode};
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::Payments;
 use crate::services::provisioning::Provisioner;
-use crate::state::{AppState, SiteMode};
 use crate::worker::{Worker, WorkerConfig};
 use crate::{MIGRATOR, db, http};
 
@@ -173,8 +173,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    http::serve(listener, state, shutdown).await
 }
 
 /// The whole server, as `cargo run` starts it.

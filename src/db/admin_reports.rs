@@ -33,15 +33,6 @@ impl OrderSort {
         }
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Newest => "Newest first",
-            Self::Oldest => "Oldest first",
-            Self::AmountDesc => "Highest amount first",
-            Self::AmountAsc => "Lowest amount first",
-        }
-    }
-
     /// Whether the list pages by a (created_at, id) cursor rather than by page number.
     pub fn is_by_time(self) -> bool {
         matches!(self, Self::Newest | Self::Oldest)

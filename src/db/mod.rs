@@ -5,6 +5,7 @@
 pub mod admin_reports;
 pub mod catalogue;
 pub mod catalogue_admin;
+pub mod constraints;
 pub mod esims;
 pub mod idempotency;
 pub mod jobs;
@@ -16,6 +17,9 @@ mod types;
 pub mod users;
 
 use sqlx::{PgConnection, PgExecutor};
+
+/// The embedded migrations, run at every start.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The connection pool services and the app state hold.
 pub type Pool = sqlx::PgPool;

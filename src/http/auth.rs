@@ -16,8 +16,8 @@ use super::errors::HtmlError;
 use crate::domain::token;
 use crate::domain::user::User;
 use crate::error::Error;
+use crate::http::state::AppState;
 use crate::services::accounts;
-use crate::state::AppState;
 
 const USER_KEY: &str = "user_id";
 const CSRF_KEY: &str = "csrf_token";

@@ -13,7 +13,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::services::catalogue::CatalogueStore;
-use crate::state::{AppState, SiteMode};
 
 /// Entries kept at most; past that the cache starts over (old generations pile up otherwise).
 const MAX_ENTRIES: usize = 4096;
@@ -47,19 +46,28 @@ impl ResponseCache {
     }
 }
 
+/// What the cache middleware needs of the app state (its `FromRef` is in `state`).
+#[derive(Clone)]
+pub struct CachedCatalogue {
+    pub catalogue: CatalogueStore,
+    pub responses: std::sync::Arc<ResponseCache>,
+    /// Pages differ in test mode (the banner): kept apart.
+    pub test_mode: bool,
+}
+
 /// Serves successful GETs of catalogue routes from the cache when the snapshot is unchanged.
-pub async fn cached(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn cached(State(state): State<CachedCatalogue>, request: Request, next: Next) -> Response {
     if request.method() != Method::GET {
         return next.run(request).await;
     }
-    let SiteMode { test_mode, .. } = state.mode;
+    let test_mode = state.test_mode;
     // The full path: inside a nested router `uri()` has lost its prefix (`/api/v1`).
     let uri = request.extensions().get::<OriginalUri>().map(|o| &o.0).unwrap_or(request.uri());
     let key = (test_mode, uri.to_string());
     let store: &CatalogueStore = &state.catalogue;
     // Read before rendering: a reload during rendering leaves this entry already stale.
     let generation = store.generation();
-    if let Some(hit) = state.response_cache.get(&key, generation) {
+    if let Some(hit) = state.responses.get(&key, generation) {
         return hit;
     }
     let response = next.run(request).await;
@@ -78,7 +86,7 @@ pub async fn cached(State(state): State<AppState>, request: Request, next: Next)
         }
     };
     if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
-        state.response_cache.put(key, Entry { generation, content_type: content_type.clone(), body: bytes.clone() });
+        state.responses.put(key, Entry { generation, content_type: content_type.clone(), body: bytes.clone() });
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -232,7 +232,7 @@ mod tests {
         assert!(html.contains("Something went wrong"));
         assert!(!html.contains("10.0.0.7") && !html.contains("tern_admin"));
         assert!(html.contains("/static/css/tern.css"), "in the site layout");
-        let html = body(HtmlError(Error::Database(sqlx::Error::PoolTimedOut)).into_response()).await;
+        let html = body(HtmlError(Error::Database(crate::error::DbError::PoolTimedOut)).into_response()).await;
         assert!(!html.to_lowercase().contains("pool"));
         let panic = crate::http::web::internal_error_page();
         assert_eq!(panic.status(), StatusCode::INTERNAL_SERVER_ERROR);

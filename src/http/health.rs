@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 
-use crate::db;
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::services;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
@@ -20,7 +20,7 @@ async fn healthz() -> &'static str {
 
 /// The database answers.
 async fn readyz(State(pool): State<Pool>) -> (StatusCode, &'static str) {
-    match db::ping(&pool).await {
+    match services::ping(&pool).await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

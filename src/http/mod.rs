@@ -9,6 +9,7 @@ pub mod errors;
 pub mod extract;
 mod health;
 pub mod qr;
+pub mod state;
 mod statics;
 pub mod web;
 mod webhooks;
@@ -26,10 +27,20 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// Largest request body accepted anywhere.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Serves the app on `listener` until `shutdown` completes, then drains connections.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
 
 /// The whole application, ready to serve. Tests call this directly.
 pub fn app(state: AppState) -> Router {

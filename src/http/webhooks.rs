@@ -10,9 +10,9 @@ use axum::routing::post;
 use secrecy::ExposeSecret;
 use stripe_webhook::{Webhook, WebhookError};
 
+use crate::http::state::AppState;
 use crate::services::checkout::Payments;
 use crate::services::stripe_events::{self, StripeEvent};
-use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/webhooks/stripe", post(stripe))

@@ -6,6 +6,7 @@ mod input;
 mod validate;
 
 use crate::db::Pool;
+use crate::db::constraints::Refusal;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -107,52 +108,19 @@ async fn refresh(pool: &Pool, store: &CatalogueStore) {
     }
 }
 
-/// Constraints whose refusal is the fault of one field: the checks above catch these first,
-/// but the snapshot they check against can be a moment behind the database.
-const CONSTRAINT_FIELDS: &[(&str, &str, &str)] = &[
-    ("destinations_pkey", "iso", "A destination with this ISO code already exists."),
-    ("destinations_iso_check", "iso", "Enter the 2-letter ISO 3166-1 code, such as JP."),
-    ("destinations_name_key", "name", "Another destination already has this name."),
-    ("destinations_name_check", "name", "Enter a name of 1 to 80 characters."),
-    ("destinations_region_id_fkey", "region", "Choose one of the regions."),
-    ("destinations_popularity_rank_check", "popularity_rank", "Enter a whole number of 1 or more, or leave it empty."),
-    ("plans_name_check", "name", "Enter a name of 1 to 120 characters."),
-    ("plans_destination_iso_fkey", "destination", "This destination does not exist (any more)."),
-    ("plans_local_has_destination", "destination", "A local plan, and only a local plan, has a destination."),
-    ("plans_region_id_fkey", "region", "Choose one of the regions."),
-    ("plans_regional_has_region", "region", "A regional plan, and only a regional plan, has a region."),
-    ("plans_data_mb_check", "data", "Enter the data in MB (1024 MB = 1 GB), or unlimited."),
-    ("plans_unlimited_states_fair_use", "fair_use_mb", "An unlimited plan, and only one, states its fair use."),
-    ("plans_fair_use_mb_check", "fair_use_mb", "Enter the daily fair-use amount as a whole number of MB."),
-    ("plans_throttle_kbps_check", "throttle_kbps", "Enter the throttled speed as a whole number of kbps."),
-    ("plans_validity_days_check", "validity_days", "Enter a number of days from 1 to 365."),
-    ("plans_price_minor_check", "price", "The price must be more than zero."),
-    ("plans_currency_check", "currency", "Enter the 3-letter ISO 4217 currency code, such as USD."),
-    ("plans_network_generation_check", "network_generation", "Choose 3G, 4G or 5G."),
-    ("plan_coverage_destination_iso_fkey", "coverage", "One of these countries does not exist (any more)."),
-];
-
 /// A write PostgreSQL refused: a constraint becomes a message beside its field (422), never a
 /// 500; anything else stays an internal error.
-fn refused(e: sqlx::Error) -> Error {
-    use sqlx::error::ErrorKind;
-    let Some(db_error) = e.as_database_error() else { return e.into() };
-    let constraint = db_error.constraint().unwrap_or_default();
-    if let Some((_, field, message)) = CONSTRAINT_FIELDS.iter().find(|(name, ..)| *name == constraint) {
-        return Error::invalid(field, *message);
-    }
-    match db_error.kind() {
-        ErrorKind::UniqueViolation
-        | ErrorKind::ForeignKeyViolation
-        | ErrorKind::NotNullViolation
-        | ErrorKind::CheckViolation => {
+fn refused(e: db::DbError) -> Error {
+    match db::catalogue_admin::refusal(e) {
+        Refusal::Field { field, message } => Error::invalid(field, message),
+        Refusal::Constraint(constraint) => {
             tracing::warn!(db.constraint = constraint, "a catalogue edit was refused by a constraint without a field");
             Error::invalid(
                 "form",
                 "The catalogue changed meanwhile and did not accept this. Reload the page and try again.",
             )
         }
-        _ => e.into(),
+        Refusal::Other(e) => e.into(),
     }
 }
 

@@ -1,49 +1,46 @@
-//! Idempotent API writes: the same key with the same request replays the first answer; the
-//! same key with another request is refused; a key still in flight is a conflict.
+//! Idempotency keys: the first request under a key is recorded with its fingerprint, and its
+//! answer kept for the same request again. What counts as an answer worth keeping, and how it
+//! is sent, is the API's business (`http::api::idempotency`).
 
-use std::future::Future;
-
-use crate::db::Pool;
-
-use crate::db;
+use crate::db::{self, Pool};
 use crate::domain::token;
 use crate::error::{Error, Result};
 
-/// A stored answer: status code and JSON body.
-pub type Answer = (u16, serde_json::Value);
+/// What a key holds for a request.
+#[derive(Debug)]
+pub enum Claim {
+    /// A new key: the caller runs the request, then `keep`s or `release`s its answer.
+    New,
+    /// The same request ran before: its kept answer (a status and a JSON body).
+    Replay { status: u16, body: serde_json::Value },
+}
 
-/// Runs `operation` once per (scope, key). Answers with a 2xx or 4xx status are stored and
-/// replayed; after a 5xx the key is released so the client can retry.
-pub async fn run<F, Fut>(pool: &Pool, scope: &str, key: &str, request: &[u8], operation: F) -> Result<Answer>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Answer>,
-{
-    if key.is_empty() || key.len() > 255 || key.chars().any(|c| c.is_control()) {
-        return Err(Error::BadRequest {
-            code: "idempotency_key_invalid",
-            message: "The Idempotency-Key header must be 1 to 255 printable characters.".into(),
-        });
-    }
+/// Takes `key` in `scope` for `request`. Another request under the key is refused, and one
+/// still in flight is a conflict.
+pub async fn claim(pool: &Pool, scope: &str, key: &str, request: &[u8]) -> Result<Claim> {
     let fingerprint = token::sha256(request);
-    if !db::idempotency::claim(pool, scope, key, &fingerprint).await? {
-        let stored = db::idempotency::find(pool, scope, key).await?.ok_or(Error::NotFound("idempotency key"))?;
-        if !token::digests_equal(&stored.request_sha256, &fingerprint) {
-            return Err(Error::IdempotencyMismatch);
-        }
-        return match (stored.status, stored.body) {
-            (Some(status), Some(body)) => Ok((status as u16, body)),
-            _ => Err(Error::Conflict {
-                code: "idempotency_key_in_use",
-                message: "A request with this Idempotency-Key is still being processed.".into(),
-            }),
-        };
+    if db::idempotency::claim(pool, scope, key, &fingerprint).await? {
+        return Ok(Claim::New);
     }
-    let (status, body) = operation().await;
-    if status >= 500 {
-        db::idempotency::release(pool, scope, key).await?;
-    } else {
-        db::idempotency::complete(pool, scope, key, status as i16, &body).await?;
+    let stored = db::idempotency::find(pool, scope, key).await?.ok_or(Error::NotFound("idempotency key"))?;
+    if !token::digests_equal(&stored.request_sha256, &fingerprint) {
+        return Err(Error::IdempotencyMismatch);
     }
-    Ok((status, body))
+    match (stored.status, stored.body) {
+        (Some(status), Some(body)) => Ok(Claim::Replay { status: status as u16, body }),
+        _ => Err(Error::Conflict {
+            code: "idempotency_key_in_use",
+            message: "A request with this Idempotency-Key is still being processed.".into(),
+        }),
+    }
+}
+
+/// Keeps the answer to replay.
+pub async fn keep(pool: &Pool, scope: &str, key: &str, status: u16, body: &serde_json::Value) -> Result<()> {
+    Ok(db::idempotency::complete(pool, scope, key, status as i16, body).await?)
+}
+
+/// Frees the key, so that the client may try again.
+pub async fn release(pool: &Pool, scope: &str, key: &str) -> Result<()> {
+    Ok(db::idempotency::release(pool, scope, key).await?)
 }

@@ -5,6 +5,7 @@ pub mod admin_reports;
 pub mod catalogue;
 pub mod catalogue_admin;
 pub mod checkout;
+pub mod dashboard;
 pub mod esim;
 pub mod idempotency;
 pub mod jobs;
@@ -20,6 +21,11 @@ use crate::db::users::AuditEntry;
 use crate::domain::Actor;
 use crate::domain::user::User;
 use crate::error::{Error, Result};
+
+/// Whether the database answers (readiness).
+pub async fn ping(pool: &Pool) -> Result<()> {
+    Ok(crate::db::ping(pool).await?)
+}
 
 /// A member of staff acting, and where from (for the audit log).
 pub struct Operator<'a> {

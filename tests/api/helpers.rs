@@ -17,9 +17,9 @@ use tern::clients::telnyx::TelnyxClient;
 use tern::crypto::Cipher;
 use tern::emulators::stripe::StripeEmulator;
 use tern::emulators::telnyx::{TelnyxEmulator, TelnyxEmulatorConfig};
+use tern::http::state::SiteMode;
 use tern::services::checkout::Payments;
 use tern::services::provisioning::Provisioner;
-use tern::state::SiteMode;
 use tern::worker::{Worker, WorkerConfig};
 
 struct TestServer {

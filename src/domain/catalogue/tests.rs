@@ -1,3 +1,5 @@
+//! Unit tests of the catalogue snapshot: indexes, search ranking and plan filters.
+
 use super::*;
 
 fn region(id: &str, order: i32) -> Region {

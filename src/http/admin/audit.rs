@@ -12,9 +12,9 @@ use super::{StaffNav, StaffUser};
 use crate::http::auth::csrf_token;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
+use crate::http::state::AppState;
 use crate::http::web::Layout;
 use crate::services::admin_reports::{self, AuditRow};
-use crate::state::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/audit", get(list_audit))

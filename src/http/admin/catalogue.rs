@@ -23,9 +23,9 @@ use crate::error::{Error, FieldError};
 use crate::http::auth;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
+use crate::http::state::AppState;
 use crate::http::web::Layout;
 use crate::services::catalogue_admin::{self, CatalogueOverview};
-use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -15,10 +15,10 @@ use super::{StaffNav, StaffUser};
 use crate::domain::Money;
 use crate::http::auth::csrf_token;
 use crate::http::errors::HtmlError;
+use crate::http::state::AppState;
 use crate::http::web::Layout;
 use crate::services::admin_reports::{self, Dashboard, Ranked};
 use crate::services::catalogue::CatalogueStore;
-use crate::state::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/", get(show_dashboard))

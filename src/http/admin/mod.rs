@@ -10,7 +10,7 @@ use super::auth::MaybeUser;
 use super::errors::HtmlError;
 use crate::domain::user::User;
 use crate::error::Error;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 mod audit;
 mod catalogue;

@@ -17,10 +17,10 @@ use crate::domain::{Money, OrderStatus};
 use crate::error::Error;
 use crate::http::auth::{ClientIp, csrf_token};
 use crate::http::errors::HtmlError;
+use crate::http::state::AppState;
 use crate::http::web::Layout;
 use crate::services::order_admin::{self, Operator};
 use crate::services::orders::{self, EsimFacts, StaffView};
-use crate::state::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()

@@ -13,15 +13,14 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{StaffNav, StaffUser};
-use crate::db::admin_reports::OrderSummary;
 use crate::domain::{OrderStatus, PlanKind};
 use crate::http::auth::{ClientIp, csrf_token};
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
+use crate::http::state::AppState;
 use crate::http::web::Layout;
-use crate::services::admin_reports::{self, NextPage, OrderFilter, OrderList, OrderSort};
+use crate::services::admin_reports::{self, NextPage, OrderFilter, OrderList, OrderSort, OrderSummary};
 use crate::services::catalogue::CatalogueStore;
-use crate::state::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/orders", get(list_orders)).route("/orders.csv", get(export_orders))
@@ -127,7 +126,10 @@ impl OrdersPage {
                 PlanKind::ALL.iter().map(|k| (k.as_str(), k.label().to_string())),
                 f.kind.map(PlanKind::as_str),
             ),
-            sorts: choices(OrderSort::ALL.iter().map(|s| (s.as_str(), s.label().to_string())), Some(f.sort.as_str())),
+            sorts: choices(
+                OrderSort::ALL.iter().map(|s| (s.as_str(), sort_label(*s).to_string())),
+                Some(f.sort.as_str()),
+            ),
             first_href: (!list.is_first).then(|| href("/admin/orders", f, None)),
             next_href,
             export_href: href("/admin/orders.csv", f, None),
@@ -225,6 +227,16 @@ fn csv_cell(out: &mut String, value: &str) {
     }
     if quoted {
         out.push('"');
+    }
+}
+
+/// How the sort menu reads each order.
+fn sort_label(sort: OrderSort) -> &'static str {
+    match sort {
+        OrderSort::Newest => "Newest first",
+        OrderSort::Oldest => "Oldest first",
+        OrderSort::AmountDesc => "Highest amount first",
+        OrderSort::AmountAsc => "Lowest amount first",
     }
 }
 

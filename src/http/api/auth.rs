@@ -15,9 +15,9 @@ use crate::error::Error;
 use crate::http::auth::ClientIp;
 use crate::http::errors::{ApiError, Problem};
 use crate::http::extract::ApiJson;
+use crate::http::state::AppState;
 use crate::services::accounts::{self, Credentials};
 use crate::services::orders;
-use crate::state::AppState;
 
 /// The token of `Authorization: Bearer <token>`.
 pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -5,6 +5,7 @@ mod auth;
 mod catalogue;
 mod dto;
 mod esims;
+mod idempotency;
 mod orders;
 
 use askama::Template;
@@ -18,7 +19,7 @@ use axum::Router;
 use utoipa::OpenApi;
 
 use super::errors::Problem;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -11,13 +11,13 @@ use uuid::Uuid;
 
 use super::auth::OptionalAccount;
 use super::dto::MoneyResponse;
+use super::idempotency;
 use crate::domain::order::{Order, OrderEvent};
 use crate::error::Error;
 use crate::http::errors::{ApiError, Problem};
 use crate::http::extract::ApiJson;
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::{self, CheckoutInput, Payments};
-use crate::services::idempotency;
 use crate::services::orders;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]

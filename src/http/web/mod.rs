@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::errors::{ErrorPage, html_response};
-use crate::state::{AppState, SiteMode};
+use crate::http::state::{AppState, SiteMode};
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let catalogue = Router::new()

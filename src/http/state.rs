@@ -5,7 +5,7 @@ use axum::extract::FromRef;
 
 use std::sync::Arc;
 
-use crate::http::cache::ResponseCache;
+use crate::http::cache::{CachedCatalogue, ResponseCache};
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::Payments;
 use crate::services::provisioning::Provisioner;
@@ -28,4 +28,14 @@ pub struct AppState {
     pub payments: Payments,
     pub provisioner: Provisioner,
     pub sessions: tower_sessions_sqlx_store::PostgresStore,
+}
+
+impl FromRef<AppState> for CachedCatalogue {
+    fn from_ref(state: &AppState) -> Self {
+        CachedCatalogue {
+            catalogue: state.catalogue.clone(),
+            responses: state.response_cache.clone(),
+            test_mode: state.mode.test_mode,
+        }
+    }
 }
