@@ -9,16 +9,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sqlx::PgPool;
 use time::OffsetDateTime;
-use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{StaffNav, StaffUser};
+use super::StaffUser;
 use crate::db::admin_reports::OrderSummary;
 use crate::domain::{OrderStatus, PlanKind};
-use crate::http::auth::{ClientIp, csrf_token};
+use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
-use crate::http::web::Layout;
+use crate::http::page::PageContext;
 use crate::services::admin_reports::{self, NextPage, OrderFilter, OrderList, OrderSort};
 use crate::services::catalogue::CatalogueStore;
 use crate::state::AppState;
@@ -73,9 +72,7 @@ impl From<OrderSummary> for OrderLine {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/orders.html")]
 pub struct OrdersPage {
-    pub layout: Layout,
-    pub staff: StaffNav,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     pub q: String,
     pub from: String,
     pub to: String,
@@ -101,7 +98,7 @@ fn href(path: &str, filter: &OrderFilter, extra: Option<(&str, String)>) -> Stri
 }
 
 impl OrdersPage {
-    fn new(list: OrderList, catalogue: &crate::domain::Catalogue, staff: StaffNav, csrf_token: String) -> Self {
+    fn new(list: OrderList, catalogue: &crate::domain::Catalogue, ctx: PageContext) -> Self {
         let f = &list.filter;
         let next_href = list.next.as_ref().map(|next| {
             let extra = match next {
@@ -112,9 +109,7 @@ impl OrdersPage {
         });
         let destinations = catalogue.destinations().iter().map(|d| (d.iso.as_str(), format!("{} ({})", d.name, d.iso)));
         Self {
-            layout: Layout::new("Orders"),
-            staff,
-            csrf_token,
+            ctx: ctx.titled("Orders"),
             q: f.q.clone().unwrap_or_default(),
             from: f.from.map(|d| d.to_string()).unwrap_or_default(),
             to: f.to.map(|d| d.to_string()).unwrap_or_default(),
@@ -138,15 +133,15 @@ impl OrdersPage {
 }
 
 async fn list_orders(
-    StaffUser(user): StaffUser,
+    StaffUser(_): StaffUser,
+    ctx: PageContext,
     State(pool): State<PgPool>,
     State(store): State<CatalogueStore>,
-    session: Session,
     QueryParams(params): QueryParams,
 ) -> Result<OrdersPage, HtmlError> {
     let catalogue = store.snapshot();
     let list = admin_reports::list_orders(&pool, &catalogue, &params).await?;
-    Ok(OrdersPage::new(list, &catalogue, StaffNav::of(&user), csrf_token(&session).await?))
+    Ok(OrdersPage::new(list, &catalogue, ctx))
 }
 
 async fn export_orders(
