@@ -69,8 +69,11 @@ impl Money {
         }
         let too_large = || format!("That {what} is too large.");
         let whole: i64 = whole.parse().map_err(|_| too_large())?;
-        let fraction: i64 =
-            if fraction.is_empty() { 0 } else { format!("{fraction:0<width$}", width = exponent as usize).parse().map_err(|_| too_large())? };
+        let fraction: i64 = if fraction.is_empty() {
+            0
+        } else {
+            format!("{fraction:0<width$}", width = exponent as usize).parse().map_err(|_| too_large())?
+        };
         let minor =
             whole.checked_mul(10i64.pow(exponent)).and_then(|w| w.checked_add(fraction)).ok_or_else(too_large)?;
         if minor == 0 {

@@ -99,6 +99,9 @@ mod tests {
         assert_eq!(FieldErrors::form("Try again.").lead(), "");
         assert!(FieldErrors::default().is_empty());
         assert!(FieldErrors::of(Error::NotFound("order")).is_err());
-        assert_eq!(FieldErrors::of(Error::invalid("note", "Write.")).unwrap().lead(), "One field needs your attention:");
+        assert_eq!(
+            FieldErrors::of(Error::invalid("note", "Write.")).unwrap().lead(),
+            "One field needs your attention:"
+        );
     }
 }

@@ -215,10 +215,12 @@ async fn a_yen_refund_is_typed_in_whole_yen() {
     assert!(page.contains("¥1500") && page.contains("In JPY, which has no decimals"), "the hint names the currency");
 
     // Decimals are refused beside the field, and nothing is refunded.
-    let refused = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "12.5"), ("confirmed", "yes")]).await;
+    let refused =
+        app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "12.5"), ("confirmed", "yes")]).await;
     assert_eq!(refused.status(), 422);
     let html = refused.text().await.unwrap();
-    let beside = &html[html.find("<p class=\"field__error\" id=\"amount-error\">").expect("a message beside the amount")..];
+    let beside =
+        &html[html.find("<p class=\"field__error\" id=\"amount-error\">").expect("a message beside the amount")..];
     assert!(beside[..beside.find("</p>").unwrap()].contains("JPY has no decimals"), "{beside}");
     assert!(html.contains("aria-describedby=\"amount-hint amount-error\" aria-invalid=\"true\""));
     assert!(html.contains("<a href=\"#amount\">JPY has no decimals"), "listed above the form, linked to the field");

@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::routing::get;
 use sqlx::PgPool;
 
-use super::orders_list::utc;
 use super::StaffUser;
+use super::orders_list::utc;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
 use crate::http::page::PageContext;

@@ -9,8 +9,8 @@ use axum::routing::get;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::orders_list::utc;
 use super::StaffUser;
+use super::orders_list::utc;
 use crate::domain::Money;
 use crate::http::errors::HtmlError;
 use crate::http::page::PageContext;

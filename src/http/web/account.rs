@@ -14,9 +14,9 @@ use crate::db;
 use crate::domain::order::Order;
 use crate::error::Error;
 use crate::http::auth::{self, ClientIp, MaybeUser};
+use crate::http::errors::HtmlError;
 use crate::http::forms::FieldErrors;
 use crate::http::page::PageContext;
-use crate::http::errors::HtmlError;
 use crate::services::accounts::{self, Credentials};
 
 #[derive(Template, WebTemplate)]
@@ -153,12 +153,7 @@ pub async fn my_esims(
         db::orders::for_user(&mut *pool.acquire().await.map_err(Error::from)?, user.id).await.map_err(Error::from)?;
     Ok((
         StatusCode::OK,
-        MyEsimsPage {
-            ctx: ctx.titled("My eSIMs"),
-            email: user.email,
-            is_staff: user.role.is_staff(),
-            orders,
-        },
+        MyEsimsPage { ctx: ctx.titled("My eSIMs"), email: user.email, is_staff: user.role.is_staff(), orders },
     )
         .into_response())
 }

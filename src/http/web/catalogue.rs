@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use super::Layout;
 use crate::domain::{Catalogue, Destination, Money, Plan, PlanKind, Region};
 use crate::http::errors::HtmlError;
-use crate::http::page::PageContext;
 use crate::http::extract::QueryParams;
+use crate::http::page::PageContext;
 use crate::services::catalogue::{self as service, CatalogueStore};
 
 /// A destination as a card: flag, name, cheapest price, number of plans.

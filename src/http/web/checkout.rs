@@ -132,11 +132,10 @@ pub async fn submit_checkout(
     };
     match result {
         Ok(response) => Ok(response),
-        Err(Error::Invalid(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            CheckoutPage::new(plan, &input, ctx).with_errors(errors.into()),
-        )
-            .into_response()),
+        Err(Error::Invalid(errors)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, CheckoutPage::new(plan, &input, ctx).with_errors(errors.into()))
+                .into_response())
+        }
         Err(Error::Upstream(cause)) => {
             tracing::error!(error = %cause, "checkout session could not be created");
             let page = CheckoutPage::new(plan, &input, ctx).with_errors(FieldErrors::form(

@@ -269,7 +269,9 @@ pub fn plan(input: &PlanInput, id: Uuid, catalogue: &Catalogue) -> Result<Plan, 
     let price = c.check(
         "price",
         typed.and_then(|p| match p.minor {
-            m if m > MAX_PRICE_MINOR => Err(format!("That is too high: at most {}.", MAX_PRICE_MINOR / 10i64.pow(exponent))),
+            m if m > MAX_PRICE_MINOR => {
+                Err(format!("That is too high: at most {}.", MAX_PRICE_MINOR / 10i64.pow(exponent)))
+            }
             m => Ok(m),
         }),
     );

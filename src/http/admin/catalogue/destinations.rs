@@ -35,12 +35,7 @@ pub struct DestinationFormPage {
 }
 
 impl DestinationFormPage {
-    fn new(
-        catalogue: &Catalogue,
-        ctx: PageContext,
-        editing: Option<&Destination>,
-        form: DestinationInput,
-    ) -> Self {
+    fn new(catalogue: &Catalogue, ctx: PageContext, editing: Option<&Destination>, form: DestinationInput) -> Self {
         let (heading, action) = match editing {
             Some(d) => {
                 (format!("Edit {} {} ({})", d.flag(), d.name, d.iso), format!("/admin/destinations/{}/edit", d.iso))

@@ -39,12 +39,7 @@ pub struct PlanFormPage {
 }
 
 impl PlanFormPage {
-    fn new(
-        catalogue: &Catalogue,
-        ctx: PageContext,
-        editing: Option<&Plan>,
-        form: PlanInput,
-    ) -> Self {
+    fn new(catalogue: &Catalogue, ctx: PageContext, editing: Option<&Plan>, form: PlanInput) -> Self {
         let (heading, action) = match editing {
             Some(plan) => (format!("Edit {}", plan.name), format!("/admin/plans/{}/edit", plan.id)),
             None => ("New plan".to_string(), "/admin/plans/new".to_string()),
@@ -95,9 +90,7 @@ pub async fn create_plan(
     let editor = Operator { user: &user, ip };
     match catalogue_admin::create_plan(&pool, &store, &editor, &input).await {
         Ok(plan) => Ok(saved(&format!("plan:{}", plan.id))),
-        Err(Error::Invalid(errors)) => {
-            Ok(PlanFormPage::new(&store.snapshot(), ctx, None, input).refused(errors))
-        }
+        Err(Error::Invalid(errors)) => Ok(PlanFormPage::new(&store.snapshot(), ctx, None, input).refused(errors)),
         Err(other) => Err(other.into()),
     }
 }
