@@ -21,7 +21,7 @@ use crate::domain::Catalogue;
 use crate::error::Error;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
-use crate::http::forms::Choice;
+use crate::http::forms::{Choice, FieldErrors};
 use crate::http::page::PageContext;
 use crate::services::catalogue_admin::{self, CatalogueOverview};
 use crate::state::AppState;
@@ -42,6 +42,8 @@ pub struct CataloguePage {
     /// The name filter, echoed.
     pub q: String,
     pub overview: CatalogueOverview,
+    /// Always empty: a filter that cannot be read is a 400 page.
+    pub errors: FieldErrors,
 }
 
 /// `GET /admin/catalogue?q=&saved=`: every destination and plan, on sale or not.
@@ -54,7 +56,7 @@ pub async fn list_catalogue(
     let q = params.text("q")?;
     let saved = params.text("saved")?;
     let overview = catalogue_admin::overview(&pool, q.as_deref(), saved.as_deref()).await?;
-    Ok(CataloguePage { ctx: ctx.titled("Catalogue"), q: q.unwrap_or_default(), overview })
+    Ok(CataloguePage { ctx: ctx.titled("Catalogue"), q: q.unwrap_or_default(), overview, errors: FieldErrors::default() })
 }
 
 /// The regions, in display order, as the options of a select.

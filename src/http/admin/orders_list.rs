@@ -17,6 +17,7 @@ use crate::domain::{OrderStatus, PlanKind};
 use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
+use crate::http::forms::{Choice, FieldErrors};
 use crate::http::page::PageContext;
 use crate::services::admin_reports::{self, NextPage, OrderFilter, OrderList, OrderSort};
 use crate::services::catalogue::CatalogueStore;
@@ -26,15 +27,9 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/orders", get(list_orders)).route("/orders.csv", get(export_orders))
 }
 
-/// An option of a filter's `<select>`.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn choices<'a>(items: impl Iterator<Item = (&'a str, String)>, current: Option<&str>) -> Vec<Choice> {
-    items.map(|(value, label)| Choice { selected: current == Some(value), value: value.to_string(), label }).collect()
+/// The options of a filter's `<select>`.
+fn choices<'a>(items: impl Iterator<Item = (&'a str, String)>) -> Vec<Choice> {
+    items.map(|(value, label)| Choice::new(value, label)).collect()
 }
 
 /// A time as operators read it: `2026-11-24 09:30 UTC`.
@@ -76,6 +71,11 @@ pub struct OrdersPage {
     pub q: String,
     pub from: String,
     pub to: String,
+    /// The selects' current values ("" for any).
+    pub status: String,
+    pub destination: String,
+    pub kind: String,
+    pub sort: String,
     pub statuses: Vec<Choice>,
     pub destinations: Vec<Choice>,
     pub kinds: Vec<Choice>,
@@ -85,6 +85,8 @@ pub struct OrdersPage {
     pub next_href: Option<String>,
     pub export_href: String,
     pub capped: bool,
+    /// Always empty: filters that cannot be read are a 400 page.
+    pub errors: FieldErrors,
 }
 
 /// `path?filters&extra`, encoded.
@@ -113,21 +115,20 @@ impl OrdersPage {
             q: f.q.clone().unwrap_or_default(),
             from: f.from.map(|d| d.to_string()).unwrap_or_default(),
             to: f.to.map(|d| d.to_string()).unwrap_or_default(),
-            statuses: choices(
-                OrderStatus::ALL.iter().map(|s| (s.as_str(), s.as_str().replace('_', " "))),
-                f.status.map(OrderStatus::as_str),
-            ),
-            destinations: choices(destinations, f.destination.as_deref()),
-            kinds: choices(
-                PlanKind::ALL.iter().map(|k| (k.as_str(), k.label().to_string())),
-                f.kind.map(PlanKind::as_str),
-            ),
-            sorts: choices(OrderSort::ALL.iter().map(|s| (s.as_str(), s.label().to_string())), Some(f.sort.as_str())),
+            status: f.status.map(OrderStatus::as_str).unwrap_or_default().to_string(),
+            destination: f.destination.clone().unwrap_or_default(),
+            kind: f.kind.map(PlanKind::as_str).unwrap_or_default().to_string(),
+            sort: f.sort.as_str().to_string(),
+            statuses: choices(OrderStatus::ALL.iter().map(|s| (s.as_str(), s.as_str().replace('_', " ")))),
+            destinations: choices(destinations),
+            kinds: choices(PlanKind::ALL.iter().map(|k| (k.as_str(), k.label().to_string()))),
+            sorts: choices(OrderSort::ALL.iter().map(|s| (s.as_str(), s.label().to_string()))),
             first_href: (!list.is_first).then(|| href("/admin/orders", f, None)),
             next_href,
             export_href: href("/admin/orders.csv", f, None),
             capped: list.capped,
             orders: list.orders.into_iter().map(OrderLine::from).collect(),
+            errors: FieldErrors::default(),
         }
     }
 }
