@@ -56,7 +56,12 @@ pub async fn list_catalogue(
     let q = params.text("q")?;
     let saved = params.text("saved")?;
     let overview = catalogue_admin::overview(&pool, q.as_deref(), saved.as_deref()).await?;
-    Ok(CataloguePage { ctx: ctx.titled("Catalogue"), q: q.unwrap_or_default(), overview, errors: FieldErrors::default() })
+    Ok(CataloguePage {
+        ctx: ctx.titled("Catalogue"),
+        q: q.unwrap_or_default(),
+        overview,
+        errors: FieldErrors::default(),
+    })
 }
 
 /// The regions, in display order, as the options of a select.
