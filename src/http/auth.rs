@@ -75,19 +75,25 @@ pub async fn sign_out(session: &Session) -> Result<(), Error> {
     session.flush().await.map_err(session_error)
 }
 
-/// The signed-in user, if any.
+/// The signed-in user, if any. Looked up once per request: later extractors (a guard, then
+/// `PageContext`) reuse it.
+#[derive(Clone)]
 pub struct MaybeUser(pub Option<User>);
 
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = HtmlError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(known) = parts.extensions.get::<MaybeUser>() {
+            return Ok(known.clone());
+        }
         let Ok(session) = Session::from_request_parts(parts, state).await else { return Ok(MaybeUser(None)) };
         let Some(id) = session.get::<Uuid>(USER_KEY).await.map_err(session_error)? else { return Ok(MaybeUser(None)) };
         let user = accounts::find_user(&state.pool, id).await?;
         if user.is_none() {
             sign_out(&session).await?;
         }
+        parts.extensions.insert(MaybeUser(user.clone()));
         Ok(MaybeUser(user))
     }
 }

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::page::PageContext;
 use super::web::Layout;
 use crate::error::{Error, Provider};
 
@@ -89,7 +90,7 @@ impl<E: Into<Error>> From<E> for HtmlError {
 #[derive(Template, WebTemplate)]
 #[template(path = "errors/error.html")]
 pub struct ErrorPage {
-    pub layout: Layout,
+    pub ctx: PageContext,
     pub status: u16,
     pub title: String,
     pub message: String,
@@ -106,7 +107,7 @@ impl ErrorPage {
             s if s.is_server_error() => "Something went wrong".to_string(),
             s => s.canonical_reason().unwrap_or("Error").to_string(),
         };
-        Self { layout: Layout::new(&title), status: status.as_u16(), title, message }
+        Self { ctx: PageContext::public(Layout::new(&title)), status: status.as_u16(), title, message }
     }
 
     pub fn not_found() -> Self {

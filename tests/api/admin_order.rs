@@ -19,6 +19,34 @@ async fn ready_order(app: &TestApp) -> Uuid {
     id
 }
 
+/// A ready order for a plan priced ¥1500, created through the admin plan form by `app`'s admin.
+async fn ready_yen_order(app: &TestApp) -> Uuid {
+    let plan = [
+        ("name", "Japan 3 GB · 7 days (yen)"),
+        ("kind", "local"),
+        ("destination", "JP"),
+        ("data", "3072"),
+        ("validity_days", "7"),
+        ("price", "1500"),
+        ("currency", "JPY"),
+        ("validity_start", "first_connection"),
+        ("network_generation", "5G"),
+        ("on_sale", "on"),
+    ];
+    let created = app.post_form("/admin/plans/new", &plan).await;
+    assert_eq!(created.status(), 303, "the plan form takes 1500 JPY as 1500 minor units");
+    let plan_id: Uuid = sqlx::query_scalar("select id from plans where currency = 'JPY' and price_minor = 1500")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let (id, _, session_id) = checkout(app, &plan_id.to_string()).await;
+    app.stripe.pay(&session_id).await.unwrap();
+    wait_status(app, id, "paid").await;
+    app.stripe.wait_for_deliveries().await;
+    assert_eq!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Done);
+    id
+}
+
 async fn refunded_minor(app: &TestApp, id: Uuid) -> i64 {
     sqlx::query_scalar("select refunded_minor from orders where id = $1").bind(id).fetch_one(&app.pool).await.unwrap()
 }
@@ -176,4 +204,46 @@ async fn the_admin_area_is_closed_to_customers_strangers_and_forged_forms() {
     assert_eq!(forged.status(), 403, "no CSRF token");
     assert_eq!(refunded_minor(&app, id).await, 0);
     app.page(&format!("/admin/orders/{}", Uuid::new_v4()), 404).await;
+}
+
+#[tokio::test]
+async fn a_yen_refund_is_typed_in_whole_yen() {
+    let app = spawn_app().await;
+    app.sign_in_as(Role::Admin).await;
+    let id = ready_yen_order(&app).await;
+    let page = app.page(&format!("/admin/orders/{id}"), 200).await;
+    assert!(page.contains("¥1500") && page.contains("In JPY, which has no decimals"), "the hint names the currency");
+
+    // Decimals are refused beside the field, and nothing is refunded.
+    let refused =
+        app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "12.5"), ("confirmed", "yes")]).await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    let beside =
+        &html[html.find("<p class=\"field__error\" id=\"amount-error\">").expect("a message beside the amount")..];
+    assert!(beside[..beside.find("</p>").unwrap()].contains("JPY has no decimals"), "{beside}");
+    assert!(html.contains("aria-describedby=\"amount-hint amount-error\" aria-invalid=\"true\""));
+    assert!(html.contains("<a href=\"#amount\">JPY has no decimals"), "listed above the form, linked to the field");
+    assert_eq!(refunded_minor(&app, id).await, 0);
+    assert!(!app.stripe.events().iter().any(|e| e["type"] == "refund.created"), "Stripe was not asked");
+
+    // "1200" is ¥1200: 1200 minor units, not 120,000.
+    let confirm = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "1200")]).await;
+    assert!(confirm.text().await.unwrap().contains("Refund ¥1200 of order"));
+    let done = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "1200"), ("confirmed", "yes")]).await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(refunded_minor(&app, id).await, 1200);
+    let refunds: Vec<serde_json::Value> = app
+        .stripe
+        .events()
+        .into_iter()
+        .filter(|e| e["type"] == "refund.created")
+        .map(|e| e["data"]["object"].clone())
+        .collect();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0]["amount"], 1200, "what Stripe received");
+    assert_eq!(refunds[0]["currency"].as_str().map(str::to_ascii_uppercase).as_deref(), Some("JPY"));
+    assert_eq!(status(&app, id).await, "ready", "¥300 is left");
+    let page = app.page(&format!("/admin/orders/{id}"), 200).await;
+    assert!(page.contains("<dd id=\"refunded\">¥1200</dd>") && page.contains("all ¥300 left"), "the page shows it");
 }

@@ -5,15 +5,13 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::routing::get;
-use tower_sessions::Session;
 
+use super::StaffUser;
 use super::orders_list::utc;
-use super::{StaffNav, StaffUser};
-use crate::http::auth::csrf_token;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
+use crate::http::page::PageContext;
 use crate::http::state::AppState;
-use crate::http::web::Layout;
 use crate::services::admin_reports::{self, AuditRow};
 
 pub fn routes() -> axum::Router<AppState> {
@@ -46,25 +44,21 @@ impl From<AuditRow> for AuditLine {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/audit.html")]
 pub struct AuditPage {
-    pub layout: Layout,
-    pub staff: StaffNav,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     pub entries: Vec<AuditLine>,
     pub is_first: bool,
     pub next_href: Option<String>,
 }
 
 async fn list_audit(
-    StaffUser(user): StaffUser,
+    StaffUser(_): StaffUser,
+    ctx: PageContext,
     State(pool): State<Pool>,
-    session: Session,
     QueryParams(params): QueryParams,
 ) -> Result<AuditPage, HtmlError> {
     let page = admin_reports::audit_log(&pool, &params).await?;
     Ok(AuditPage {
-        layout: Layout::new("Audit log"),
-        staff: StaffNav::of(&user),
-        csrf_token: csrf_token(&session).await?,
+        ctx: ctx.titled("Audit log"),
         entries: page.entries.into_iter().map(AuditLine::from).collect(),
         is_first: page.is_first,
         next_href: page.next.map(|id| format!("/admin/audit?cursor={id}")),

@@ -15,16 +15,15 @@ use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use tower_sessions::Session;
 
-use super::{AdminUser, StaffNav};
+use super::AdminUser;
 use crate::domain::Catalogue;
-use crate::error::{Error, FieldError};
-use crate::http::auth;
+use crate::error::Error;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
+use crate::http::forms::{Choice, FieldErrors};
+use crate::http::page::PageContext;
 use crate::http::state::AppState;
-use crate::http::web::Layout;
 use crate::services::catalogue_admin::{self, CatalogueOverview};
 
 pub fn routes() -> Router<AppState> {
@@ -39,64 +38,35 @@ pub fn routes() -> Router<AppState> {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/catalogue.html")]
 pub struct CataloguePage {
-    pub layout: Layout,
-    pub staff: StaffNav,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     /// The name filter, echoed.
     pub q: String,
     pub overview: CatalogueOverview,
+    /// Always empty: a filter that cannot be read is a 400 page.
+    pub errors: FieldErrors,
 }
 
 /// `GET /admin/catalogue?q=&saved=`: every destination and plan, on sale or not.
 pub async fn list_catalogue(
     State(pool): State<Pool>,
-    session: Session,
-    AdminUser(user): AdminUser,
+    AdminUser(_): AdminUser,
+    ctx: PageContext,
     QueryParams(params): QueryParams,
 ) -> Result<CataloguePage, HtmlError> {
     let q = params.text("q")?;
     let saved = params.text("saved")?;
     let overview = catalogue_admin::overview(&pool, q.as_deref(), saved.as_deref()).await?;
     Ok(CataloguePage {
-        layout: Layout::new("Catalogue"),
-        staff: StaffNav::of(&user),
-        csrf_token: auth::csrf_token(&session).await?,
+        ctx: ctx.titled("Catalogue"),
         q: q.unwrap_or_default(),
         overview,
+        errors: FieldErrors::default(),
     })
 }
 
-/// The messages of a form that was not accepted, looked up by field name in the templates.
-#[derive(Default)]
-pub struct FormErrors(pub Vec<FieldError>);
-
-impl FormErrors {
-    /// The message for `field`, shown beside it.
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
-    }
-
-    /// Every message, for the summary above the form.
-    pub fn all(&self) -> &[FieldError] {
-        &self.0
-    }
-}
-
-/// One option of a select.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-}
-
-impl Choice {
-    fn new(value: impl Into<String>, label: impl Into<String>) -> Self {
-        Self { value: value.into(), label: label.into() }
-    }
-
-    /// The regions, in display order.
-    fn regions(catalogue: &Catalogue) -> Vec<Choice> {
-        catalogue.regions().iter().map(|r| Choice::new(&r.id, &r.name)).collect()
-    }
+/// The regions, in display order, as the options of a select.
+fn region_choices(catalogue: &Catalogue) -> Vec<Choice> {
+    catalogue.regions().iter().map(|r| Choice::new(&r.id, &r.name)).collect()
 }
 
 /// A posted form; one that cannot be read at all is a 400 page, not axum's plain text.

@@ -7,16 +7,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::routing::get;
-use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::StaffUser;
 use super::orders_list::utc;
-use super::{StaffNav, StaffUser};
 use crate::domain::Money;
-use crate::http::auth::csrf_token;
 use crate::http::errors::HtmlError;
+use crate::http::page::PageContext;
 use crate::http::state::AppState;
-use crate::http::web::Layout;
 use crate::services::admin_reports::{self, Dashboard, Ranked};
 use crate::services::catalogue::CatalogueStore;
 
@@ -130,9 +128,7 @@ pub struct AttentionLine {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/dashboard.html")]
 pub struct DashboardPage {
-    pub layout: Layout,
-    pub staff: StaffNav,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     pub charts: Vec<Chart>,
     pub chart_width: i64,
     pub chart_height: i64,
@@ -152,7 +148,7 @@ pub struct DashboardPage {
 }
 
 impl DashboardPage {
-    fn new(d: Dashboard, staff: StaffNav, csrf_token: String) -> Self {
+    fn new(d: Dashboard, ctx: PageContext) -> Self {
         let mut charts = vec![orders_chart(&d)];
         charts.extend(d.revenue_total.iter().enumerate().map(|(i, total)| revenue_chart(&d, i, total)));
         let days = d
@@ -179,9 +175,7 @@ impl DashboardPage {
             })
             .collect();
         Self {
-            layout: Layout::new("Dashboard"),
-            staff,
-            csrf_token,
+            ctx: ctx.titled("Dashboard"),
             charts,
             chart_width: CHART_WIDTH,
             chart_height: CHART_HEIGHT,
@@ -203,13 +197,13 @@ impl DashboardPage {
 }
 
 async fn show_dashboard(
-    StaffUser(user): StaffUser,
+    StaffUser(_): StaffUser,
+    ctx: PageContext,
     State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
-    session: Session,
 ) -> Result<DashboardPage, HtmlError> {
     let dashboard = admin_reports::dashboard(&pool, &store.snapshot()).await?;
-    Ok(DashboardPage::new(dashboard, StaffNav::of(&user), csrf_token(&session).await?))
+    Ok(DashboardPage::new(dashboard, ctx))
 }
 
 #[cfg(test)]

@@ -27,19 +27,6 @@ pub fn router() -> Router<AppState> {
         .merge(catalogue::routes())
 }
 
-/// What the admin layout (`templates/admin/base.html`) shows of the signed-in operator.
-pub struct StaffNav {
-    pub email: String,
-    pub role: &'static str,
-    pub is_admin: bool,
-}
-
-impl StaffNav {
-    pub fn of(user: &User) -> Self {
-        Self { email: user.email.clone(), role: user.role.as_str(), is_admin: user.role.is_admin() }
-    }
-}
-
 /// A signed-in `support` or `admin` user; others are sent to sign in, or refused.
 pub struct StaffUser(pub User);
 

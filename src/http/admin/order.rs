@@ -8,17 +8,17 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{AdminUser, StaffNav, StaffUser};
+use super::{AdminUser, StaffUser};
 use crate::domain::order::{Order, OrderEvent};
 use crate::domain::{Money, OrderStatus};
 use crate::error::Error;
-use crate::http::auth::{ClientIp, csrf_token};
+use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
+use crate::http::forms::FieldErrors;
+use crate::http::page::PageContext;
 use crate::http::state::AppState;
-use crate::http::web::Layout;
 use crate::services::order_admin::{self, Operator};
 use crate::services::orders::{self, EsimFacts, StaffView};
 
@@ -36,17 +36,15 @@ pub fn routes() -> axum::Router<AppState> {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/order.html")]
 pub struct OrderAdminPage {
-    pub layout: Layout,
-    pub staff: StaffNav,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     pub order: Order,
     pub refunded: Money,
     pub refundable: Money,
     pub esim: Option<EsimFacts>,
     pub events: Vec<(OrderEvent, Option<String>)>,
     pub notice: Option<String>,
-    pub note_error: Option<String>,
-    pub refund_error: Option<String>,
+    pub note_errors: FieldErrors,
+    pub refund_errors: FieldErrors,
     pub account_email: Option<String>,
 }
 
@@ -54,25 +52,18 @@ fn parse_id(id: &str) -> Result<Uuid, Error> {
     Uuid::parse_str(id).map_err(|_| Error::NotFound("order"))
 }
 
-async fn page(
-    state: &AppState,
-    session: &Session,
-    user: &crate::domain::user::User,
-    id: Uuid,
-) -> Result<OrderAdminPage, HtmlError> {
+async fn page(state: &AppState, ctx: PageContext, id: Uuid) -> Result<OrderAdminPage, HtmlError> {
     let StaffView { order, esim, events, account_email } = orders::for_staff(&state.pool, id).await?;
     let refundable = order_admin::refundable(&state.pool, &order).await?;
     Ok(OrderAdminPage {
-        layout: Layout::new(&format!("Order {}", order.id)),
-        staff: StaffNav::of(user),
-        csrf_token: csrf_token(session).await?,
+        ctx: ctx.titled(&format!("Order {}", order.id)),
         refunded: Money::new(order.amount.minor - refundable.minor, order.amount.currency.clone()),
         refundable,
         esim,
         events,
         notice: None,
-        note_error: None,
-        refund_error: None,
+        note_errors: FieldErrors::default(),
+        refund_errors: FieldErrors::default(),
         account_email,
         order,
     })
@@ -87,17 +78,15 @@ enum Field {
 /// The order page again (422), with the message beside the field that was wrong.
 async fn rerender(
     state: &AppState,
-    session: &Session,
-    user: &crate::domain::user::User,
+    ctx: PageContext,
     id: Uuid,
     field: Field,
     errors: Vec<crate::error::FieldError>,
 ) -> Result<Response, HtmlError> {
-    let mut p = page(state, session, user, id).await?;
-    let message = errors.into_iter().next().map(|f| f.message);
+    let mut p = page(state, ctx, id).await?;
     match field {
-        Field::Refund => p.refund_error = message,
-        Field::Note => p.note_error = message,
+        Field::Refund => p.refund_errors = errors.into(),
+        Field::Note => p.note_errors = errors.into(),
     }
     Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
 }
@@ -109,12 +98,12 @@ pub struct Notice {
 
 async fn show(
     State(state): State<AppState>,
-    session: Session,
-    StaffUser(user): StaffUser,
+    StaffUser(_): StaffUser,
+    ctx: PageContext,
     Path(id): Path<String>,
     axum::extract::Query(q): axum::extract::Query<Notice>,
 ) -> Result<Response, HtmlError> {
-    let mut p = page(&state, &session, &user, parse_id(&id)?).await?;
+    let mut p = page(&state, ctx, parse_id(&id)?).await?;
     p.notice = q.done.filter(|d| d.len() < 80);
     Ok(p.into_response())
 }
@@ -157,27 +146,22 @@ pub struct ConfirmForm {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/confirm.html")]
 pub struct ConfirmPage {
-    pub layout: Layout,
-    pub staff: StaffNav,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     pub question: String,
     pub action_url: String,
     pub fields: Vec<(&'static str, String)>,
     pub back: String,
 }
 
-async fn confirm(
-    session: &Session,
-    user: &crate::domain::user::User,
+fn confirm(
+    ctx: PageContext,
     question: String,
     action_url: String,
     fields: Vec<(&'static str, String)>,
     id: Uuid,
 ) -> Result<Response, HtmlError> {
     Ok(ConfirmPage {
-        layout: Layout::new("Please confirm"),
-        staff: StaffNav::of(user),
-        csrf_token: csrf_token(session).await?,
+        ctx: ctx.titled("Please confirm"),
         question,
         action_url,
         fields,
@@ -188,8 +172,8 @@ async fn confirm(
 
 async fn set_sim(
     State(state): State<AppState>,
-    session: Session,
     AdminUser(user): AdminUser,
+    ctx: PageContext,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     Form(form): Form<ConfirmForm>,
@@ -206,77 +190,44 @@ async fn set_sim(
             if enable { "Enable" } else { "Disable" },
             if enable { "works again" } else { "stops" }
         );
-        return confirm(
-            &session,
-            &user,
-            question,
-            format!("/admin/orders/{id}/sim"),
-            vec![("action", form.action)],
-            id,
-        )
-        .await;
+        return confirm(ctx, question, format!("/admin/orders/{id}/sim"), vec![("action", form.action)], id);
     }
     order_admin::set_sim_enabled(&state.pool, &state.provisioner, &Operator { user: &user, ip }, id, enable).await?;
     Ok(done(id, if enable { "enabled" } else { "disabled" }))
 }
 
-/// "12.50" → 1250; `None` for an empty field (refund everything left).
-fn parse_amount(raw: &str) -> Result<Option<i64>, Error> {
-    let raw = raw.trim();
-    if raw.is_empty() {
+/// The refund amount typed in the order's currency (`Money::parse_major`); `None` for an empty
+/// field (refund everything left).
+fn parse_amount(raw: &str, currency: &str) -> Result<Option<Money>, Error> {
+    if raw.trim().is_empty() {
         return Ok(None);
     }
-    let bad = || Error::invalid("amount", "Enter an amount like 12.50, or leave it empty to refund everything left.");
-    let (units, cents) = raw.split_once('.').unwrap_or((raw, "0"));
-    if units.is_empty()
-        || !units.chars().all(|c| c.is_ascii_digit())
-        || cents.len() > 2
-        || !cents.chars().all(|c| c.is_ascii_digit())
-    {
-        return Err(bad());
-    }
-    let units: i64 = units.parse().map_err(|_| bad())?;
-    let cents: i64 = format!("{cents:0<2}").parse().map_err(|_| bad())?;
-    let total = units.checked_mul(100).and_then(|u| u.checked_add(cents)).ok_or_else(bad)?;
-    if total <= 0 {
-        return Err(Error::invalid("amount", "A refund must be more than zero."));
-    }
-    Ok(Some(total))
+    Money::parse_major(raw, currency).map(Some).map_err(|message| Error::invalid("amount", message))
 }
 
 async fn refund(
     State(state): State<AppState>,
-    session: Session,
     AdminUser(user): AdminUser,
+    ctx: PageContext,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, HtmlError> {
     let id = parse_id(&id)?;
-    let amount = match parse_amount(&form.amount) {
+    let order = orders::by_id(&state.pool, id).await?;
+    let amount = match parse_amount(&form.amount, &order.amount.currency) {
         Ok(a) => a,
-        Err(Error::Invalid(fields)) => return rerender(&state, &session, &user, id, Field::Refund, fields).await,
+        Err(Error::Invalid(fields)) => return rerender(&state, ctx, id, Field::Refund, fields).await,
         Err(e) => return Err(e.into()),
     };
     if form.confirmed.as_deref() != Some("yes") {
-        let order = orders::by_id(&state.pool, id).await?;
         let left = order_admin::refundable(&state.pool, &order).await?;
-        let what = amount
-            .map(|a| Money::new(a, order.amount.currency.clone()).to_string())
-            .unwrap_or_else(|| format!("everything left ({left})"));
+        let what = amount.map(|a| a.to_string()).unwrap_or_else(|| format!("everything left ({left})"));
         let question = format!(
             "Refund {what} of order {id} to {}? Money goes back to the card; this cannot be undone.",
             order.email
         );
-        return confirm(
-            &session,
-            &user,
-            question,
-            format!("/admin/orders/{id}/refund"),
-            vec![("amount", form.amount)],
-            id,
-        )
-        .await;
+        return confirm(ctx, question, format!("/admin/orders/{id}/refund"), vec![("amount", form.amount)], id);
     }
     match order_admin::refund(
         &state.pool,
@@ -284,20 +235,20 @@ async fn refund(
         &state.provisioner,
         &Operator { user: &user, ip },
         id,
-        amount,
+        amount.map(|a| a.minor),
     )
     .await
     {
         Ok(_) => Ok(done(id, "refunded")),
-        Err(Error::Invalid(fields)) => rerender(&state, &session, &user, id, Field::Refund, fields).await,
+        Err(Error::Invalid(fields)) => rerender(&state, ctx, id, Field::Refund, fields).await,
         Err(e) => Err(e.into()),
     }
 }
 
 async fn cancel(
     State(state): State<AppState>,
-    session: Session,
     AdminUser(user): AdminUser,
+    ctx: PageContext,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     Form(form): Form<ConfirmForm>,
@@ -305,14 +256,12 @@ async fn cancel(
     let id = parse_id(&id)?;
     if form.confirmed.as_deref() != Some("yes") {
         return confirm(
-            &session,
-            &user,
+            ctx,
             format!("Cancel unpaid order {id}? Its payment page stops working."),
             format!("/admin/orders/{id}/cancel"),
             vec![],
             id,
-        )
-        .await;
+        );
     }
     order_admin::cancel_unpaid(&state.pool, &state.payments, &Operator { user: &user, ip }, id).await?;
     Ok(done(id, "cancelled"))
@@ -326,8 +275,8 @@ pub struct NoteForm {
 
 async fn add_note(
     State(state): State<AppState>,
-    session: Session,
     StaffUser(user): StaffUser,
+    ctx: PageContext,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     Form(form): Form<NoteForm>,
@@ -335,7 +284,7 @@ async fn add_note(
     let id = parse_id(&id)?;
     match order_admin::add_note(&state.pool, &Operator { user: &user, ip }, id, &form.note).await {
         Ok(()) => Ok(done(id, "noted")),
-        Err(Error::Invalid(fields)) => rerender(&state, &session, &user, id, Field::Note, fields).await,
+        Err(Error::Invalid(fields)) => rerender(&state, ctx, id, Field::Note, fields).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -351,6 +300,19 @@ impl OrderAdminPage {
 
     pub fn can_refund(&self) -> bool {
         self.order.status.is_paid() && self.refundable.minor > 0 && self.order.stripe_payment_intent_id.is_some()
+    }
+
+    /// The refund field's hint: how to type an amount in the order's currency.
+    pub fn refund_hint(&self) -> String {
+        let currency = &self.order.amount.currency;
+        match Money::exponent_of(currency) {
+            0 => format!("In {currency}, which has no decimals: a whole amount, such as 1500."),
+            _ => format!("In {currency}, such as 12.50."),
+        }
+    }
+
+    pub fn refund_label(&self) -> String {
+        format!("Refund amount (empty: all {} left)", self.refundable)
     }
 
     pub fn details_text(event: &OrderEvent) -> String {

@@ -9,16 +9,16 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use time::OffsetDateTime;
-use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{StaffNav, StaffUser};
+use super::StaffUser;
 use crate::domain::{OrderStatus, PlanKind};
-use crate::http::auth::{ClientIp, csrf_token};
+use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
+use crate::http::forms::{Choice, FieldErrors};
+use crate::http::page::PageContext;
 use crate::http::state::AppState;
-use crate::http::web::Layout;
 use crate::services::admin_reports::{self, NextPage, OrderFilter, OrderList, OrderSort, OrderSummary};
 use crate::services::catalogue::CatalogueStore;
 
@@ -26,15 +26,9 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/orders", get(list_orders)).route("/orders.csv", get(export_orders))
 }
 
-/// An option of a filter's `<select>`.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn choices<'a>(items: impl Iterator<Item = (&'a str, String)>, current: Option<&str>) -> Vec<Choice> {
-    items.map(|(value, label)| Choice { selected: current == Some(value), value: value.to_string(), label }).collect()
+/// The options of a filter's `<select>`.
+fn choices<'a>(items: impl Iterator<Item = (&'a str, String)>) -> Vec<Choice> {
+    items.map(|(value, label)| Choice::new(value, label)).collect()
 }
 
 /// A time as operators read it: `2026-11-24 09:30 UTC`.
@@ -72,12 +66,15 @@ impl From<OrderSummary> for OrderLine {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/orders.html")]
 pub struct OrdersPage {
-    pub layout: Layout,
-    pub staff: StaffNav,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     pub q: String,
     pub from: String,
     pub to: String,
+    /// The selects' current values ("" for any).
+    pub status: String,
+    pub destination: String,
+    pub kind: String,
+    pub sort: String,
     pub statuses: Vec<Choice>,
     pub destinations: Vec<Choice>,
     pub kinds: Vec<Choice>,
@@ -87,6 +84,8 @@ pub struct OrdersPage {
     pub next_href: Option<String>,
     pub export_href: String,
     pub capped: bool,
+    /// Always empty: filters that cannot be read are a 400 page.
+    pub errors: FieldErrors,
 }
 
 /// `path?filters&extra`, encoded.
@@ -100,7 +99,7 @@ fn href(path: &str, filter: &OrderFilter, extra: Option<(&str, String)>) -> Stri
 }
 
 impl OrdersPage {
-    fn new(list: OrderList, catalogue: &crate::domain::Catalogue, staff: StaffNav, csrf_token: String) -> Self {
+    fn new(list: OrderList, catalogue: &crate::domain::Catalogue, ctx: PageContext) -> Self {
         let f = &list.filter;
         let next_href = list.next.as_ref().map(|next| {
             let extra = match next {
@@ -111,44 +110,38 @@ impl OrdersPage {
         });
         let destinations = catalogue.destinations().iter().map(|d| (d.iso.as_str(), format!("{} ({})", d.name, d.iso)));
         Self {
-            layout: Layout::new("Orders"),
-            staff,
-            csrf_token,
+            ctx: ctx.titled("Orders"),
             q: f.q.clone().unwrap_or_default(),
             from: f.from.map(|d| d.to_string()).unwrap_or_default(),
             to: f.to.map(|d| d.to_string()).unwrap_or_default(),
-            statuses: choices(
-                OrderStatus::ALL.iter().map(|s| (s.as_str(), s.as_str().replace('_', " "))),
-                f.status.map(OrderStatus::as_str),
-            ),
-            destinations: choices(destinations, f.destination.as_deref()),
-            kinds: choices(
-                PlanKind::ALL.iter().map(|k| (k.as_str(), k.label().to_string())),
-                f.kind.map(PlanKind::as_str),
-            ),
-            sorts: choices(
-                OrderSort::ALL.iter().map(|s| (s.as_str(), sort_label(*s).to_string())),
-                Some(f.sort.as_str()),
-            ),
+            status: f.status.map(OrderStatus::as_str).unwrap_or_default().to_string(),
+            destination: f.destination.clone().unwrap_or_default(),
+            kind: f.kind.map(PlanKind::as_str).unwrap_or_default().to_string(),
+            sort: f.sort.as_str().to_string(),
+            statuses: choices(OrderStatus::ALL.iter().map(|s| (s.as_str(), s.as_str().replace('_', " ")))),
+            destinations: choices(destinations),
+            kinds: choices(PlanKind::ALL.iter().map(|k| (k.as_str(), k.label().to_string()))),
+            sorts: choices(OrderSort::ALL.iter().map(|s| (s.as_str(), sort_label(*s).to_string()))),
             first_href: (!list.is_first).then(|| href("/admin/orders", f, None)),
             next_href,
             export_href: href("/admin/orders.csv", f, None),
             capped: list.capped,
             orders: list.orders.into_iter().map(OrderLine::from).collect(),
+            errors: FieldErrors::default(),
         }
     }
 }
 
 async fn list_orders(
-    StaffUser(user): StaffUser,
+    StaffUser(_): StaffUser,
+    ctx: PageContext,
     State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
-    session: Session,
     QueryParams(params): QueryParams,
 ) -> Result<OrdersPage, HtmlError> {
     let catalogue = store.snapshot();
     let list = admin_reports::list_orders(&pool, &catalogue, &params).await?;
-    Ok(OrdersPage::new(list, &catalogue, StaffNav::of(&user), csrf_token(&session).await?))
+    Ok(OrdersPage::new(list, &catalogue, ctx))
 }
 
 async fn export_orders(

@@ -10,58 +10,47 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::Layout;
 use crate::domain::order::Order;
-use crate::error::{Error, FieldError};
+use crate::error::Error;
 use crate::http::auth::{self, ClientIp, MaybeUser};
 use crate::http::errors::HtmlError;
+use crate::http::forms::FieldErrors;
+use crate::http::page::PageContext;
 use crate::services::accounts::{self, Credentials};
 use crate::services::orders;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account/sign_in.html")]
 pub struct SignInPage {
-    pub layout: Layout,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     /// `sign-in` or `sign-up`.
     pub mode: &'static str,
     pub email: String,
-    pub email_error: Option<String>,
-    pub password_error: Option<String>,
-    pub form_error: Option<String>,
+    pub errors: FieldErrors,
     pub next: String,
 }
 
 impl SignInPage {
-    async fn new(session: &Session, mode: &'static str, next: String) -> Result<Self, HtmlError> {
+    fn new(ctx: PageContext, mode: &'static str, next: String) -> Self {
         let title = if mode == "sign-up" { "Create an account" } else { "Sign in" };
-        Ok(Self {
-            layout: Layout::new(title),
-            csrf_token: auth::csrf_token(session).await?,
-            mode,
-            email: String::new(),
-            email_error: None,
-            password_error: None,
-            form_error: None,
-            next,
-        })
+        Self { ctx: ctx.titled(title), mode, email: String::new(), errors: FieldErrors::default(), next }
+    }
+
+    pub fn password_hint(&self) -> &'static str {
+        if self.mode == "sign-up" { "At least 10 characters." } else { "" }
+    }
+
+    pub fn password_autocomplete(&self) -> &'static str {
+        if self.mode == "sign-up" { "new-password" } else { "current-password" }
     }
 
     fn with_errors(mut self, error: Error) -> Result<Response, HtmlError> {
         let status = error.status();
-        match error {
-            Error::Invalid(fields) => {
-                for FieldError { field, message } in fields {
-                    match field {
-                        "email" => self.email_error = Some(message),
-                        "password" => self.password_error = Some(message),
-                        _ => self.form_error = Some(message),
-                    }
-                }
-            }
-            Error::RateLimited(message) => self.form_error = Some(message.to_string()),
+        self.errors = match error {
+            Error::Invalid(fields) => fields.into(),
+            Error::RateLimited(message) => FieldErrors::form(message),
             other => return Err(other.into()),
-        }
+        };
         Ok((status, self).into_response())
     }
 }
@@ -78,14 +67,14 @@ fn safe_next(next: Option<String>) -> String {
 }
 
 pub async fn show_sign_in(
-    session: Session,
+    ctx: PageContext,
     axum::extract::Query(q): axum::extract::Query<NextParam>,
 ) -> Result<Response, HtmlError> {
-    Ok(SignInPage::new(&session, "sign-in", safe_next(q.next)).await?.into_response())
+    Ok(SignInPage::new(ctx, "sign-in", safe_next(q.next)).into_response())
 }
 
-pub async fn show_sign_up(session: Session) -> Result<Response, HtmlError> {
-    Ok(SignInPage::new(&session, "sign-up", "/account".into()).await?.into_response())
+pub async fn show_sign_up(ctx: PageContext) -> Result<Response, HtmlError> {
+    Ok(SignInPage::new(ctx, "sign-up", "/account".into()).into_response())
 }
 
 #[derive(Deserialize)]
@@ -100,6 +89,7 @@ pub struct CredentialsForm {
 pub async fn submit_sign_in(
     State(pool): State<Pool>,
     session: Session,
+    ctx: PageContext,
     ClientIp(ip): ClientIp,
     Form(form): Form<CredentialsForm>,
 ) -> Result<Response, HtmlError> {
@@ -111,7 +101,7 @@ pub async fn submit_sign_in(
             Ok(Redirect::to(&next).into_response())
         }
         Err(e) => {
-            let mut page = SignInPage::new(&session, "sign-in", next).await?;
+            let mut page = SignInPage::new(ctx, "sign-in", next);
             page.email = form.email;
             page.with_errors(e)
         }
@@ -121,6 +111,7 @@ pub async fn submit_sign_in(
 pub async fn submit_sign_up(
     State(pool): State<Pool>,
     session: Session,
+    ctx: PageContext,
     ClientIp(ip): ClientIp,
     Form(form): Form<CredentialsForm>,
 ) -> Result<Response, HtmlError> {
@@ -131,7 +122,7 @@ pub async fn submit_sign_up(
             Ok(Redirect::to("/account").into_response())
         }
         Err(e) => {
-            let mut page = SignInPage::new(&session, "sign-up", "/account".into()).await?;
+            let mut page = SignInPage::new(ctx, "sign-up", "/account".into());
             page.email = form.email;
             page.with_errors(e)
         }
@@ -146,8 +137,7 @@ pub async fn sign_out(session: Session) -> Result<Response, HtmlError> {
 #[derive(Template, WebTemplate)]
 #[template(path = "account/orders.html")]
 pub struct MyEsimsPage {
-    pub layout: Layout,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     pub email: String,
     pub is_staff: bool,
     pub orders: Vec<Order>,
@@ -155,20 +145,14 @@ pub struct MyEsimsPage {
 
 pub async fn my_esims(
     State(pool): State<Pool>,
-    session: Session,
     MaybeUser(user): MaybeUser,
+    ctx: PageContext,
 ) -> Result<Response, HtmlError> {
     let Some(user) = user else { return Ok(Redirect::to("/account/sign-in?next=/account").into_response()) };
     let orders = orders::for_account(&pool, user.id).await?;
     Ok((
         StatusCode::OK,
-        MyEsimsPage {
-            layout: Layout::new("My eSIMs"),
-            csrf_token: auth::csrf_token(&session).await?,
-            email: user.email,
-            is_staff: user.role.is_staff(),
-            orders,
-        },
+        MyEsimsPage { ctx: ctx.titled("My eSIMs"), email: user.email, is_staff: user.role.is_staff(), orders },
     )
         .into_response())
 }

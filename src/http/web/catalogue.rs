@@ -9,6 +9,7 @@ use super::Layout;
 use crate::domain::{Catalogue, Destination, Money, Plan, PlanKind, Region};
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
+use crate::http::page::PageContext;
 use crate::services::catalogue::{self as service, CatalogueStore};
 
 /// A destination as a card: flag, name, cheapest price, number of plans.
@@ -38,7 +39,7 @@ pub struct RegionSection<'a> {
 #[derive(Template, WebTemplate)]
 #[template(path = "web/home.html")]
 pub struct HomePage<'a> {
-    pub layout: Layout,
+    pub ctx: PageContext,
     pub popular: Vec<DestinationCard<'a>>,
     pub regions: Vec<RegionSection<'a>>,
     pub regional_plans: Vec<&'a Plan>,
@@ -49,7 +50,7 @@ pub async fn home(State(store): State<CatalogueStore>) -> Response {
     let catalogue = store.snapshot();
     let c = &*catalogue;
     HomePage {
-        layout: Layout::new("Travel eSIMs for 90+ destinations"),
+        ctx: PageContext::public(Layout::new("Travel eSIMs for 90+ destinations")),
         popular: c.popular_destinations().into_iter().map(|d| DestinationCard::new(c, d)).collect(),
         regions: c
             .regions()
@@ -65,7 +66,7 @@ pub async fn home(State(store): State<CatalogueStore>) -> Response {
 #[derive(Template, WebTemplate)]
 #[template(path = "web/destinations.html")]
 pub struct DestinationsPage<'a> {
-    pub layout: Layout,
+    pub ctx: PageContext,
     pub q: String,
     pub selected_region: Option<&'a Region>,
     pub regions: &'a [Region],
@@ -87,7 +88,7 @@ pub async fn list_destinations(
     let mut layout = Layout::new(&title);
     layout.search_query = search.q.clone();
     Ok(DestinationsPage {
-        layout,
+        ctx: PageContext::public(layout),
         q: search.q,
         selected_region: search.region,
         regions: c.regions(),
@@ -99,7 +100,7 @@ pub async fn list_destinations(
 #[derive(Template, WebTemplate)]
 #[template(path = "web/destination.html")]
 pub struct DestinationPage<'a> {
-    pub layout: Layout,
+    pub ctx: PageContext,
     pub destination: &'a Destination,
     pub region: &'a Region,
     pub plans: Vec<&'a Plan>,
@@ -118,7 +119,7 @@ pub async fn show_destination(
         destination.name
     ));
     Ok(DestinationPage {
-        layout,
+        ctx: PageContext::public(layout),
         destination,
         region,
         local_count: plans.iter().filter(|p| p.kind == PlanKind::Local).count(),
@@ -130,7 +131,7 @@ pub async fn show_destination(
 #[derive(Template, WebTemplate)]
 #[template(path = "web/plan.html")]
 pub struct PlanPage<'a> {
-    pub layout: Layout,
+    pub ctx: PageContext,
     pub plan: &'a Plan,
     pub coverage: Vec<&'a Destination>,
     pub destination: Option<&'a Destination>,
@@ -156,7 +157,7 @@ pub async fn show_plan(
         plan.price
     ));
     Ok(PlanPage {
-        layout,
+        ctx: PageContext::public(layout),
         plan,
         coverage: c.coverage_of(plan),
         destination: plan.destination_iso.as_deref().and_then(|iso| c.destination(iso)),

@@ -10,52 +10,40 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::Layout;
 use crate::domain::Plan;
-use crate::error::{Error, FieldError};
-use crate::http::auth::{self, MaybeUser};
+use crate::error::Error;
+use crate::http::auth::MaybeUser;
 use crate::http::errors::HtmlError;
+use crate::http::forms::FieldErrors;
+use crate::http::page::PageContext;
 use crate::services::catalogue::{self as catalogue_service, CatalogueStore};
 use crate::services::checkout::{self, CheckoutInput, Payments};
-use tower_sessions::Session;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "web/checkout.html")]
 pub struct CheckoutPage<'a> {
-    pub layout: Layout,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     pub plan: &'a Plan,
     pub action: String,
     pub email: String,
     pub device_confirmed: bool,
-    pub email_error: Option<String>,
-    pub device_error: Option<String>,
-    pub form_error: Option<String>,
+    pub errors: FieldErrors,
 }
 
 impl<'a> CheckoutPage<'a> {
-    fn new(plan: &'a Plan, input: &CheckoutInput, csrf_token: String) -> Self {
+    fn new(plan: &'a Plan, input: &CheckoutInput, ctx: PageContext) -> Self {
         Self {
-            layout: Layout::new(&format!("Checkout: {}", plan.name)),
-            csrf_token,
+            ctx: ctx.titled(&format!("Checkout: {}", plan.name)),
             plan,
             action: format!("/plans/{}/checkout", plan.id),
             email: input.email.clone(),
             device_confirmed: input.device_confirmed,
-            email_error: None,
-            device_error: None,
-            form_error: None,
+            errors: FieldErrors::default(),
         }
     }
 
-    fn with_errors(mut self, errors: &[FieldError]) -> Self {
-        for e in errors {
-            match e.field {
-                "email" => self.email_error = Some(e.message.clone()),
-                "device_confirmed" => self.device_error = Some(e.message.clone()),
-                _ => self.form_error = Some(e.message.clone()),
-            }
-        }
+    fn with_errors(mut self, errors: FieldErrors) -> Self {
+        self.errors = errors;
         self
     }
 }
@@ -63,8 +51,7 @@ impl<'a> CheckoutPage<'a> {
 #[derive(Template, WebTemplate)]
 #[template(path = "web/checkout_review.html")]
 pub struct CheckoutReviewPage<'a> {
-    pub layout: Layout,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     pub plan: &'a Plan,
     pub action: String,
     pub email: String,
@@ -82,8 +69,7 @@ pub struct CheckoutForm {
 
 pub async fn show_checkout(
     State(store): State<CatalogueStore>,
-    session: Session,
-    MaybeUser(user): MaybeUser,
+    ctx: PageContext,
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
     let catalogue = store.snapshot();
@@ -91,8 +77,9 @@ pub async fn show_checkout(
     if !plan.on_sale {
         return Err(not_on_sale().into());
     }
-    let input = CheckoutInput { plan_id: id, email: user.map(|u| u.email).unwrap_or_default(), ..Default::default() };
-    Ok(CheckoutPage::new(plan, &input, auth::csrf_token(&session).await?).into_response())
+    let email = ctx.user.as_ref().map(|u| u.email.clone()).unwrap_or_default();
+    let input = CheckoutInput { plan_id: id, email, ..Default::default() };
+    Ok(CheckoutPage::new(plan, &input, ctx).into_response())
 }
 
 fn not_on_sale() -> Error {
@@ -106,12 +93,11 @@ pub async fn submit_checkout(
     State(store): State<CatalogueStore>,
     State(pool): State<Pool>,
     State(payments): State<Payments>,
-    session: Session,
     MaybeUser(user): MaybeUser,
+    ctx: PageContext,
     Path(id): Path<String>,
     form: Result<Form<CheckoutForm>, FormRejection>,
 ) -> Result<Response, HtmlError> {
-    let csrf_token = auth::csrf_token(&session).await?;
     let Form(form) = form.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
         _ => Error::BadRequest { code: "malformed_form", message: "The form could not be read.".into() },
@@ -126,7 +112,7 @@ pub async fn submit_checkout(
     };
     let step = form.step.as_deref().unwrap_or("review");
     if step == "edit" {
-        return Ok(CheckoutPage::new(plan, &input, csrf_token.clone()).into_response());
+        return Ok(CheckoutPage::new(plan, &input, ctx).into_response());
     }
     let result = if step == "pay" {
         checkout::start(&pool, &payments, &catalogue, &input)
@@ -135,8 +121,7 @@ pub async fn submit_checkout(
     } else {
         checkout::review(&catalogue, &input).map(|email| {
             CheckoutReviewPage {
-                layout: Layout::new("Check your order"),
-                csrf_token: csrf_token.clone(),
+                ctx: ctx.clone().titled("Check your order"),
                 plan,
                 action: format!("/plans/{}/checkout", plan.id),
                 suggestion: email.suggestion(),
@@ -147,17 +132,15 @@ pub async fn submit_checkout(
     };
     match result {
         Ok(response) => Ok(response),
-        Err(Error::Invalid(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            CheckoutPage::new(plan, &input, csrf_token.clone()).with_errors(&errors),
-        )
-            .into_response()),
+        Err(Error::Invalid(errors)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, CheckoutPage::new(plan, &input, ctx).with_errors(errors.into()))
+                .into_response())
+        }
         Err(Error::Upstream { source, .. }) => {
             tracing::error!(error = %source, "checkout session could not be created");
-            let page = CheckoutPage::new(plan, &input, csrf_token.clone()).with_errors(&[FieldError::new(
-                "form",
+            let page = CheckoutPage::new(plan, &input, ctx).with_errors(FieldErrors::form(
                 "Our payment provider did not answer. Nothing was charged; please try again in a moment.",
-            )]);
+            ));
             Ok((StatusCode::BAD_GATEWAY, page).into_response())
         }
         Err(other) => Err(other.into()),

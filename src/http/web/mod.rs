@@ -48,6 +48,7 @@ pub async fn with_site_mode(State(mode): State<SiteMode>, request: Request, next
 }
 
 /// What every page's layout shows.
+#[derive(Clone)]
 pub struct Layout {
     pub title: String,
     pub description: String,

@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::http::auth::MaybeUser;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
+use crate::http::page::PageContext;
 use crate::http::qr;
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::Payments;
@@ -49,7 +50,7 @@ pub struct PlanFacts {
 #[derive(Template, WebTemplate)]
 #[template(path = "web/order.html")]
 pub struct OrderPage {
-    pub layout: Layout,
+    pub ctx: PageContext,
     pub order: Order,
     pub events: Vec<OrderEvent>,
     pub headline: String,
@@ -105,7 +106,8 @@ pub async fn show_order(
     });
     let (headline, message, refresh) = describe(&order, returning_from_payment);
     let mut response = OrderPage {
-        layout: Layout::new(&format!("Order: {}", order.plan_name)),
+        // No forms on this page.
+        ctx: PageContext::public(Layout::new(&format!("Order: {}", order.plan_name))),
         headline: headline.to_string(),
         message: message.to_string(),
         refresh_seconds: refresh.then_some(3),

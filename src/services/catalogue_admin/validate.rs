@@ -265,7 +265,16 @@ pub fn plan(input: &PlanInput, id: Uuid, catalogue: &Catalogue) -> Result<Plan, 
         }
     });
     let exponent = Money::new(0, currency.clone().unwrap_or_default()).exponent();
-    let price = c.check("price", parse_price(&input.price, exponent));
+    let typed = Money::parse_major_named(&input.price, currency.as_deref().unwrap_or_default(), "price");
+    let price = c.check(
+        "price",
+        typed.and_then(|p| match p.minor {
+            m if m > MAX_PRICE_MINOR => {
+                Err(format!("That is too high: at most {}.", MAX_PRICE_MINOR / 10i64.pow(exponent)))
+            }
+            m => Ok(m),
+        }),
+    );
     let validity_start = c.check(
         "validity_start",
         input.validity_start.trim().parse::<ValidityStart>().map_err(|_| "Choose when the validity starts.".into()),

@@ -9,81 +9,70 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use tower_sessions::Session;
 
-use super::{Choice, FormErrors, read_form, saved};
-use crate::domain::user::User;
+use super::{read_form, region_choices, saved};
 use crate::domain::{Catalogue, Destination};
 use crate::error::{Error, FieldError};
-use crate::http::admin::{AdminUser, StaffNav};
-use crate::http::auth::{self, ClientIp};
+use crate::http::admin::AdminUser;
+use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
-use crate::http::web::Layout;
+use crate::http::forms::{Choice, FieldErrors};
+use crate::http::page::PageContext;
 use crate::services::catalogue::CatalogueStore;
 use crate::services::catalogue_admin::{self, DestinationInput, Operator};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/destination_form.html")]
 pub struct DestinationFormPage {
-    pub layout: Layout,
-    pub staff: StaffNav,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     /// The ISO code of the destination being edited; `None` for a new one.
     pub editing: Option<String>,
     pub heading: String,
     pub action: String,
     pub form: DestinationInput,
     pub regions: Vec<Choice>,
-    pub errors: FormErrors,
+    pub errors: FieldErrors,
 }
 
 impl DestinationFormPage {
-    async fn new(
-        catalogue: &Catalogue,
-        user: &User,
-        session: &Session,
-        editing: Option<&Destination>,
-        form: DestinationInput,
-    ) -> Result<Self, HtmlError> {
+    fn new(catalogue: &Catalogue, ctx: PageContext, editing: Option<&Destination>, form: DestinationInput) -> Self {
         let (heading, action) = match editing {
             Some(d) => {
                 (format!("Edit {} {} ({})", d.flag(), d.name, d.iso), format!("/admin/destinations/{}/edit", d.iso))
             }
             None => ("New destination".to_string(), "/admin/destinations/new".to_string()),
         };
-        Ok(Self {
-            layout: Layout::new(&heading),
-            staff: StaffNav::of(user),
-            csrf_token: auth::csrf_token(session).await?,
+        Self {
+            ctx: ctx.titled(&heading),
             editing: editing.map(|d| d.iso.clone()),
             heading,
             action,
             form,
-            regions: Choice::regions(catalogue),
-            errors: FormErrors::default(),
-        })
+            regions: region_choices(catalogue),
+            errors: FieldErrors::default(),
+        }
     }
 
     /// The form again, as typed, with a message beside each field that was not accepted.
     fn refused(mut self, errors: Vec<FieldError>) -> Response {
-        self.errors = FormErrors(errors);
+        self.errors = FieldErrors::from(errors);
         (StatusCode::UNPROCESSABLE_ENTITY, self).into_response()
     }
 }
 
 pub async fn new_destination(
     State(store): State<CatalogueStore>,
-    session: Session,
-    AdminUser(user): AdminUser,
+    AdminUser(_): AdminUser,
+    ctx: PageContext,
 ) -> Result<DestinationFormPage, HtmlError> {
-    DestinationFormPage::new(&store.snapshot(), &user, &session, None, DestinationInput::default()).await
+    Ok(DestinationFormPage::new(&store.snapshot(), ctx, None, DestinationInput::default()))
 }
 
 pub async fn create_destination(
     State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
-    session: Session,
     AdminUser(user): AdminUser,
+    ctx: PageContext,
     ClientIp(ip): ClientIp,
     form: Result<Form<DestinationInput>, FormRejection>,
 ) -> Result<Response, HtmlError> {
@@ -92,7 +81,7 @@ pub async fn create_destination(
     match catalogue_admin::create_destination(&pool, &store, &editor, &input).await {
         Ok(destination) => Ok(saved(&format!("destination:{}", destination.iso))),
         Err(Error::Invalid(errors)) => {
-            Ok(DestinationFormPage::new(&store.snapshot(), &user, &session, None, input).await?.refused(errors))
+            Ok(DestinationFormPage::new(&store.snapshot(), ctx, None, input).refused(errors))
         }
         Err(other) => Err(other.into()),
     }
@@ -100,20 +89,20 @@ pub async fn create_destination(
 
 pub async fn edit_destination(
     State(store): State<CatalogueStore>,
-    session: Session,
-    AdminUser(user): AdminUser,
+    AdminUser(_): AdminUser,
+    ctx: PageContext,
     Path(iso): Path<String>,
 ) -> Result<DestinationFormPage, HtmlError> {
     let snapshot = store.snapshot();
     let destination = snapshot.destination(&iso).ok_or(Error::NotFound("destination"))?;
-    DestinationFormPage::new(&snapshot, &user, &session, Some(destination), DestinationInput::of(destination)).await
+    Ok(DestinationFormPage::new(&snapshot, ctx, Some(destination), DestinationInput::of(destination)))
 }
 
 pub async fn update_destination(
     State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
-    session: Session,
     AdminUser(user): AdminUser,
+    ctx: PageContext,
     ClientIp(ip): ClientIp,
     Path(iso): Path<String>,
     form: Result<Form<DestinationInput>, FormRejection>,
@@ -125,7 +114,7 @@ pub async fn update_destination(
         Err(Error::Invalid(errors)) => {
             let snapshot = store.snapshot();
             let destination = snapshot.destination(&iso).ok_or(Error::NotFound("destination"))?;
-            Ok(DestinationFormPage::new(&snapshot, &user, &session, Some(destination), input).await?.refused(errors))
+            Ok(DestinationFormPage::new(&snapshot, ctx, Some(destination), input).refused(errors))
         }
         Err(other) => Err(other.into()),
     }

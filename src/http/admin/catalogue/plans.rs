@@ -8,32 +8,29 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{Choice, FormErrors, read_form, saved};
-use crate::domain::user::User;
+use super::{read_form, region_choices, saved};
 use crate::domain::{Catalogue, Plan, PlanKind, ValidityStart};
 use crate::error::{Error, FieldError};
-use crate::http::admin::{AdminUser, StaffNav};
-use crate::http::auth::{self, ClientIp};
+use crate::http::admin::AdminUser;
+use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
-use crate::http::web::Layout;
+use crate::http::forms::{Choice, FieldErrors};
+use crate::http::page::PageContext;
 use crate::services::catalogue::{self as catalogue_service, CatalogueStore};
 use crate::services::catalogue_admin::{self, Operator, PlanInput};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/plan_form.html")]
 pub struct PlanFormPage {
-    pub layout: Layout,
-    pub staff: StaffNav,
-    pub csrf_token: String,
+    pub ctx: PageContext,
     /// The plan being edited; `None` for a new one.
     pub editing: Option<Uuid>,
     pub heading: String,
     pub action: String,
     pub form: PlanInput,
-    pub errors: FormErrors,
+    pub errors: FieldErrors,
     pub kinds: Vec<Choice>,
     pub destinations: Vec<Choice>,
     pub regions: Vec<Choice>,
@@ -42,58 +39,50 @@ pub struct PlanFormPage {
 }
 
 impl PlanFormPage {
-    async fn new(
-        catalogue: &Catalogue,
-        user: &User,
-        session: &Session,
-        editing: Option<&Plan>,
-        form: PlanInput,
-    ) -> Result<Self, HtmlError> {
+    fn new(catalogue: &Catalogue, ctx: PageContext, editing: Option<&Plan>, form: PlanInput) -> Self {
         let (heading, action) = match editing {
             Some(plan) => (format!("Edit {}", plan.name), format!("/admin/plans/{}/edit", plan.id)),
             None => ("New plan".to_string(), "/admin/plans/new".to_string()),
         };
-        Ok(Self {
-            layout: Layout::new(&heading),
-            staff: StaffNav::of(user),
-            csrf_token: auth::csrf_token(session).await?,
+        Self {
+            ctx: ctx.titled(&heading),
             editing: editing.map(|p| p.id),
             heading,
             action,
             form,
-            errors: FormErrors::default(),
+            errors: FieldErrors::default(),
             kinds: PlanKind::ALL.iter().map(|k| Choice::new(k.as_str(), k.label())).collect(),
             destinations: catalogue
                 .destinations()
                 .iter()
                 .map(|d| Choice::new(&d.iso, format!("{} {} ({})", d.flag(), d.name, d.iso)))
                 .collect(),
-            regions: Choice::regions(catalogue),
+            regions: region_choices(catalogue),
             validity_starts: ValidityStart::ALL.iter().map(|v| Choice::new(v.as_str(), v.label())).collect(),
             generations: ["3G", "4G", "5G"].into_iter().map(|g| Choice::new(g, g)).collect(),
-        })
+        }
     }
 
     /// The form again, as typed, with a message beside each field that was not accepted.
     fn refused(mut self, errors: Vec<FieldError>) -> Response {
-        self.errors = FormErrors(errors);
+        self.errors = FieldErrors::from(errors);
         (StatusCode::UNPROCESSABLE_ENTITY, self).into_response()
     }
 }
 
 pub async fn new_plan(
     State(store): State<CatalogueStore>,
-    session: Session,
-    AdminUser(user): AdminUser,
+    AdminUser(_): AdminUser,
+    ctx: PageContext,
 ) -> Result<PlanFormPage, HtmlError> {
-    PlanFormPage::new(&store.snapshot(), &user, &session, None, PlanInput::new_plan()).await
+    Ok(PlanFormPage::new(&store.snapshot(), ctx, None, PlanInput::new_plan()))
 }
 
 pub async fn create_plan(
     State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
-    session: Session,
     AdminUser(user): AdminUser,
+    ctx: PageContext,
     ClientIp(ip): ClientIp,
     form: Result<Form<PlanInput>, FormRejection>,
 ) -> Result<Response, HtmlError> {
@@ -101,29 +90,27 @@ pub async fn create_plan(
     let editor = Operator { user: &user, ip };
     match catalogue_admin::create_plan(&pool, &store, &editor, &input).await {
         Ok(plan) => Ok(saved(&format!("plan:{}", plan.id))),
-        Err(Error::Invalid(errors)) => {
-            Ok(PlanFormPage::new(&store.snapshot(), &user, &session, None, input).await?.refused(errors))
-        }
+        Err(Error::Invalid(errors)) => Ok(PlanFormPage::new(&store.snapshot(), ctx, None, input).refused(errors)),
         Err(other) => Err(other.into()),
     }
 }
 
 pub async fn edit_plan(
     State(store): State<CatalogueStore>,
-    session: Session,
-    AdminUser(user): AdminUser,
+    AdminUser(_): AdminUser,
+    ctx: PageContext,
     Path(id): Path<String>,
 ) -> Result<PlanFormPage, HtmlError> {
     let snapshot = store.snapshot();
     let plan = catalogue_service::plan(&snapshot, &id)?;
-    PlanFormPage::new(&snapshot, &user, &session, Some(plan), PlanInput::of(plan)).await
+    Ok(PlanFormPage::new(&snapshot, ctx, Some(plan), PlanInput::of(plan)))
 }
 
 pub async fn update_plan(
     State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
-    session: Session,
     AdminUser(user): AdminUser,
+    ctx: PageContext,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     form: Result<Form<PlanInput>, FormRejection>,
@@ -135,7 +122,7 @@ pub async fn update_plan(
         Err(Error::Invalid(errors)) => {
             let snapshot = store.snapshot();
             let plan = catalogue_service::plan(&snapshot, &id)?;
-            Ok(PlanFormPage::new(&snapshot, &user, &session, Some(plan), input).await?.refused(errors))
+            Ok(PlanFormPage::new(&snapshot, ctx, Some(plan), input).refused(errors))
         }
         Err(other) => Err(other.into()),
     }
