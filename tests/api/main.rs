@@ -14,6 +14,4 @@ mod openapi;
 mod orders_api;
 mod pages;
 mod provisioning;
-mod stripe_emulator;
 mod telnyx_client;
-mod telnyx_emulator;
