@@ -6,7 +6,6 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domain;
-pub mod emulators;
 pub mod error;
 pub mod http;
 pub mod services;

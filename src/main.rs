@@ -1,4 +1,5 @@
-//! The `tern` binary: logging, configuration, then the server or an admin command.
+//! The `tern` binary: logging, configuration, then the server, an admin command, or the
+//! emulators alone.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -21,6 +22,17 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Run only the Stripe and Telnyx emulators, on fixed loopback ports, until Ctrl-C (for
+    /// mobile apps and other services); prints their URLs and keys.
+    #[cfg(feature = "emulators")]
+    Emulators {
+        /// The Stripe emulator's port on 127.0.0.1.
+        #[arg(long, env = "TERN_STRIPE_EMULATOR_PORT", default_value_t = 12111)]
+        stripe_port: u16,
+        /// The Telnyx emulator's port on 127.0.0.1.
+        #[arg(long, env = "TERN_TELNYX_EMULATOR_PORT", default_value_t = 12112)]
+        telnyx_port: u16,
     },
 }
 
@@ -64,6 +76,15 @@ async fn main() -> ExitCode {
     };
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
+    // The emulators alone need no configuration (and must not be refused by a production one).
+    #[cfg(feature = "emulators")]
+    if let Some(Command::Emulators { stripe_port, telnyx_port }) = cli.command {
+        let localhost = std::net::Ipv4Addr::LOCALHOST;
+        let stripe = (localhost, stripe_port).into();
+        let telnyx = (localhost, telnyx_port).into();
+        return exit_code(tern::startup::run_emulators(stripe, telnyx).await);
+    }
+
     let config = match tern::config::Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -79,7 +100,13 @@ async fn main() -> ExitCode {
             }),
             Err(e) => Err(anyhow::anyhow!("reading the password: {e}")),
         },
+        #[cfg(feature = "emulators")]
+        Command::Emulators { .. } => unreachable!("handled before the configuration is read"),
     };
+    exit_code(result)
+}
+
+fn exit_code(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

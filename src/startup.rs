@@ -1,11 +1,12 @@
 //! Start-up: the database (`DATABASE_URL` or the embedded cluster), migrations, the catalogue
-//! snapshot, the HTTP server, and an orderly stop on SIGINT/SIGTERM.
+//! snapshot, the HTTP server, and an orderly stop on SIGINT/SIGTERM (the local emulators:
+//! `startup/emulators.rs`).
 
 use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 use tokio::net::TcpListener;
@@ -15,15 +16,17 @@ use crate::clients::telnyx::TelnyxClient;
 use crate::cluster::{Cluster, ClusterConfig};
 use crate::config::Config;
 use crate::crypto::Cipher;
-use crate::domain::token;
-use crate::emulators::stripe::{StripeEmulator, StripeEmulatorConfig};
-use crate::emulators::telnyx::{TelnyxEmulator, TelnyxEmulatorConfig};
 use crate::http::state::{AppState, SiteMode};
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::Payments;
 use crate::services::provisioning::Provisioner;
 use crate::worker::{Worker, WorkerConfig};
 use crate::{MIGRATOR, db, http};
+
+mod emulators;
+#[cfg(feature = "emulators")]
+pub use self::emulators::run_standalone as run_emulators;
+pub use self::emulators::{StripeEmulator, TelnyxEmulator};
 
 /// The database Tern uses inside its embedded cluster.
 pub const EMBEDDED_DATABASE: &str = "tern";
@@ -71,7 +74,8 @@ pub fn install_crypto_provider() {
 }
 
 /// Stripe: the real API when keys are configured, else the local emulator (development only;
-/// `Config` refuses production without keys). Webhooks come back to `public_url`.
+/// `Config` refuses production without keys, a build without emulators any start without them).
+/// Webhooks come back to `public_url`.
 pub async fn payments(config: &Config, public_url: &str) -> anyhow::Result<(Payments, Option<StripeEmulator>)> {
     if let Some(stripe) = &config.stripe {
         let client = StripeClient::new(&stripe.secret_key, &stripe.api_base)?;
@@ -82,19 +86,7 @@ pub async fn payments(config: &Config, public_url: &str) -> anyhow::Result<(Paym
         };
         return Ok((payments, None));
     }
-    let (webhook_secret, _) = token::generate();
-    let emulator_config = StripeEmulatorConfig {
-        api_key: "sk_test_tern_emulator".to_string(),
-        webhook_secret: format!("whsec_{webhook_secret}"),
-    };
-    let emulator = StripeEmulator::start(emulator_config.clone()).await.context("cannot start the Stripe emulator")?;
-    emulator.set_webhook_url(format!("{public_url}/webhooks/stripe"));
-    let payments = Payments {
-        stripe: StripeClient::new(&SecretString::from(emulator_config.api_key), &emulator.base_url())?,
-        public_url: public_url.to_string(),
-        webhook_secret: SecretString::from(emulator_config.webhook_secret),
-    };
-    tracing::info!(stripe.api = %emulator.base_url(), "test mode: payments go to the local Stripe emulator");
+    let (payments, emulator) = emulators::local_payments(public_url).await?;
     Ok((payments, Some(emulator)))
 }
 
@@ -127,15 +119,7 @@ pub async fn provisioner(config: &Config, cipher: Cipher) -> anyhow::Result<(Pro
     let (client, emulator) = match &config.telnyx {
         Some(telnyx) => (TelnyxClient::new(telnyx.api_key.clone(), &telnyx.api_base)?, None),
         None => {
-            let emulator = TelnyxEmulator::start(TelnyxEmulatorConfig {
-                api_key: "KEY_tern_emulator".to_string(),
-                action_delay: Duration::from_secs(2),
-                inventory: None,
-            })
-            .await
-            .context("cannot start the Telnyx emulator")?;
-            tracing::info!(telnyx.api = %emulator.base_url(), "test mode: eSIMs come from the local Telnyx emulator");
-            let client = TelnyxClient::new(SecretString::from("KEY_tern_emulator"), &emulator.base_url())?;
+            let (client, emulator) = emulators::local_telnyx().await?;
             (client, Some(emulator))
         }
     };
@@ -178,6 +162,7 @@ pub async fn serve(
 
 /// The whole server, as `cargo run` starts it.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    emulators::require_keys(&config)?;
     install_crypto_provider();
     let Database { pool, cluster } = database(&config).await?;
     let result = async {

@@ -148,7 +148,7 @@ async fn a_failed_order_is_retried_from_the_admin_area() {
     let (id, _, session_id) = checkout(&app, &plan_id).await;
     app.stripe.pay(&session_id).await.unwrap();
     wait_status(&app, id, "paid").await;
-    app.telnyx.inject(tern::emulators::telnyx::Target::Purchase, tern::emulators::telnyx::Fault::OutOfStock, 1);
+    app.telnyx.inject(telnyx_emulator::Target::Purchase, telnyx_emulator::Fault::OutOfStock, 1);
     assert!(matches!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Failed { .. }));
     assert_eq!(status(&app, id).await, "provisioning_failed");
     app.sign_in_as(Role::Support).await;

@@ -13,10 +13,10 @@ use std::time::Duration;
 use tern::cluster::{Cluster, ClusterConfig};
 
 use secrecy::SecretString;
+use stripe_emulator::StripeEmulator;
+use telnyx_emulator::{TelnyxEmulator, TelnyxEmulatorConfig};
 use tern::clients::telnyx::TelnyxClient;
 use tern::crypto::Cipher;
-use tern::emulators::stripe::StripeEmulator;
-use tern::emulators::telnyx::{TelnyxEmulator, TelnyxEmulatorConfig};
 use tern::http::state::SiteMode;
 use tern::services::checkout::Payments;
 use tern::services::provisioning::Provisioner;

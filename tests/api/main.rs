@@ -15,6 +15,4 @@ mod openapi;
 mod orders_api;
 mod pages;
 mod provisioning;
-mod stripe_emulator;
 mod telnyx_client;
-mod telnyx_emulator;

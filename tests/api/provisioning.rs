@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde_json::Value;
-use tern::emulators::telnyx::{Fault, Target};
+use telnyx_emulator::{Fault, Target};
 use tern::worker::JobResult;
 use uuid::Uuid;
 

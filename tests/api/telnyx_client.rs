@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use secrecy::SecretString;
+use telnyx_emulator::{Quirks, TelnyxEmulator, TelnyxEmulatorConfig};
 use tern::clients::telnyx::{TelnyxClient, TelnyxError};
 use tern::domain::lpa::ActivationCode;
-use tern::emulators::telnyx::{Quirks, TelnyxEmulator, TelnyxEmulatorConfig};
 
 async fn emulator() -> TelnyxEmulator {
     tern::startup::install_crypto_provider();

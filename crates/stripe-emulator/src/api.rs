@@ -1,4 +1,4 @@
-//! The emulated Stripe API under `/v1`: API-key check, injected failures, idempotency keys,
+//! The emulated Stripe API under `/v1`: API-key check (Bearer or Basic), injected failures, idempotency keys,
 //! and the Checkout Session and Refund endpoints Tern uses.
 
 use std::sync::Arc;
@@ -10,6 +10,8 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 
 use super::checkout::new_session;
@@ -38,7 +40,8 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new().nest("/v1", v1)
 }
 
-/// `Authorization: Bearer <api key>`, then any failure a test asked for.
+/// `Authorization: Bearer <api key>` (or Basic with the key as user name), then any failure a
+/// test asked for.
 async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     if let Err(error) = check_api_key(request.headers(), &shared.api_key) {
         return error.into_response();
@@ -66,12 +69,29 @@ fn check_api_key(headers: &HeaderMap, api_key: &str) -> Result<(), ApiError> {
              Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
         ));
     };
-    let given = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or("");
+    let given = value.to_str().ok().and_then(given_key).unwrap_or_default();
     if given == api_key {
         return Ok(());
     }
     let tail: String = given.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     Err(ApiError::unauthorized(format!("Invalid API Key provided: ****{tail}")))
+}
+
+/// The key in `Bearer <key>`, or the user name of `Basic base64(<key>:)` as `curl -u <key>:`
+/// sends it (Stripe ignores the password).
+fn given_key(value: &str) -> Option<String> {
+    let (scheme, credentials) = value.trim().split_once(' ')?;
+    let credentials = credentials.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(credentials.to_owned());
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = BASE64.decode(credentials).ok()?;
+        let decoded = String::from_utf8(decoded).ok()?;
+        let user = decoded.split_once(':').map_or(decoded.as_str(), |(user, _password)| user);
+        return Some(user.to_owned());
+    }
+    None
 }
 
 async fn create_session(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Json<Value>, ApiError> {

@@ -53,7 +53,7 @@ pub struct PageItem {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "emulators/stripe_pay.html")]
+#[template(path = "stripe_pay.html")]
 pub struct PayPage {
     pub session_id: String,
     pub state: PageState,

@@ -16,7 +16,7 @@ mod sims;
 mod state;
 
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -94,7 +94,12 @@ pub struct RecordedRequest {
 impl TelnyxEmulator {
     /// Binds 127.0.0.1:0 and serves in a spawned tokio task.
     pub async fn start(config: TelnyxEmulatorConfig) -> io::Result<Self> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        Self::start_on(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+    }
+
+    /// As [`Self::start`], on `addr` (e.g. a fixed loopback port for `tern emulators`).
+    pub async fn start_on(config: TelnyxEmulatorConfig, addr: SocketAddr) -> io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
         let base_url = format!("http://{}/v2", listener.local_addr()?);
         let state = State::new(config.inventory);
         let shared = Arc::new(Shared::new(config.api_key, base_url, config.action_delay, state));

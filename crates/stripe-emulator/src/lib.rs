@@ -17,7 +17,7 @@ mod webhooks;
 
 use std::collections::HashMap;
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,7 +35,8 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 /// What the emulator accepts and signs with.
 #[derive(Clone)]
 pub struct StripeEmulatorConfig {
-    /// The secret key clients must send as `Authorization: Bearer …` (e.g. `sk_test_…`).
+    /// The secret key clients must send as `Authorization: Bearer …` or as the Basic user name
+    /// (e.g. `sk_test_…`).
     pub api_key: String,
     /// The `whsec_…` secret webhook events are signed with.
     pub webhook_secret: String,
@@ -52,11 +53,16 @@ impl StripeEmulator {
     /// Binds 127.0.0.1 on a free port and serves in spawned tokio tasks (the server, the
     /// webhook delivery worker and the expiry sweep).
     pub async fn start(config: StripeEmulatorConfig) -> io::Result<Self> {
+        Self::start_on(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+    }
+
+    /// As [`Self::start`], on `addr` (e.g. a fixed loopback port for `tern emulators`).
+    pub async fn start_on(config: StripeEmulatorConfig, addr: SocketAddr) -> io::Result<Self> {
         // reqwest (webhook delivery) needs a process-wide rustls provider; ring is the crate's.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder().no_proxy().build().map_err(io::Error::other)?;
 
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let listener = TcpListener::bind(addr).await?;
         let base_url = format!("http://{}/", listener.local_addr()?);
         let state = State {
             base_url: base_url.clone(),
