@@ -67,7 +67,7 @@ impl Money {
                 n => format!("Use at most {n} decimals."),
             });
         }
-        let too_large = || format!("That {what} is too large.");
+        let too_large = || format!("That {what} is too high.");
         let whole: i64 = whole.parse().map_err(|_| too_large())?;
         let fraction: i64 = if fraction.is_empty() {
             0
@@ -172,8 +172,8 @@ mod tests {
             ("1,200.00", "USD", "no thousands separators"),
             ("12,50", "EUR", "Use a point for decimals"),
             ("1 200", "JPY", "no thousands separators"),
-            ("92233720368547758.08", "USD", "too large"),
-            ("99999999999999999999999", "JPY", "too large"),
+            ("92233720368547758.08", "USD", "too high"),
+            ("99999999999999999999999", "JPY", "too high"),
         ] {
             let error = Money::parse_major(text, currency).expect_err(text);
             assert!(error.contains(message), "{text} {currency}: {error}");

@@ -1,15 +1,9 @@
-//! The admin catalogue forms as typed: every field a string (checkboxes aside), so that a
+//! The admin catalogue forms as typed: every field a string (yes/no fields aside), so that a
 //! form that is not accepted comes back exactly as it was sent.
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::domain::{DataAllowance, Destination, Plan, PlanKind, ValidityStart};
-
-/// A checkbox: present ("on", "true", "1") is true; an unchecked box is simply not sent.
-fn checkbox<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    let value = String::deserialize(d)?;
-    Ok(matches!(value.trim(), "on" | "true" | "1" | "yes"))
-}
 
 /// The destination form as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -56,14 +50,11 @@ pub struct PlanInput {
     pub price: String,
     pub currency: String,
     pub validity_start: String,
-    #[serde(deserialize_with = "checkbox")]
     pub hotspot: bool,
     pub network_generation: String,
     /// Comma-separated.
     pub operators: String,
-    #[serde(deserialize_with = "checkbox")]
     pub top_up: bool,
-    #[serde(deserialize_with = "checkbox")]
     pub on_sale: bool,
     pub sim_card_group_id: String,
     pub fine_print: String,

@@ -86,43 +86,14 @@ fn iso_code(value: &str) -> Result<String, String> {
     }
 }
 
-/// A price typed in the currency's major unit (`12.99`) as integer minor units (`1299`);
-/// `exponent` is the number of decimals the currency has.
-pub fn parse_price(value: &str, exponent: u32) -> Result<i64, String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err("Enter the price.".into());
+/// A price typed in the currency's major unit (`12.99`) as integer minor units (`1299`), through
+/// the one money parser, capped at what the catalogue sells.
+pub fn parse_price(value: &str, currency: &str) -> Result<i64, String> {
+    let price = Money::parse_major_named(value, currency, "price")?;
+    if price.minor > MAX_PRICE_MINOR {
+        return Err(format!("That is too high: at most {}.", MAX_PRICE_MINOR / 10i64.pow(price.exponent())));
     }
-    if value.starts_with('-') {
-        return Err("The price must be more than zero.".into());
-    }
-    let example = if exponent == 0 { "1500" } else { "12.99" };
-    let not_a_number = || format!("Enter the price as a number, such as {example}.");
-    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || (value.contains('.') && !digits(fraction)) {
-        return Err(not_a_number());
-    }
-    if fraction.len() > exponent as usize {
-        return Err(match exponent {
-            0 => "This currency has no decimals: enter a whole amount.".into(),
-            n => format!("Use at most {n} decimals."),
-        });
-    }
-    let scale = 10i64.pow(exponent);
-    let too_high = || format!("That is too high: at most {}.", MAX_PRICE_MINOR / scale);
-    let whole: i64 = whole.parse().map_err(|_| too_high())?;
-    let fraction: i64 = if fraction.is_empty() {
-        0
-    } else {
-        format!("{fraction:0<width$}", width = exponent as usize).parse().map_err(|_| not_a_number())?
-    };
-    let minor = whole.checked_mul(scale).and_then(|w| w.checked_add(fraction)).ok_or_else(too_high)?;
-    match minor {
-        0 => Err("The price must be more than zero.".into()),
-        m if m > MAX_PRICE_MINOR => Err(too_high()),
-        m => Ok(m),
-    }
+    Ok(price.minor)
 }
 
 /// Checks a destination form. `existing` is the destination being edited (its ISO code stays);
@@ -264,17 +235,7 @@ pub fn plan(input: &PlanInput, id: Uuid, catalogue: &Catalogue) -> Result<Plan, 
             Err("Enter the 3-letter ISO 4217 currency code, such as USD.".into())
         }
     });
-    let exponent = Money::new(0, currency.clone().unwrap_or_default()).exponent();
-    let typed = Money::parse_major_named(&input.price, currency.as_deref().unwrap_or_default(), "price");
-    let price = c.check(
-        "price",
-        typed.and_then(|p| match p.minor {
-            m if m > MAX_PRICE_MINOR => {
-                Err(format!("That is too high: at most {}.", MAX_PRICE_MINOR / 10i64.pow(exponent)))
-            }
-            m => Ok(m),
-        }),
-    );
+    let price = c.check("price", parse_price(&input.price, currency.as_deref().unwrap_or_default()));
     let validity_start = c.check(
         "validity_start",
         input.validity_start.trim().parse::<ValidityStart>().map_err(|_| "Choose when the validity starts.".into()),
@@ -428,12 +389,12 @@ mod tests {
 
     #[test]
     fn prices_are_decimals_in_the_major_unit_turned_into_minor_units() {
-        assert_eq!(parse_price("12.99", 2), Ok(1299));
-        assert_eq!(parse_price(" 12.9 ", 2), Ok(1290));
-        assert_eq!(parse_price("12", 2), Ok(1200));
-        assert_eq!(parse_price("0.01", 2), Ok(1));
-        assert_eq!(parse_price("1500", 0), Ok(1500));
-        assert_eq!(parse_price("1000000.00", 2), Ok(100_000_000));
+        assert_eq!(parse_price("12.99", "USD"), Ok(1299));
+        assert_eq!(parse_price(" 12.9 ", "USD"), Ok(1290));
+        assert_eq!(parse_price("12", "USD"), Ok(1200));
+        assert_eq!(parse_price("0.01", "USD"), Ok(1));
+        assert_eq!(parse_price("1500", "JPY"), Ok(1500));
+        assert_eq!(parse_price("1000000.00", "USD"), Ok(100_000_000));
         for (typed, message) in [
             ("12.999", "at most 2 decimals"),
             ("-1", "more than zero"),
@@ -449,10 +410,10 @@ mod tests {
             ("1000000.01", "too high"),
             ("99999999999999999999999", "too high"),
         ] {
-            let error = parse_price(typed, 2).expect_err(typed);
+            let error = parse_price(typed, "USD").expect_err(typed);
             assert!(error.contains(message), "{typed}: {error}");
         }
-        assert!(parse_price("15.5", 0).unwrap_err().contains("no decimals"));
+        assert!(parse_price("15.5", "JPY").unwrap_err().contains("no decimals"));
     }
 
     #[test]

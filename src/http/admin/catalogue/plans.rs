@@ -16,7 +16,7 @@ use crate::error::{Error, FieldError};
 use crate::http::admin::AdminUser;
 use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
-use crate::http::forms::{Choice, FieldErrors};
+use crate::http::forms::{Choice, FieldErrors, with_checkboxes};
 use crate::http::page::PageContext;
 use crate::services::catalogue::{self as catalogue_service, CatalogueStore};
 use crate::services::catalogue_admin::{self, Operator, PlanInput};
@@ -78,15 +78,18 @@ pub async fn new_plan(
     Ok(PlanFormPage::new(&store.snapshot(), ctx, None, PlanInput::new_plan()))
 }
 
+/// The plan form's checkboxes.
+const PLAN_CHECKBOXES: &[&str] = &["hotspot", "top_up", "on_sale"];
+
 pub async fn create_plan(
     State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
     AdminUser(user): AdminUser,
     ctx: PageContext,
     ClientIp(ip): ClientIp,
-    form: Result<Form<PlanInput>, FormRejection>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, HtmlError> {
-    let input = read_form(form)?;
+    let input: PlanInput = with_checkboxes(read_form(form)?, PLAN_CHECKBOXES)?;
     let editor = Operator { user: &user, ip };
     match catalogue_admin::create_plan(&pool, &store, &editor, &input).await {
         Ok(plan) => Ok(saved(&format!("plan:{}", plan.id))),
@@ -113,9 +116,9 @@ pub async fn update_plan(
     ctx: PageContext,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
-    form: Result<Form<PlanInput>, FormRejection>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, HtmlError> {
-    let input = read_form(form)?;
+    let input: PlanInput = with_checkboxes(read_form(form)?, PLAN_CHECKBOXES)?;
     let editor = Operator { user: &user, ip };
     match catalogue_admin::update_plan(&pool, &store, &editor, &id, &input).await {
         Ok(plan) => Ok(saved(&format!("plan:{}", plan.id))),
