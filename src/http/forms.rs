@@ -81,6 +81,27 @@ impl Choice {
     }
 }
 
+/// Reads posted form pairs into `T`, with each of `checkboxes` as a bool: a browser sends a
+/// checked box as its value (`on`, unless the page says otherwise) and leaves an unchecked one
+/// out, so "on", "true", "1" and "yes" read as true and anything else as false.
+pub fn with_checkboxes<T: serde::de::DeserializeOwned>(
+    pairs: Vec<(String, String)>,
+    checkboxes: &[&str],
+) -> Result<T, Error> {
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.into_iter().map(|(name, value)| {
+            if checkboxes.contains(&name.as_str()) {
+                let checked = matches!(value.trim(), "on" | "true" | "1" | "yes");
+                (name, checked.to_string())
+            } else {
+                (name, value)
+            }
+        }))
+        .finish();
+    serde_urlencoded::from_str(&encoded)
+        .map_err(|_| Error::BadRequest { code: "malformed_form", message: "The form could not be read.".into() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,25 +125,4 @@ mod tests {
             "One field needs your attention:"
         );
     }
-}
-
-/// Reads posted form pairs into `T`, with each of `checkboxes` as a bool: a browser sends a
-/// checked box as its value (`on`, unless the page says otherwise) and leaves an unchecked one
-/// out, so "on", "true", "1" and "yes" read as true and anything else as false.
-pub fn with_checkboxes<T: serde::de::DeserializeOwned>(
-    pairs: Vec<(String, String)>,
-    checkboxes: &[&str],
-) -> Result<T, Error> {
-    let encoded = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs.into_iter().map(|(name, value)| {
-            if checkboxes.contains(&name.as_str()) {
-                let checked = matches!(value.trim(), "on" | "true" | "1" | "yes");
-                (name, checked.to_string())
-            } else {
-                (name, value)
-            }
-        }))
-        .finish();
-    serde_urlencoded::from_str(&encoded)
-        .map_err(|_| Error::BadRequest { code: "malformed_form", message: "The form could not be read.".into() })
 }
