@@ -16,7 +16,7 @@ pub mod stripe_events;
 mod types;
 pub mod users;
 
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::PgExecutor;
 
 /// The embedded migrations, run at every start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -31,24 +31,23 @@ pub type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 pub type DbError = sqlx::Error;
 
 /// Creates `name` unless it exists (the embedded cluster's first start).
-pub async fn ensure_database(conn: &mut PgConnection, name: &str) -> sqlx::Result<()> {
-    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
-        .bind(name)
-        .fetch_one(&mut *conn)
-        .await?;
-    if !exists {
-        // Identifiers cannot be bound; quote it as PostgreSQL does.
-        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
-        sqlx::query(&format!("create database {quoted}")).execute(&mut *conn).await?;
+pub async fn ensure_database(executor: impl PgExecutor<'_>, name: &str) -> sqlx::Result<()> {
+    match sqlx::query(&format!("create database {}", quoted(name))).execute(executor).await {
+        // 42P04: duplicate_database.
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => Ok(()),
+        other => other.map(|_| ()),
     }
-    Ok(())
 }
 
 /// Creates database `name` as a copy of `template` (tests: a fresh migrated database each).
-pub async fn create_database_from(conn: &mut PgConnection, name: &str, template: &str) -> sqlx::Result<()> {
-    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    sqlx::query(&format!("create database {} template {}", q(name), q(template))).execute(conn).await?;
+pub async fn create_database_from(executor: impl PgExecutor<'_>, name: &str, template: &str) -> sqlx::Result<()> {
+    sqlx::query(&format!("create database {} template {}", quoted(name), quoted(template))).execute(executor).await?;
     Ok(())
+}
+
+/// Identifiers cannot be bound; quoted as PostgreSQL does.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// A round trip to the database, for readiness checks.

@@ -93,6 +93,8 @@ fn spawn_server(data_dir: &Path, port: u16) -> Child {
 }
 
 async fn wait_ready(port: u16, server: &mut Child) {
+    // reqwest is built without a default TLS provider; this test may run before any other.
+    tern::startup::install_crypto_provider();
     let client = reqwest::Client::new();
     for _ in 0..600 {
         if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await
