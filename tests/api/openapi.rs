@@ -193,3 +193,21 @@ async fn the_account_and_esim_endpoints_answer_as_documented() {
     let problems = errors(&response_validator(&doc, &schema_of("/orders/{id}/esim", "get", "200")), &esim);
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+#[tokio::test]
+async fn order_timestamps_and_names_are_typed_in_the_schema() {
+    let app = spawn_app().await;
+    let doc = app.json("/api/v1/openapi.json", 200).await;
+    let schemas = &doc["components"]["schemas"];
+    let order = &schemas["OrderResponse"]["properties"];
+    assert_eq!(order["created_at"]["format"], "date-time");
+    assert_eq!(order["paid_at"]["format"], "date-time");
+    assert_eq!(schemas["TokenResponse"]["properties"]["expires_at"]["format"], "date-time");
+    let statuses = schemas["OrderStatusResponse"]["enum"].as_array().unwrap();
+    assert!(statuses.contains(&json!("awaiting_payment")) && statuses.contains(&json!("provisioning_failed")));
+    assert!(schemas["EventTypeResponse"]["enum"].as_array().unwrap().contains(&json!("checkout_started")));
+    assert_eq!(schemas["ActorResponse"]["enum"], json!(["traveller", "stripe", "telnyx", "system", "admin"]));
+    // A problem answer is the shared Problem document.
+    let not_found = &doc["paths"]["/plans/{id}"]["get"]["responses"]["404"]["content"]["application/problem+json"];
+    assert_eq!(not_found["schema"]["$ref"], "#/components/schemas/Problem");
+}

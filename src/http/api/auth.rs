@@ -9,11 +9,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::orders::OrderResponse;
+use super::order_dto::OrderResponse;
+use super::problems;
 use crate::domain::user::User;
 use crate::error::Error;
 use crate::http::auth::ClientIp;
-use crate::http::errors::{ApiError, Problem};
+use crate::http::errors::ApiError;
 use crate::http::extract::ApiJson;
 use crate::http::state::AppState;
 use crate::services::accounts::{self, Credentials};
@@ -70,8 +71,8 @@ pub struct TokenRequest {
 pub struct TokenResponse {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
-    /// RFC 3339.
-    pub expires_at: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: time::OffsetDateTime,
     pub email: String,
 }
 
@@ -80,9 +81,9 @@ pub struct TokenResponse {
 #[utoipa::path(post, path = "/auth/token", tag = "accounts", request_body = TokenRequest,
     responses(
         (status = 201, description = "Signed in", body = TokenResponse),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = inline(problems::BadRequest)),
+        (status = 401, response = inline(problems::Unauthorized)),
+        (status = 429, response = inline(problems::TooManyRequests)),
     ))]
 pub async fn create_token(
     State(pool): State<Pool>,
@@ -90,8 +91,7 @@ pub async fn create_token(
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
     let credentials = Credentials { email: body.email, password: body.password };
-    let (token, expires, user) = accounts::issue_token(&pool, ip.as_deref(), &credentials).await?;
-    let expires_at = expires.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let (token, expires_at, user) = accounts::issue_token(&pool, ip.as_deref(), &credentials).await?;
     Ok((StatusCode::CREATED, Json(TokenResponse { token, expires_at, email: user.email })))
 }
 
@@ -99,7 +99,7 @@ pub async fn create_token(
 #[utoipa::path(delete, path = "/auth/token", tag = "accounts", security(("user_token" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(problems::Unauthorized)),
     ))]
 pub async fn delete_token(
     State(pool): State<Pool>,
@@ -120,7 +120,7 @@ pub struct MyOrders {
 #[utoipa::path(get, path = "/me/orders", tag = "accounts", security(("user_token" = [])),
     responses(
         (status = 200, description = "Orders", body = MyOrders),
-        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(problems::Unauthorized)),
     ))]
 pub async fn my_orders(State(pool): State<Pool>, Account(user): Account) -> Result<Json<MyOrders>, ApiError> {
     let orders = orders::for_account_with_timelines(&pool, user.id).await?;

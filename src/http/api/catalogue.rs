@@ -7,8 +7,9 @@ use super::dto::{
     DestinationDetailResponse, DestinationList, DestinationResponse, ListMeta, PlanList, PlanResponse, RegionList,
     RegionResponse,
 };
+use super::problems;
 use crate::domain::query::Paging;
-use crate::http::errors::{ApiError, Problem};
+use crate::http::errors::ApiError;
 use crate::http::extract::QueryParams;
 use crate::services::catalogue::{self as service, CatalogueStore};
 
@@ -35,7 +36,7 @@ pub async fn list_regions(State(store): State<CatalogueStore>) -> Json<RegionLis
     ),
     responses(
         (status = 200, description = "Matching destinations", body = DestinationList),
-        (status = 400, description = "A parameter was not accepted", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = inline(problems::BadRequest)),
     ))]
 pub async fn list_destinations(
     State(store): State<CatalogueStore>,
@@ -54,7 +55,7 @@ pub async fn list_destinations(
     params(("iso" = String, Path, description = "ISO 3166-1 alpha-2 code, any case", example = "JP")),
     responses(
         (status = 200, description = "The destination and its plans", body = DestinationDetailResponse),
-        (status = 404, description = "No such destination", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = inline(problems::NotFound)),
     ))]
 pub async fn show_destination(
     State(store): State<CatalogueStore>,
@@ -82,7 +83,7 @@ pub async fn show_destination(
     ),
     responses(
         (status = 200, description = "Matching plans", body = PlanList),
-        (status = 400, description = "A parameter was not accepted", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = inline(problems::BadRequest)),
     ))]
 pub async fn list_plans(
     State(store): State<CatalogueStore>,
@@ -101,7 +102,7 @@ pub async fn list_plans(
     params(("id" = uuid::Uuid, Path, description = "Plan id")),
     responses(
         (status = 200, description = "The plan", body = PlanResponse),
-        (status = 404, description = "No such plan", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = inline(problems::NotFound)),
     ))]
 pub async fn show_plan(
     State(store): State<CatalogueStore>,

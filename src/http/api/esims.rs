@@ -8,7 +8,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::orders::bearer;
-use crate::http::errors::{ApiError, Problem};
+use super::problems;
+use crate::http::errors::ApiError;
 use crate::services::esim;
 use crate::services::orders;
 use crate::services::provisioning::Provisioner;
@@ -35,14 +36,15 @@ pub struct EsimResponse {
 }
 
 /// The eSIM of a ready order (`Authorization: Bearer <access token>`); 409 `esim_not_ready` before.
+/// 401 without a token, 404 when there is no such order for this token.
 #[utoipa::path(get, path = "/orders/{id}/esim", tag = "orders",
     params(("id" = uuid::Uuid, Path, description = "Order id")),
     security(("order_token" = [])),
     responses(
         (status = 200, description = "The eSIM", body = EsimResponse),
-        (status = 401, description = "No bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order for this token", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not ready yet (`esim_not_ready`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(problems::Unauthorized)),
+        (status = 404, response = inline(problems::NotFound)),
+        (status = 409, response = inline(problems::Conflict)),
     ))]
 pub async fn show_esim(
     State(pool): State<Pool>,

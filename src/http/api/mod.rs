@@ -6,7 +6,9 @@ mod catalogue;
 mod dto;
 mod esims;
 mod idempotency;
+mod order_dto;
 mod orders;
+mod problems;
 
 use askama::Template;
 use askama_web::WebTemplate;

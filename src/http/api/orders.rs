@@ -7,14 +7,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::auth::OptionalAccount;
-use super::dto::MoneyResponse;
 use super::idempotency;
-use crate::domain::order::{Order, OrderEvent};
+use super::order_dto::{CreatedOrderResponse, OrderResponse};
+use super::problems;
 use crate::error::Error;
-use crate::http::errors::{ApiError, Problem};
+use crate::http::errors::ApiError;
 use crate::http::extract::ApiJson;
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::{self, CheckoutInput, Payments};
@@ -29,91 +28,27 @@ pub struct CreateOrderRequest {
     pub email: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrderEventResponse {
-    /// `created`, `checkout_started`, `paid`, `expired`, `payment_failed`, `refunded`, ...
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// `traveller`, `stripe`, `system` or `admin`.
-    pub actor: String,
-    /// RFC 3339.
-    pub at: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrderResponse {
-    pub id: Uuid,
-    /// `awaiting_payment`, `paid`, `provisioning`, `ready`, `payment_failed`, `expired`,
-    /// `provisioning_failed` or `refunded`.
-    #[schema(example = "awaiting_payment")]
-    pub status: String,
-    /// True while an operator must look at the payment (it did not match the order).
-    pub needs_review: bool,
-    pub plan_id: Uuid,
-    pub plan_name: String,
-    pub amount: MoneyResponse,
-    pub email: String,
-    /// RFC 3339.
-    pub created_at: String,
-    pub paid_at: Option<String>,
-    pub events: Vec<OrderEventResponse>,
-}
-
-/// The answer to a create: the order, where to pay, and the token that reads it back.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedOrderResponse {
-    #[serde(flatten)]
-    pub order: OrderResponse,
-    /// Open this in a browser to pay (Stripe Checkout).
-    pub checkout_url: String,
-    /// Bearer token for `GET /orders/{id}`. Shown once; keep it.
-    pub access_token: String,
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
-impl OrderResponse {
-    pub fn new(order: &Order, events: &[OrderEvent]) -> Self {
-        Self {
-            id: order.id,
-            status: order.status.as_str().to_string(),
-            needs_review: order.needs_review,
-            plan_id: order.plan_id,
-            plan_name: order.plan_name.clone(),
-            amount: (&order.amount).into(),
-            email: order.email.clone(),
-            created_at: rfc3339(order.created_at),
-            paid_at: order.paid_at.map(rfc3339),
-            events: events
-                .iter()
-                .map(|e| OrderEventResponse {
-                    kind: e.kind.to_string(),
-                    actor: e.actor.to_string(),
-                    at: rfc3339(e.created_at),
-                })
-                .collect(),
-        }
-    }
-}
-
 /// Creates an order and its Stripe Checkout Session. Requires an `Idempotency-Key`: the same
 /// key and body answer the same again; the same key with another body is refused (422).
 /// With a user's bearer token (from `POST /auth/token`) the order belongs to that account.
+///
+/// Errors: 400 without an `Idempotency-Key` or with a malformed body; 401 for a bearer token
+/// that is expired or revoked; 404 for no such plan; 409 when the plan is not on sale or the
+/// same key is still in flight; 422 for an invalid email or a key used with another body;
+/// 502 when Stripe did not answer (nothing was created for this key).
 #[utoipa::path(post, path = "/orders", tag = "orders",
     params(("Idempotency-Key" = String, Header, description = "1 to 255 characters, unique per intended order")),
     security((), ("user_token" = [])),
     request_body = CreateOrderRequest,
     responses(
         (status = 201, description = "Order created", body = CreatedOrderResponse),
-        (status = 400, description = "Missing Idempotency-Key or malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bearer token that is expired or revoked", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such plan", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Plan not on sale, or the same key still in flight", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid email, or the key was used with another body", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Stripe did not answer; nothing was created for this key", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = inline(problems::BadRequest)),
+        (status = 401, response = inline(problems::Unauthorized)),
+        (status = 404, response = inline(problems::NotFound)),
+        (status = 409, response = inline(problems::Conflict)),
+        (status = 413, response = inline(problems::PayloadTooLarge)),
+        (status = 422, response = inline(problems::UnprocessableEntity)),
+        (status = 502, response = inline(problems::BadGateway)),
     ))]
 pub async fn create_order(
     State(pool): State<Pool>,
@@ -159,14 +94,15 @@ pub async fn create_order(
     Ok((status, [(header::CONTENT_TYPE, content_type)], Json(json)).into_response())
 }
 
-/// An order, for the holder of its access token (`Authorization: Bearer <token>`).
+/// An order, for the holder of its access token (`Authorization: Bearer <token>`); 401
+/// without one, 404 when there is no such order for this token.
 #[utoipa::path(get, path = "/orders/{id}", tag = "orders",
-    params(("id" = Uuid, Path, description = "Order id")),
+    params(("id" = uuid::Uuid, Path, description = "Order id")),
     security(("order_token" = [])),
     responses(
         (status = 200, description = "The order", body = OrderResponse),
-        (status = 401, description = "No bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order for this token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = inline(problems::Unauthorized)),
+        (status = 404, response = inline(problems::NotFound)),
     ))]
 pub async fn show_order(
     State(pool): State<Pool>,
