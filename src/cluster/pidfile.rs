@@ -15,10 +15,53 @@ pub fn is_ready(pgdata: &Path, pid: i32) -> bool {
     lines(pgdata).is_some_and(|l| l.len() >= 8 && l[0] == pid.to_string() && l[7] == "ready")
 }
 
+/// Whether `pid` is a live process: a zombie nobody has reaped yet is dead (it answers
+/// signal 0, which is what makes PostgreSQL's own check refuse to start).
 fn alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
-    pid > 0
-        && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+    let exists = pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM));
+    exists && !zombie(pid)
+}
+
+fn zombie(pid: i32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    stat.rsplit_once(')').and_then(|(_, after)| after.split_whitespace().next()) == Some("Z")
+}
+
+/// Waits up to `limit` for `pid` to be gone; true when it is.
+fn wait_gone(pid: i32, limit: Duration) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while alive(pid) {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
+/// The socket lock files (`.s.PGSQL.<port>.lock`) in `dir` whose server is gone: PostgreSQL
+/// refuses to start while one names a pid that still answers (a zombie does), so they go.
+pub fn clear_stale_socket_locks(dir: &Path) -> Result<(), ClusterError> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with(".s.PGSQL.") && name.ends_with(".lock")) {
+            continue;
+        }
+        let pid: i32 = std::fs::read_to_string(entry.path())
+            .ok()
+            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()))
+            .unwrap_or(0);
+        if !alive(pid) {
+            tracing::warn!(pid, file = %name, "removing a stale socket lock left by a server that is gone");
+            std::fs::remove_file(entry.path())
+                .map_err(|source| ClusterError::Io { context: format!("removing {name}"), source })?;
+            let _ = std::fs::remove_file(dir.join(name.trim_end_matches(".lock")));
+        }
+    }
+    Ok(())
 }
 
 /// Whether `pid` is a postgres server for this data directory, and its parent pid.
@@ -57,8 +100,14 @@ pub fn running_server(pgdata: &Path) -> Option<super::Endpoint> {
 
 /// Makes a start possible after a crash: a pid file whose process is gone, or is now some
 /// other program (pids are reused after a reboot), is removed; an orphaned server of this
-/// data directory (its Tern was killed without the usual parent-death signal) is shut down.
+/// data directory (its Tern was killed without the usual parent-death signal) is shut down;
+/// a killed server still on its way out is waited for; stale socket locks are removed.
 pub fn clear_stale(pgdata: &Path) -> Result<(), ClusterError> {
+    clear_stale_pid_file(pgdata)?;
+    clear_stale_socket_locks(pgdata)
+}
+
+fn clear_stale_pid_file(pgdata: &Path) -> Result<(), ClusterError> {
     let Some(lines) = lines(pgdata) else {
         return Ok(());
     };
@@ -80,7 +129,12 @@ pub fn clear_stale(pgdata: &Path) -> Result<(), ClusterError> {
             Some(_) => {
                 return Err(ClusterError::InUse { pid, path: pgdata.to_path_buf() });
             }
-            None => {}
+            None => {
+                // Killed, but not gone yet (its backends are still leaving): wait for it.
+                if !wait_gone(pid, Duration::from_secs(10)) {
+                    return Err(ClusterError::InUse { pid, path: pgdata.to_path_buf() });
+                }
+            }
         }
     }
     tracing::warn!(pid, "removing a stale postmaster.pid left by a server that is no longer running");

@@ -182,3 +182,27 @@ async fn bad_configuration_stops_the_start_naming_the_variable() {
         assert!(stderr.contains(var), "{var}: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn a_start_right_after_tern_and_its_postmaster_were_killed_works_the_first_time() {
+    let dir = scratch_dir("crash");
+    let pid_file = dir.path().join("postgres/postmaster.pid");
+    let port = free_port();
+    let mut server = spawn_server(dir.path(), port);
+    wait_ready(port, &mut server).await;
+    let postmaster: i32 = std::fs::read_to_string(&pid_file).unwrap().lines().next().unwrap().trim().parse().unwrap();
+
+    // A hard crash of both at once: neither can clean up its pid file or socket lock.
+    signal(&server, libc::SIGKILL);
+    // SAFETY: kill(2) on the postmaster our child started.
+    assert_eq!(unsafe { libc::kill(postmaster, libc::SIGKILL) }, 0);
+    wait_exit(&mut server).await;
+    assert!(pid_file.exists(), "the killed postmaster left its pid file");
+
+    // `wait_ready` fails if this start exits: it has to work at once, not on a second try.
+    let mut server = spawn_server(dir.path(), port);
+    wait_ready(port, &mut server).await;
+    signal(&server, libc::SIGINT);
+    assert!(wait_exit(&mut server).await.success(), "a clean exit on SIGINT");
+    assert!(!pid_file.exists());
+}
