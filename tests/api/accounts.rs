@@ -4,7 +4,6 @@
 use serde_json::{Value, json};
 use tern::domain::user::Role;
 
-use crate::checkout::{checkout, some_plan};
 use crate::helpers::{TestApp, spawn_app};
 
 fn session_cookie(app: &TestApp, response: &reqwest::Response) -> Option<String> {
@@ -174,9 +173,9 @@ async fn forms_without_a_valid_csrf_token_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn my_esims_lists_orders_placed_signed_in_and_claimed_guest_orders() {
     let app = spawn_app().await;
-    let (plan_id, _) = some_plan(&app).await;
+    let (plan_id, _) = app.some_plan().await;
     // A guest order, placed before signing up, with the same email.
-    let (guest_order, token, _) = checkout(&app, &plan_id).await;
+    let (guest_order, token, _) = app.buy_plan(&plan_id).await;
     let user = app.sign_in_as(Role::Customer).await;
     sqlx::query("update orders set email = $1 where id = $2")
         .bind(&user.email)
