@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use tern::domain::user::Role;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Page, TestApp, spawn_app};
 
 fn session_cookie(app: &TestApp, response: &reqwest::Response) -> Option<String> {
     let _ = app;
@@ -52,9 +52,8 @@ async fn the_session_id_changes_at_sign_in() {
     let page = client.get(app.url("/account/sign-in")).send().await.unwrap();
     let before = session_cookie(&app, &page).expect("a session before signing in");
     let html = page.text().await.unwrap();
-    let marker = "name=\"csrf_token\" value=\"";
-    let from = html.find(marker).unwrap() + marker.len();
-    let token = &html[from..from + html[from..].find('"').unwrap()];
+    let token = Page::parse(&html).attr("input[name=csrf_token]", "value").expect("a CSRF field");
+    let token = token.as_str();
     let hash = tern::services::accounts::hash_password("another long password".into()).await.unwrap();
     tern::db::users::create(&app.pool, "bo@example.com", &hash, Role::Customer).await.unwrap();
     let response = client

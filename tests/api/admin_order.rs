@@ -5,7 +5,7 @@ use tern::domain::user::Role;
 use tern::worker::JobResult;
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Page, TestApp, spawn_app};
 
 /// A ready order for a plan priced ¥1500, created through the admin plan form by `app`'s admin.
 async fn ready_yen_order(app: &TestApp) -> Uuid {
@@ -198,9 +198,8 @@ async fn a_yen_refund_is_typed_in_whole_yen() {
         app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "12.5"), ("confirmed", "yes")]).await;
     assert_eq!(refused.status(), 422);
     let html = refused.text().await.unwrap();
-    let beside =
-        &html[html.find("<p class=\"field__error\" id=\"amount-error\">").expect("a message beside the amount")..];
-    assert!(beside[..beside.find("</p>").unwrap()].contains("JPY has no decimals"), "{beside}");
+    let beside = Page::parse(&html).text("p.field__error#amount-error");
+    assert!(beside.contains("JPY has no decimals"), "{beside}");
     assert!(html.contains("aria-describedby=\"amount-hint amount-error\" aria-invalid=\"true\""));
     assert!(html.contains("<a href=\"#amount\">JPY has no decimals"), "listed above the form, linked to the field");
     assert_eq!(app.refunded_minor(id).await, 0);

@@ -25,7 +25,7 @@ use tern::worker::{Worker, WorkerConfig};
 
 mod page;
 mod verbs;
-pub use self::page::Page;
+pub use self::page::{Page, text_of};
 
 struct TestServer {
     admin: PgConnectOptions,

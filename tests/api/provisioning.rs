@@ -8,7 +8,7 @@ use serde_json::Value;
 use telnyx_emulator::{Fault, Target};
 use tern::worker::JobResult;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Page, TestApp, spawn_app};
 
 async fn run_job(app: &TestApp) -> JobResult {
     app.worker().run_once().await.unwrap().expect("a job to run").1
@@ -28,11 +28,6 @@ fn decode_qr(png: &[u8]) -> String {
     let grids = prepared.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code in the image");
     grids[0].decode().unwrap().1
-}
-
-fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
-    let from = html.find(start).unwrap_or_else(|| panic!("{start} in page")) + start.len();
-    &html[from..from + html[from..].find(end).unwrap()]
 }
 
 #[tokio::test]
@@ -71,9 +66,11 @@ async fn a_paid_order_gets_one_esim_and_a_scannable_qr_code() {
 
     let page = app.page(&format!("/orders/{id}?token={token}"), 200).await;
     assert!(!page.contains("http-equiv=\"refresh\""), "no more refreshing once ready");
-    let code = between(&page, "<code id=\"activation-code\">", "</code>").to_string();
+    let parsed = Page::parse(&page);
+    let code = parsed.text("code#activation-code");
     assert!(code.starts_with("LPA:1$"), "{code}");
-    let data_url = between(&page, "<img id=\"qr\" src=\"data:image/png;base64,", "\"");
+    let src = parsed.attr("img#qr", "src").expect("the QR code image");
+    let data_url = src.strip_prefix("data:image/png;base64,").expect("an inline PNG");
     let png = base64::engine::general_purpose::STANDARD.decode(data_url).unwrap();
     assert_eq!(decode_qr(&png), code, "the QR code holds exactly the activation code");
     let (w, h) = image::load_from_memory(&png).unwrap().to_luma8().dimensions();
