@@ -7,8 +7,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::services::Pool as PgPool;
 use anyhow::Context;
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use super::{
