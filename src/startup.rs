@@ -1,6 +1,6 @@
 //! Start-up: the database (`DATABASE_URL` or the embedded cluster), migrations, the catalogue
-//! snapshot, the HTTP server, and an orderly stop on SIGINT/SIGTERM (the local emulators:
-//! `startup/emulators.rs`).
+//! snapshot, the HTTP server, and an orderly stop on SIGINT/SIGTERM (the whole application:
+//! `startup/application.rs`; the local emulators: `startup/emulators.rs`).
 
 use std::future::Future;
 use std::time::Duration;
@@ -20,10 +20,11 @@ use crate::http::state::{AppState, SiteMode};
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::Payments;
 use crate::services::provisioning::Provisioner;
-use crate::worker::{Worker, WorkerConfig};
 use crate::{MIGRATOR, db, http};
 
+mod application;
 mod emulators;
+pub use self::application::{AppOptions, Application};
 #[cfg(feature = "emulators")]
 pub use self::emulators::run_standalone as run_emulators;
 pub use self::emulators::{StripeEmulator, TelnyxEmulator};
@@ -114,12 +115,17 @@ pub fn cipher(config: &Config) -> anyhow::Result<Cipher> {
     Cipher::from_base64(&key).with_context(|| format!("{} does not hold a valid key", path.display()))
 }
 
-/// Telnyx: the real API when `TELNYX_API_KEY` is set, else the local emulator (development only).
-pub async fn provisioner(config: &Config, cipher: Cipher) -> anyhow::Result<(Provisioner, Option<TelnyxEmulator>)> {
+/// Telnyx: the real API when `TELNYX_API_KEY` is set, else the local emulator (development
+/// only), its actions taking `emulator_delay`.
+pub async fn provisioner(
+    config: &Config,
+    cipher: Cipher,
+    emulator_delay: Duration,
+) -> anyhow::Result<(Provisioner, Option<TelnyxEmulator>)> {
     let (client, emulator) = match &config.telnyx {
         Some(telnyx) => (TelnyxClient::new(telnyx.api_key.clone(), &telnyx.api_base)?, None),
         None => {
-            let (client, emulator) = emulators::local_telnyx().await?;
+            let (client, emulator) = emulators::local_telnyx(emulator_delay).await?;
             (client, Some(emulator))
         }
     };
@@ -160,46 +166,10 @@ pub async fn serve(
     http::serve(listener, state, shutdown).await
 }
 
-/// The whole server, as `cargo run` starts it.
+/// The whole server, as `cargo run` starts it: built, then served with its worker until
+/// SIGINT/SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    emulators::require_keys(&config)?;
-    install_crypto_provider();
-    let Database { pool, cluster } = database(&config).await?;
-    let result = async {
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .with_context(|| format!("TERN_ADDR: cannot listen on {}", config.addr))?;
-        let addr = listener.local_addr()?;
-        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-        let (payments, stripe_emulator) = payments(&config, &public_url).await?;
-        let (provisioner, telnyx_emulator) = provisioner(&config, cipher(&config)?).await?;
-        let mode = SiteMode {
-            test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some(),
-            secure_cookies: config.environment == crate::config::Environment::Production,
-        };
-        let state = state(pool.clone(), mode, payments, provisioner.clone()).await?;
-        let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
-        let worker = Worker { pool: pool.clone(), provisioner, config: WorkerConfig::default() };
-        let worker = tokio::spawn(worker.run_until(async {
-            let _ = worker_stopped.await;
-        }));
-        if config.environment == crate::config::Environment::Development
-            && !crate::services::accounts::has_admin(&pool).await.unwrap_or(true)
-        {
-            tracing::info!("no admin yet: create one with `cargo run -- admin create --email you@example.com`");
-        }
-        tracing::info!(http.addr = %addr, "Tern is serving on http://{addr}");
-        let served = serve(listener, state, shutdown_signal()).await.context("the HTTP server failed");
-        let _ = stop_worker.send(());
-        let _ = worker.await;
-        served
-    }
-    .await;
-    pool.close().await;
-    if let Some(cluster) = cluster {
-        tokio::task::spawn_blocking(move || cluster.stop()).await.ok();
-    }
-    result
+    Application::build(&config, AppOptions::default()).await?.run_until_stopped(shutdown_signal()).await
 }
 
 /// `tern admin create`: against the configured database (the embedded cluster is started, or
@@ -218,10 +188,7 @@ pub async fn create_admin(config: &Config, email: &str, password: &str) -> anyho
         })
     }
     .await;
-    pool.close().await;
-    if let Some(cluster) = cluster {
-        tokio::task::spawn_blocking(move || cluster.stop()).await.ok();
-    }
+    application::stop_database(pool, cluster).await;
     result
 }
 

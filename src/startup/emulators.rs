@@ -56,11 +56,10 @@ mod enabled {
         Ok((payments, emulator))
     }
 
-    /// A Telnyx client against a Telnyx emulator of its own (actions take 2 s, as they feel real).
-    pub async fn local_telnyx() -> anyhow::Result<(TelnyxClient, TelnyxEmulator)> {
-        let emulator = TelnyxEmulator::start(telnyx_config(Duration::from_secs(2)))
-            .await
-            .context("cannot start the Telnyx emulator")?;
+    /// A Telnyx client against a Telnyx emulator of its own, its actions taking `action_delay`.
+    pub async fn local_telnyx(action_delay: Duration) -> anyhow::Result<(TelnyxClient, TelnyxEmulator)> {
+        let emulator =
+            TelnyxEmulator::start(telnyx_config(action_delay)).await.context("cannot start the Telnyx emulator")?;
         tracing::info!(telnyx.api = %emulator.base_url(), "test mode: eSIMs come from the local Telnyx emulator");
         let client = TelnyxClient::new(SecretString::from(TELNYX_API_KEY), &emulator.base_url())?;
         Ok((client, emulator))
@@ -129,7 +128,7 @@ mod disabled {
         )
     }
 
-    pub async fn local_telnyx() -> anyhow::Result<(TelnyxClient, TelnyxEmulator)> {
+    pub async fn local_telnyx(_action_delay: std::time::Duration) -> anyhow::Result<(TelnyxClient, TelnyxEmulator)> {
         anyhow::bail!("this build has no Telnyx emulator (built without the `emulators` feature): set TELNYX_API_KEY")
     }
 }

@@ -4,8 +4,7 @@
 use serde_json::{Value, json};
 use tern::domain::user::Role;
 
-use crate::checkout::{checkout, some_plan};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Page, TestApp, spawn_app};
 
 fn session_cookie(app: &TestApp, response: &reqwest::Response) -> Option<String> {
     let _ = app;
@@ -53,9 +52,8 @@ async fn the_session_id_changes_at_sign_in() {
     let page = client.get(app.url("/account/sign-in")).send().await.unwrap();
     let before = session_cookie(&app, &page).expect("a session before signing in");
     let html = page.text().await.unwrap();
-    let marker = "name=\"csrf_token\" value=\"";
-    let from = html.find(marker).unwrap() + marker.len();
-    let token = &html[from..from + html[from..].find('"').unwrap()];
+    let token = Page::parse(&html).attr("input[name=csrf_token]", "value").expect("a CSRF field");
+    let token = token.as_str();
     let hash = tern::services::accounts::hash_password("another long password".into()).await.unwrap();
     tern::db::users::create(&app.pool, "bo@example.com", &hash, Role::Customer).await.unwrap();
     let response = client
@@ -174,9 +172,9 @@ async fn forms_without_a_valid_csrf_token_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn my_esims_lists_orders_placed_signed_in_and_claimed_guest_orders() {
     let app = spawn_app().await;
-    let (plan_id, _) = some_plan(&app).await;
+    let (plan_id, _) = app.some_plan().await;
     // A guest order, placed before signing up, with the same email.
-    let (guest_order, token, _) = checkout(&app, &plan_id).await;
+    let (guest_order, token, _) = app.buy_plan(&plan_id).await;
     let user = app.sign_in_as(Role::Customer).await;
     sqlx::query("update orders set email = $1 where id = $2")
         .bind(&user.email)

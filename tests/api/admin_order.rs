@@ -5,19 +5,7 @@ use tern::domain::user::Role;
 use tern::worker::JobResult;
 use uuid::Uuid;
 
-use crate::checkout::{checkout, event_count, some_plan, status, wait_status};
-use crate::helpers::{TestApp, spawn_app};
-
-/// A ready order (paid, eSIM bought).
-async fn ready_order(app: &TestApp) -> Uuid {
-    let (plan_id, _) = some_plan(app).await;
-    let (id, _, session_id) = checkout(app, &plan_id).await;
-    app.stripe.pay(&session_id).await.unwrap();
-    wait_status(app, id, "paid").await;
-    app.stripe.wait_for_deliveries().await;
-    assert_eq!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Done);
-    id
-}
+use crate::helpers::{Page, TestApp, spawn_app};
 
 /// A ready order for a plan priced ¥1500, created through the admin plan form by `app`'s admin.
 async fn ready_yen_order(app: &TestApp) -> Uuid {
@@ -39,22 +27,13 @@ async fn ready_yen_order(app: &TestApp) -> Uuid {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    let (id, _, session_id) = checkout(app, &plan_id.to_string()).await;
-    app.stripe.pay(&session_id).await.unwrap();
-    wait_status(app, id, "paid").await;
-    app.stripe.wait_for_deliveries().await;
-    assert_eq!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Done);
-    id
-}
-
-async fn refunded_minor(app: &TestApp, id: Uuid) -> i64 {
-    sqlx::query_scalar("select refunded_minor from orders where id = $1").bind(id).fetch_one(&app.pool).await.unwrap()
+    app.ready_order_of(&plan_id.to_string()).await
 }
 
 #[tokio::test]
 async fn an_admin_refunds_in_part_then_in_full_after_confirming() {
     let app = spawn_app().await;
-    let id = ready_order(&app).await;
+    let id = app.ready_order().await;
     let admin = app.sign_in_as(Role::Admin).await;
     let page = app.page(&format!("/admin/orders/{id}"), 200).await;
     assert!(page.contains("id=\"iccid\"") && page.contains("Refund"));
@@ -63,12 +42,12 @@ async fn an_admin_refunds_in_part_then_in_full_after_confirming() {
     let confirm = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "1.00")]).await;
     assert_eq!(confirm.status(), 200);
     assert!(confirm.text().await.unwrap().contains("Please confirm"));
-    assert_eq!(refunded_minor(&app, id).await, 0, "nothing moved yet");
+    assert_eq!(app.refunded_minor(id).await, 0, "nothing moved yet");
 
     let done = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "1.00"), ("confirmed", "yes")]).await;
     assert_eq!(done.status(), 303);
-    assert_eq!(refunded_minor(&app, id).await, 100);
-    assert_eq!(status(&app, id).await, "ready");
+    assert_eq!(app.refunded_minor(id).await, 100);
+    assert_eq!(app.status(id).await, "ready");
 
     // More than what is left: refused, nothing changed.
     let too_much =
@@ -80,12 +59,12 @@ async fn an_admin_refunds_in_part_then_in_full_after_confirming() {
             app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", bad), ("confirmed", "yes")]).await;
         assert_eq!(response.status(), 422, "{bad}");
     }
-    assert_eq!(refunded_minor(&app, id).await, 100);
+    assert_eq!(app.refunded_minor(id).await, 100);
 
     // The rest: the order is refunded and its SIM disabled.
     let full = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", ""), ("confirmed", "yes")]).await;
     assert_eq!(full.status(), 303);
-    assert_eq!(status(&app, id).await, "refunded");
+    assert_eq!(app.status(id).await, "refunded");
     assert_eq!(app.telnyx.sims()[0]["status"]["value"], "disabled");
     let by_admin: i64 = sqlx::query_scalar(
         "select count(*) from order_events where order_id = $1 and type = 'refund_requested' and user_id = $2",
@@ -108,11 +87,11 @@ async fn an_admin_refunds_in_part_then_in_full_after_confirming() {
 #[tokio::test]
 async fn support_may_look_retry_refresh_and_note_but_not_move_money_or_service() {
     let app = spawn_app().await;
-    let id = ready_order(&app).await;
+    let id = app.ready_order().await;
     app.sign_in_as(Role::Support).await;
     app.page(&format!("/admin/orders/{id}"), 200).await;
     assert_eq!(app.post_form(&format!("/admin/orders/{id}/refresh-sim"), &[]).await.status(), 303);
-    assert_eq!(event_count(&app, id, "sim_status_refreshed").await, 1);
+    assert_eq!(app.event_count(id, "sim_status_refreshed").await, 1);
     for (path, form) in [
         ("refund", vec![("amount", ""), ("confirmed", "yes")]),
         ("sim", vec![("action", "disable"), ("confirmed", "yes")]),
@@ -121,8 +100,8 @@ async fn support_may_look_retry_refresh_and_note_but_not_move_money_or_service()
         let response = app.post_form(&format!("/admin/orders/{id}/{path}"), &form).await;
         assert_eq!(response.status(), 403, "{path}");
     }
-    assert_eq!(refunded_minor(&app, id).await, 0);
-    assert_eq!(status(&app, id).await, "ready");
+    assert_eq!(app.refunded_minor(id).await, 0);
+    assert_eq!(app.status(id).await, "ready");
     assert_eq!(app.telnyx.sims()[0]["status"]["value"], "enabled");
 
     let note = "<script>alert('x')</script> called the customer";
@@ -144,17 +123,17 @@ async fn support_may_look_retry_refresh_and_note_but_not_move_money_or_service()
 #[tokio::test]
 async fn a_failed_order_is_retried_from_the_admin_area() {
     let app = spawn_app().await;
-    let (plan_id, _) = some_plan(&app).await;
-    let (id, _, session_id) = checkout(&app, &plan_id).await;
-    app.stripe.pay(&session_id).await.unwrap();
-    wait_status(&app, id, "paid").await;
+    let (plan_id, _) = app.some_plan().await;
+    let (id, _, session_id) = app.buy_plan(&plan_id).await;
+    app.pay(&session_id).await;
+    app.wait_status(id, "paid").await;
     app.telnyx.inject(telnyx_emulator::Target::Purchase, telnyx_emulator::Fault::OutOfStock, 1);
     assert!(matches!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Failed { .. }));
-    assert_eq!(status(&app, id).await, "provisioning_failed");
+    assert_eq!(app.status(id).await, "provisioning_failed");
     app.sign_in_as(Role::Support).await;
     assert_eq!(app.post_form(&format!("/admin/orders/{id}/retry"), &[]).await.status(), 303);
     assert_eq!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Done);
-    assert_eq!(status(&app, id).await, "ready");
+    assert_eq!(app.status(id).await, "ready");
     // Retrying a ready order is refused.
     assert_eq!(app.post_form(&format!("/admin/orders/{id}/retry"), &[]).await.status(), 409);
 }
@@ -162,7 +141,7 @@ async fn a_failed_order_is_retried_from_the_admin_area() {
 #[tokio::test]
 async fn an_admin_disables_and_enables_the_sim_and_cancels_unpaid_orders() {
     let app = spawn_app().await;
-    let id = ready_order(&app).await;
+    let id = app.ready_order().await;
     app.sign_in_as(Role::Admin).await;
     let ask = app.post_form(&format!("/admin/orders/{id}/sim"), &[("action", "disable")]).await;
     assert!(ask.text().await.unwrap().contains("Please confirm"));
@@ -171,13 +150,13 @@ async fn an_admin_disables_and_enables_the_sim_and_cancels_unpaid_orders() {
     assert_eq!(app.telnyx.sims()[0]["status"]["value"], "disabled");
     app.post_form(&format!("/admin/orders/{id}/sim"), &[("action", "enable"), ("confirmed", "yes")]).await;
     assert_eq!(app.telnyx.sims()[0]["status"]["value"], "enabled");
-    assert_eq!(event_count(&app, id, "sim_disabled").await, 1);
-    assert_eq!(event_count(&app, id, "sim_enabled").await, 1);
+    assert_eq!(app.event_count(id, "sim_disabled").await, 1);
+    assert_eq!(app.event_count(id, "sim_enabled").await, 1);
 
-    let (plan_id, _) = some_plan(&app).await;
-    let (unpaid, _, session_id) = checkout(&app, &plan_id).await;
+    let (plan_id, _) = app.some_plan().await;
+    let (unpaid, _, session_id) = app.buy_plan(&plan_id).await;
     app.post_form(&format!("/admin/orders/{unpaid}/cancel"), &[("confirmed", "yes")]).await;
-    assert_eq!(status(&app, unpaid).await, "expired");
+    assert_eq!(app.status(unpaid).await, "expired");
     assert_eq!(app.stripe.session(&session_id).unwrap()["status"], "expired");
     // A paid order cannot be cancelled.
     assert_eq!(app.post_form(&format!("/admin/orders/{id}/cancel"), &[("confirmed", "yes")]).await.status(), 409);
@@ -186,7 +165,7 @@ async fn an_admin_disables_and_enables_the_sim_and_cancels_unpaid_orders() {
 #[tokio::test]
 async fn the_admin_area_is_closed_to_customers_strangers_and_forged_forms() {
     let app = spawn_app().await;
-    let id = ready_order(&app).await;
+    let id = app.ready_order().await;
     let signed_out = app.get(&format!("/admin/orders/{id}")).await;
     assert_eq!(signed_out.status(), 303);
     assert!(signed_out.headers()["location"].to_str().unwrap().starts_with("/account/sign-in"));
@@ -202,7 +181,7 @@ async fn the_admin_area_is_closed_to_customers_strangers_and_forged_forms() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 403, "no CSRF token");
-    assert_eq!(refunded_minor(&app, id).await, 0);
+    assert_eq!(app.refunded_minor(id).await, 0);
     app.page(&format!("/admin/orders/{}", Uuid::new_v4()), 404).await;
 }
 
@@ -219,12 +198,11 @@ async fn a_yen_refund_is_typed_in_whole_yen() {
         app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "12.5"), ("confirmed", "yes")]).await;
     assert_eq!(refused.status(), 422);
     let html = refused.text().await.unwrap();
-    let beside =
-        &html[html.find("<p class=\"field__error\" id=\"amount-error\">").expect("a message beside the amount")..];
-    assert!(beside[..beside.find("</p>").unwrap()].contains("JPY has no decimals"), "{beside}");
+    let beside = Page::parse(&html).text("p.field__error#amount-error");
+    assert!(beside.contains("JPY has no decimals"), "{beside}");
     assert!(html.contains("aria-describedby=\"amount-hint amount-error\" aria-invalid=\"true\""));
     assert!(html.contains("<a href=\"#amount\">JPY has no decimals"), "listed above the form, linked to the field");
-    assert_eq!(refunded_minor(&app, id).await, 0);
+    assert_eq!(app.refunded_minor(id).await, 0);
     assert!(!app.stripe.events().iter().any(|e| e["type"] == "refund.created"), "Stripe was not asked");
 
     // "1200" is ¥1200: 1200 minor units, not 120,000.
@@ -232,7 +210,7 @@ async fn a_yen_refund_is_typed_in_whole_yen() {
     assert!(confirm.text().await.unwrap().contains("Refund ¥1200 of order"));
     let done = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "1200"), ("confirmed", "yes")]).await;
     assert_eq!(done.status(), 303);
-    assert_eq!(refunded_minor(&app, id).await, 1200);
+    assert_eq!(app.refunded_minor(id).await, 1200);
     let refunds: Vec<serde_json::Value> = app
         .stripe
         .events()
@@ -243,7 +221,7 @@ async fn a_yen_refund_is_typed_in_whole_yen() {
     assert_eq!(refunds.len(), 1);
     assert_eq!(refunds[0]["amount"], 1200, "what Stripe received");
     assert_eq!(refunds[0]["currency"].as_str().map(str::to_ascii_uppercase).as_deref(), Some("JPY"));
-    assert_eq!(status(&app, id).await, "ready", "¥300 is left");
+    assert_eq!(app.status(id).await, "ready", "¥300 is left");
     let page = app.page(&format!("/admin/orders/{id}"), 200).await;
     assert!(page.contains("<dd id=\"refunded\">¥1200</dd>") && page.contains("all ¥300 left"), "the page shows it");
 }

@@ -6,7 +6,7 @@ use tern::domain::user::Role;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Page, TestApp, spawn_app, text_of};
 
 /// Plans of the seeded catalogue the tests place orders for.
 struct Plans {
@@ -148,22 +148,20 @@ fn escaped(text: &str) -> String {
     text.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;").replace('"', "&#34;").replace('\'', "&#39;")
 }
 
-fn unescape(html: &str) -> String {
-    [("&#60;", "<"), ("&#62;", ">"), ("&#34;", "\""), ("&#39;", "'"), ("&#38;", "&")]
-        .iter()
-        .fold(html.to_string(), |s, (entity, c)| s.replace(entity, c))
-}
-
 /// The order ids a page links to, in page order.
 fn listed(html: &str) -> Vec<Uuid> {
-    html.split("href=\"/admin/orders/").skip(1).filter_map(|rest| rest.get(..36)?.parse().ok()).collect()
+    listed_in(&Page::parse(html), "")
+}
+
+/// The order ids linked from inside `scope` (a selector; empty: the whole page), in page order.
+fn listed_in(page: &Page, scope: &str) -> Vec<Uuid> {
+    let links = page.attrs(&format!("{scope} [href^='/admin/orders/']"), "href");
+    links.iter().filter_map(|href| href["/admin/orders/".len()..].get(..36)?.parse().ok()).collect()
 }
 
 /// The `rel="next"` link of a page.
 fn next_link(html: &str) -> Option<String> {
-    let end = html.find("\" rel=\"next\"")?;
-    let start = html[..end].rfind("href=\"")? + "href=\"".len();
-    Some(unescape(&html[start..end]))
+    Page::parse(html).attr("[href][rel=next]", "href")
 }
 
 async fn ids_for(app: &TestApp, query: &str) -> Vec<Uuid> {
@@ -541,25 +539,22 @@ async fn the_dashboard_shows_known_figures_and_what_needs_attention() {
     app.sign_in_as(Role::Support).await;
 
     let html = app.page("/admin", 200).await;
-    let text = |id: &str| {
-        let marker = format!("id=\"{id}\">");
-        let from = html.find(&marker).unwrap_or_else(|| panic!("no #{id}")) + marker.len();
-        html[from..from + html[from..].find('<').unwrap()].to_string()
-    };
+    let page = Page::parse(&html);
+    let text = |id: &str| page.text(&format!("#{id}"));
     assert_eq!(text("orders-total"), "8", "orders placed in 30 days");
     assert_eq!(text("paid-total"), "5", "paid, provisioning, ready, provisioning_failed; not refunded");
     assert_eq!(text("revenue-total-USD"), "$35.00", "1000 + 500 + 1200 + 800, refunds excluded");
     assert_eq!(text("revenue-total-EUR"), "€7.00", "per currency");
     assert_eq!(text("conversion"), "71.4%", "5 of 7 checkouts paid (the refund was paid too)");
 
-    let top_plans = &html[html.find("id=\"top-plans\"").unwrap()..];
-    assert!(top_plans.contains(&format!("<li>{jp_name}: 3</li>")), "{top_plans}");
-    let top_destinations = &html[html.find("id=\"top-destinations\"").unwrap()..];
-    assert!(top_destinations.contains("Japan: 3</li>"), "{top_destinations}");
-    assert!(top_destinations.contains("Europe (regional plans): 1</li>"));
+    let top_plans = page.texts("#top-plans li");
+    assert!(top_plans.contains(&format!("{jp_name}: 3")), "{top_plans:?}");
+    let top_destinations = page.texts("#top-destinations li");
+    assert!(top_destinations.iter().any(|li| li.ends_with("Japan: 3")), "{top_destinations:?}");
+    assert!(top_destinations.iter().any(|li| li.ends_with("Europe (regional plans): 1")));
 
-    let attention = &html[html.find("id=\"attention\"").unwrap()..html.find("id=\"month-title\"").unwrap()];
-    let flagged = listed(attention);
+    let attention = page.text("#attention");
+    let flagged = listed_in(&page, "#attention");
     assert_eq!(sorted(flagged), sorted(vec![failed, stuck, review]), "{attention}");
     assert!(attention.contains("eSIM could not be prepared"));
     assert!(attention.contains("paid more than 10 minutes ago"));
@@ -572,9 +567,13 @@ async fn the_dashboard_shows_known_figures_and_what_needs_attention() {
     assert!(html.contains("<title id=\"chart-revenue-eur-title\">"));
     assert_eq!(html.matches("<th scope=\"row\">").count(), 30, "one table row per day");
     let today = now.date().to_string();
-    let today_row = &html[html.find(&format!("<th scope=\"row\">{today}</th>")).unwrap()..];
-    let today_row = &today_row[..today_row.find("</tr>").unwrap()];
-    assert!(today_row.contains("<td>€0.00</td>"), "{today_row}");
+    let today_row = page
+        .select("tr")
+        .into_iter()
+        .find(|row| row.select(&scraper::Selector::parse("th[scope=row]").unwrap()).any(|th| text_of(th) == today))
+        .expect("a row for today");
+    let cells: Vec<String> = today_row.select(&scraper::Selector::parse("td").unwrap()).map(text_of).collect();
+    assert!(cells.iter().any(|td| td == "€0.00"), "{cells:?}");
 }
 
 #[tokio::test]
@@ -582,7 +581,7 @@ async fn the_dashboard_is_calm_without_orders() {
     let app = spawn_app().await;
     app.sign_in_as(Role::Admin).await;
     let html = app.page("/admin", 200).await;
-    assert!(html.contains("id=\"attention-none\""));
+    assert!(Page::parse(&html).exists("#attention-none"));
     assert!(html.contains("id=\"orders-total\">0<"));
     assert!(html.contains("id=\"conversion\">—<"));
 }
@@ -592,8 +591,13 @@ async fn the_audit_log_lists_sign_ins_newest_first_in_pages() {
     let app = spawn_app().await;
     let user = app.sign_in_as(Role::Support).await;
     let html = app.page("/admin/audit", 200).await;
-    let at = html.find("<code>sign_in</code>").expect("the sign-in is listed");
-    let row = &html[html[..at].rfind("<tr>").unwrap()..at + html[at..].find("</tr>").unwrap()];
+    let page = Page::parse(&html);
+    let row = page
+        .select("tr")
+        .into_iter()
+        .find(|row| row.select(&scraper::Selector::parse("code").unwrap()).any(|code| text_of(code) == "sign_in"))
+        .map(text_of)
+        .expect("the sign-in is listed");
     assert!(row.contains(&user.email), "who: {row}");
     assert!(row.contains("127.0.0.1"), "from where");
 

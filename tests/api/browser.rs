@@ -9,7 +9,7 @@ use base64::Engine;
 use fantoccini::{ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::helpers::{scratch_dir, spawn_app};
+use crate::helpers::{scratch_dir, spawn_app_with_worker};
 
 struct Driver(Child);
 
@@ -90,8 +90,7 @@ async fn click_on(browser: &fantoccini::Client, wait: Duration, on: impl Fn(&str
 
 #[tokio::test]
 async fn a_traveller_buys_a_plan_and_scans_the_qr_code_in_a_real_browser() {
-    let app = spawn_app().await;
-    app.start_worker();
+    let app = spawn_app_with_worker().await;
     let profile = scratch_dir("chromium");
     let (_driver, browser) = start_browser(profile.path()).await;
     let wait = Duration::from_secs(20);

@@ -1,6 +1,8 @@
 //! The test harness: one PostgreSQL server per test process (`DATABASE_URL` when set, else a
 //! throwaway embedded cluster under the system temp directory), a migrated template database,
-//! and for each test a fresh copy of it with the app served on port 0.
+//! and for each test a fresh copy of it with the app built by `Application::build` (as
+//! `cargo run` builds it) on port 0. The verbs tests speak in: `helpers/verbs.rs`; parsed
+//! pages: `helpers/page.rs`.
 
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
@@ -14,13 +16,16 @@ use tern::cluster::{Cluster, ClusterConfig};
 
 use secrecy::SecretString;
 use stripe_emulator::StripeEmulator;
-use telnyx_emulator::{TelnyxEmulator, TelnyxEmulatorConfig};
-use tern::clients::telnyx::TelnyxClient;
+use telnyx_emulator::TelnyxEmulator;
 use tern::crypto::Cipher;
-use tern::http::state::SiteMode;
 use tern::services::checkout::Payments;
 use tern::services::provisioning::Provisioner;
+use tern::startup::{AppOptions, Application};
 use tern::worker::{Worker, WorkerConfig};
+
+mod page;
+mod verbs;
+pub use self::page::{Page, text_of};
 
 struct TestServer {
     admin: PgConnectOptions,
@@ -118,42 +123,56 @@ pub struct TestApp {
     pub payments: Payments,
     pub telnyx: TelnyxEmulator,
     pub provisioner: Provisioner,
+    worker_config: WorkerConfig,
+    /// Dropped with the test app: the application then stops as on SIGTERM.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-/// The app with its real Stripe client pointed at a Stripe emulator of its own, in test mode
-/// as `cargo run` is without keys.
+/// The app as `cargo run` builds it (`Application::build`, in test mode with both emulators),
+/// on a fresh database and port 0. Its job worker is off: tests step jobs with
+/// `app.worker().run_once()`.
 pub async fn spawn_app() -> TestApp {
-    let mode = SiteMode { test_mode: true, secure_cookies: false };
-    tern::startup::install_crypto_provider();
-    let pool = fresh_database().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let public_url = format!("http://{addr}");
-    let config = tern::config::Config::from_lookup(|_| None).unwrap();
-    let (payments, emulator) = tern::startup::payments(&config, &public_url).await.expect("payments");
-    let stripe = emulator.expect("tests use the Stripe emulator");
-    let telnyx = TelnyxEmulator::start(TelnyxEmulatorConfig {
-        api_key: "KEY_test".into(),
-        action_delay: Duration::ZERO,
-        inventory: None,
-    })
-    .await
-    .unwrap();
-    let client = TelnyxClient::new(SecretString::from("KEY_test"), &telnyx.base_url())
-        .unwrap()
-        .with_action_polling(Duration::from_millis(10), Duration::from_secs(5));
-    let provisioner = Provisioner {
-        telnyx: client,
-        cipher: Cipher::from_base64(&Cipher::generate_key()).unwrap(),
-        default_group: None,
+    spawn(false).await
+}
+
+/// Like `spawn_app`, with the job worker run by the application, as in production.
+pub async fn spawn_app_with_worker() -> TestApp {
+    spawn(true).await
+}
+
+async fn spawn(run_worker: bool) -> TestApp {
+    let mut config = tern::config::Config::from_lookup(|_| None).unwrap();
+    config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.secret_key = Some(SecretString::from(Cipher::generate_key()));
+    let options = AppOptions {
+        pool: Some(fresh_database().await),
+        run_worker,
+        worker: fast_worker_config(),
+        telnyx_action_delay: Duration::ZERO,
+        telnyx_action_polling: Some((Duration::from_millis(10), Duration::from_secs(5))),
         tag_grace: Duration::from_millis(300),
     };
-    let state =
-        tern::startup::state(pool.clone(), mode, payments.clone(), provisioner.clone()).await.expect("app state");
-    tokio::spawn(tern::startup::serve(listener, state, std::future::pending()));
-    let client =
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
-    TestApp { addr, pool, client, stripe, payments, telnyx, provisioner }
+    let application = Application::build(&config, options).await.expect("the application builds");
+    let app = TestApp {
+        addr: application.address(),
+        pool: application.pool().clone(),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap(),
+        stripe: application.stripe_emulator().expect("tests use the Stripe emulator").clone(),
+        payments: application.payments().clone(),
+        telnyx: application.telnyx_emulator().expect("tests use the Telnyx emulator").clone(),
+        provisioner: application.provisioner().clone(),
+        worker_config: application.worker().config,
+        _stop: tokio::sync::oneshot::channel().0,
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(application.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    TestApp { _stop: stop, ..app }
 }
 
 /// Worker settings for tests: short backoff and lease.
@@ -168,13 +187,14 @@ pub fn fast_worker_config() -> WorkerConfig {
 }
 
 impl TestApp {
-    /// A worker on this app's database and emulators (not running until asked).
+    /// A worker on this app's database and emulators, for stepping jobs by hand.
     pub fn worker(&self) -> Worker {
-        Worker { pool: self.pool.clone(), provisioner: self.provisioner.clone(), config: fast_worker_config() }
+        Worker { pool: self.pool.clone(), provisioner: self.provisioner.clone(), config: self.worker_config.clone() }
     }
 
-    /// Runs a worker in the background for the rest of the test.
-    pub fn start_worker(&self) {
+    /// Runs one more worker in the background for the rest of the test, as a second Tern
+    /// process sharing the database would.
+    pub fn start_extra_worker(&self) {
         tokio::spawn(self.worker().run_until(std::future::pending()));
     }
 
@@ -188,10 +208,8 @@ impl TestApp {
 
     /// This client's CSRF token (its session is kept in the client's cookie jar).
     pub async fn csrf(&self) -> String {
-        let html = self.page("/account/sign-in", 200).await;
-        let marker = "name=\"csrf_token\" value=\"";
-        let from = html.find(marker).expect("a CSRF field") + marker.len();
-        html[from..from + html[from..].find('"').unwrap()].to_string()
+        let page = Page::parse(&self.page("/account/sign-in", 200).await);
+        page.attr("input[name=csrf_token]", "value").expect("a CSRF field")
     }
 
     /// POSTs a form with this session's CSRF token added.

@@ -4,24 +4,23 @@
 use tern::domain::user::Role;
 use tern::worker::JobResult;
 
-use crate::checkout::{checkout, event_count, some_plan, wait_status};
 use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn an_internal_note_never_reaches_the_travellers_page_or_the_api() {
     let app = spawn_app().await;
-    let (plan_id, _) = some_plan(&app).await;
-    let (id, token, session_id) = checkout(&app, &plan_id).await;
-    app.stripe.pay(&session_id).await.unwrap();
-    wait_status(&app, id, "paid").await;
+    let (plan_id, _) = app.some_plan().await;
+    let (id, token, session_id) = app.buy_plan(&plan_id).await;
+    app.pay(&session_id).await;
+    app.wait_status(id, "paid").await;
     assert_eq!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Done);
 
     app.sign_in_as(Role::Support).await;
     let secret = "customer sounded upset 7f3a9c";
     assert_eq!(app.post_form(&format!("/admin/orders/{id}/notes"), &[("note", secret)]).await.status(), 303);
     assert_eq!(app.post_form(&format!("/admin/orders/{id}/refresh-sim"), &[]).await.status(), 303);
-    assert_eq!(event_count(&app, id, "note").await, 1);
-    assert_eq!(event_count(&app, id, "sim_status_refreshed").await, 1);
+    assert_eq!(app.event_count(id, "note").await, 1);
+    assert_eq!(app.event_count(id, "sim_status_refreshed").await, 1);
     let staff_page = app.page(&format!("/admin/orders/{id}"), 200).await;
     assert!(staff_page.contains(secret), "staff see the note");
 

@@ -165,8 +165,8 @@ async fn the_account_and_esim_endpoints_answer_as_documented() {
     assert!(errors(&response_validator(&doc, &schema_of("/auth/token", "post", "201")), &token).is_empty());
     let bearer = token["token"].as_str().unwrap();
 
-    let (plan_id, _) = crate::checkout::some_plan(&app).await;
-    let (id, order_token, session_id) = crate::checkout::checkout(&app, &plan_id).await;
+    let (plan_id, _) = app.some_plan().await;
+    let (id, order_token, session_id) = app.buy_plan(&plan_id).await;
     sqlx::query("update orders set user_id = (select id from users) where id = $1")
         .bind(id)
         .execute(&app.pool)
@@ -177,8 +177,8 @@ async fn the_account_and_esim_endpoints_answer_as_documented() {
     let problems = errors(&response_validator(&doc, &schema_of("/me/orders", "get", "200")), &mine);
     assert!(problems.is_empty(), "{problems:#?}");
 
-    app.stripe.pay(&session_id).await.unwrap();
-    crate::checkout::wait_status(&app, id, "paid").await;
+    app.pay(&session_id).await;
+    app.wait_status(id, "paid").await;
     app.worker().run_once().await.unwrap();
     let esim: Value = app
         .client

@@ -1,14 +1,13 @@
 //! The storefront's pages: content, search, errors in the site layout, static files, headers.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{Page, spawn_app};
 
 /// Names of the destinations a results page links to, in page order.
 fn destination_links(html: &str) -> Vec<String> {
-    html.match_indices("href=\"/destinations/")
-        .map(|(i, m)| {
-            let rest = &html[i + m.len()..];
-            rest[..rest.find('"').unwrap()].to_string()
-        })
+    Page::parse(html)
+        .attrs("[href^='/destinations/']", "href")
+        .into_iter()
+        .map(|href| href["/destinations/".len()..].to_string())
         .collect()
 }
 

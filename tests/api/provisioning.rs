@@ -7,20 +7,8 @@ use base64::Engine;
 use serde_json::Value;
 use telnyx_emulator::{Fault, Target};
 use tern::worker::JobResult;
-use uuid::Uuid;
 
-use crate::checkout::{checkout, event_count, some_plan, status, wait_status};
-use crate::helpers::{TestApp, spawn_app};
-
-/// A paid order: (id, access token).
-async fn paid_order(app: &TestApp) -> (Uuid, String) {
-    let (plan_id, _) = some_plan(app).await;
-    let (id, token, session_id) = checkout(app, &plan_id).await;
-    app.stripe.pay(&session_id).await.unwrap();
-    wait_status(app, id, "paid").await;
-    app.stripe.wait_for_deliveries().await;
-    (id, token)
-}
+use crate::helpers::{Page, TestApp, spawn_app};
 
 async fn run_job(app: &TestApp) -> JobResult {
     app.worker().run_once().await.unwrap().expect("a job to run").1
@@ -42,15 +30,10 @@ fn decode_qr(png: &[u8]) -> String {
     grids[0].decode().unwrap().1
 }
 
-fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
-    let from = html.find(start).unwrap_or_else(|| panic!("{start} in page")) + start.len();
-    &html[from..from + html[from..].find(end).unwrap()]
-}
-
 #[tokio::test]
 async fn a_paid_order_gets_one_esim_and_a_scannable_qr_code() {
     let app = spawn_app().await;
-    let (id, token) = paid_order(&app).await;
+    let (id, token) = app.paid_order().await;
     let page = app.page(&format!("/orders/{id}?token={token}"), 200).await;
     assert!(page.contains("preparing your eSIM") && page.contains("http-equiv=\"refresh\""));
     let esim = app.client.get(app.url(&format!("/api/v1/orders/{id}/esim"))).bearer_auth(&token).send().await.unwrap();
@@ -58,9 +41,9 @@ async fn a_paid_order_gets_one_esim_and_a_scannable_qr_code() {
     assert_eq!(esim.json::<Value>().await.unwrap()["code"], "esim_not_ready");
 
     assert_eq!(run_job(&app).await, JobResult::Done);
-    assert_eq!(status(&app, id).await, "ready");
+    assert_eq!(app.status(id).await, "ready");
     for kind in ["provisioning_started", "esim_purchased", "ready"] {
-        assert_eq!(event_count(&app, id, kind).await, 1, "{kind}");
+        assert_eq!(app.event_count(id, kind).await, 1, "{kind}");
     }
     assert_eq!(app.telnyx.purchases(), 1);
     let sims = app.telnyx.sims();
@@ -83,9 +66,11 @@ async fn a_paid_order_gets_one_esim_and_a_scannable_qr_code() {
 
     let page = app.page(&format!("/orders/{id}?token={token}"), 200).await;
     assert!(!page.contains("http-equiv=\"refresh\""), "no more refreshing once ready");
-    let code = between(&page, "<code id=\"activation-code\">", "</code>").to_string();
+    let parsed = Page::parse(&page);
+    let code = parsed.text("code#activation-code");
     assert!(code.starts_with("LPA:1$"), "{code}");
-    let data_url = between(&page, "<img id=\"qr\" src=\"data:image/png;base64,", "\"");
+    let src = parsed.attr("img#qr", "src").expect("the QR code image");
+    let data_url = src.strip_prefix("data:image/png;base64,").expect("an inline PNG");
     let png = base64::engine::general_purpose::STANDARD.decode(data_url).unwrap();
     assert_eq!(decode_qr(&png), code, "the QR code holds exactly the activation code");
     let (w, h) = image::load_from_memory(&png).unwrap().to_luma8().dimensions();
@@ -123,12 +108,12 @@ async fn a_paid_order_gets_one_esim_and_a_scannable_qr_code() {
 #[tokio::test]
 async fn server_errors_rate_limits_and_timeouts_are_retried() {
     let app = spawn_app().await;
-    let (id, _) = paid_order(&app).await;
+    let (id, _) = app.paid_order().await;
     app.telnyx.inject(Target::Purchase, Fault::ServerError, 1);
     let first = run_job(&app).await;
     assert!(matches!(first, JobResult::Retrying { .. }), "{first:?}");
-    assert_eq!(status(&app, id).await, "provisioning");
-    assert_eq!(event_count(&app, id, "provisioning_retry").await, 1);
+    assert_eq!(app.status(id).await, "provisioning");
+    assert_eq!(app.event_count(id, "provisioning_retry").await, 1);
 
     app.telnyx.inject(Target::ListSims, Fault::RateLimited { reset_seconds: 1 }, 1);
     let second = run_job_after_delay(&app, &first).await;
@@ -148,7 +133,7 @@ async fn server_errors_rate_limits_and_timeouts_are_retried() {
 
     let third = run_job_after_delay(&app, &second).await;
     assert_eq!(third, JobResult::Done);
-    assert_eq!(status(&app, id).await, "ready");
+    assert_eq!(app.status(id).await, "ready");
     assert_eq!(app.telnyx.purchases(), 1);
 }
 
@@ -157,7 +142,7 @@ async fn a_timeout_is_retried() {
     let mut app = spawn_app().await;
     app.provisioner.telnyx =
         app.provisioner.telnyx.clone().with_timeouts(Duration::from_millis(300), Duration::from_millis(300));
-    let (id, _) = paid_order(&app).await;
+    let (id, _) = app.paid_order().await;
     app.telnyx.inject(Target::ListSims, Fault::Hang(Duration::from_secs(2)), 1);
     let first = run_job(&app).await;
     assert!(matches!(first, JobResult::Retrying { .. }), "{first:?}");
@@ -173,12 +158,12 @@ async fn a_timeout_is_retried() {
 #[tokio::test]
 async fn out_of_inventory_fails_the_order_without_a_retry_storm() {
     let app = spawn_app().await;
-    let (id, _) = paid_order(&app).await;
+    let (id, _) = app.paid_order().await;
     app.telnyx.inject(Target::Purchase, Fault::OutOfStock, 1);
     let result = run_job(&app).await;
     assert!(matches!(&result, JobResult::Failed { reason } if reason.contains("70001")), "{result:?}");
-    assert_eq!(status(&app, id).await, "provisioning_failed");
-    assert_eq!(event_count(&app, id, "provisioning_failed").await, 1);
+    assert_eq!(app.status(id).await, "provisioning_failed");
+    assert_eq!(app.event_count(id, "provisioning_failed").await, 1);
     let (job_status, attempts): (String, i32) = sqlx::query_as("select status, attempts from jobs where order_id = $1")
         .bind(id)
         .fetch_one(&app.pool)
@@ -192,7 +177,7 @@ async fn out_of_inventory_fails_the_order_without_a_retry_storm() {
 #[tokio::test]
 async fn retries_end_in_provisioning_failed() {
     let app = spawn_app().await;
-    let (id, token) = paid_order(&app).await;
+    let (id, token) = app.paid_order().await;
     app.telnyx.inject(Target::ListSims, Fault::ServerError, 10);
     let mut result = run_job(&app).await;
     let mut runs = 1;
@@ -202,7 +187,7 @@ async fn retries_end_in_provisioning_failed() {
     }
     assert!(matches!(result, JobResult::Failed { .. }));
     assert_eq!(runs, app.worker().config.max_attempts);
-    assert_eq!(status(&app, id).await, "provisioning_failed");
+    assert_eq!(app.status(id).await, "provisioning_failed");
     let page = app.page(&format!("/orders/{id}?token={token}"), 200).await;
     assert!(page.contains("We could not prepare your eSIM") && page.contains("refund"), "an honest message");
     assert!(!page.contains("10007"), "no internal details");
@@ -211,7 +196,7 @@ async fn retries_end_in_provisioning_failed() {
 #[tokio::test]
 async fn a_crash_between_purchase_and_save_adopts_the_sim_instead_of_buying_again() {
     let app = spawn_app().await;
-    let (id, _) = paid_order(&app).await;
+    let (id, _) = app.paid_order().await;
     app.telnyx.fail_next_purchase_after_creating(Fault::ServerError);
     app.telnyx.delay_tag_visibility(Duration::from_millis(150));
     let first = run_job(&app).await;
@@ -225,30 +210,30 @@ async fn a_crash_between_purchase_and_save_adopts_the_sim_instead_of_buying_agai
     assert_eq!(result, JobResult::Done);
     assert_eq!(app.telnyx.purchases(), 1, "no second purchase");
     assert_eq!(app.telnyx.sims().len(), 1);
-    assert_eq!(event_count(&app, id, "esim_adopted").await, 1);
-    assert_eq!(status(&app, id).await, "ready");
+    assert_eq!(app.event_count(id, "esim_adopted").await, 1);
+    assert_eq!(app.status(id).await, "ready");
 }
 
 #[tokio::test]
 async fn two_workers_racing_for_one_job_provision_once() {
     let app = spawn_app().await;
-    let (id, _) = paid_order(&app).await;
+    let (id, _) = app.paid_order().await;
     let (a, b) = (app.worker(), app.worker());
     let (ra, rb) = tokio::join!(a.run_once(), b.run_once());
     let claimed = [ra.unwrap(), rb.unwrap()].into_iter().flatten().count();
     assert_eq!(claimed, 1, "one job, one claim");
-    assert_eq!(status(&app, id).await, "ready");
+    assert_eq!(app.status(id).await, "ready");
     assert_eq!(app.telnyx.purchases(), 1);
 
     // Several orders, two workers running side by side: each order gets exactly one eSIM.
     let mut orders = Vec::new();
     for _ in 0..4 {
-        orders.push(paid_order(&app).await.0);
+        orders.push(app.paid_order().await.0);
     }
-    app.start_worker();
-    app.start_worker();
+    app.start_extra_worker();
+    app.start_extra_worker();
     for order in &orders {
-        wait_status(&app, *order, "ready").await;
+        app.wait_ready(*order).await;
     }
     assert_eq!(app.telnyx.purchases(), 5);
     assert_eq!(app.telnyx.sims().len(), 5);
@@ -257,7 +242,7 @@ async fn two_workers_racing_for_one_job_provision_once() {
 #[tokio::test]
 async fn a_job_held_by_a_dead_worker_is_taken_up_after_its_lease() {
     let app = spawn_app().await;
-    let (id, _) = paid_order(&app).await;
+    let (id, _) = app.paid_order().await;
     // As if a worker claimed it and then the process died.
     sqlx::query("update jobs set status = 'running', attempts = 1, locked_until = now() + interval '1 hour' where order_id = $1")
         .bind(id)
@@ -271,23 +256,23 @@ async fn a_job_held_by_a_dead_worker_is_taken_up_after_its_lease() {
         .await
         .unwrap();
     assert_eq!(run_job(&app).await, JobResult::Done);
-    assert_eq!(status(&app, id).await, "ready");
+    assert_eq!(app.status(id).await, "ready");
 }
 
 #[tokio::test]
 async fn a_refund_before_provisioning_buys_nothing() {
     let app = spawn_app().await;
-    let (id, _) = paid_order(&app).await;
+    let (id, _) = app.paid_order().await;
     let pi: String = sqlx::query_scalar("select stripe_payment_intent_id from orders where id = $1")
         .bind(id)
         .fetch_one(&app.pool)
         .await
         .unwrap();
     app.payments.stripe.refund(&pi, None, "refund-before").await.unwrap();
-    wait_status(&app, id, "refunded").await;
+    app.wait_status(id, "refunded").await;
     assert_eq!(run_job(&app).await, JobResult::Done);
     assert_eq!(app.telnyx.purchases(), 0);
-    assert_eq!(status(&app, id).await, "refunded");
+    assert_eq!(app.status(id).await, "refunded");
 }
 
 /// The spec's operation for a concrete request path (`/sim_cards/<uuid>` → `/sim_cards/{id}`).
@@ -303,7 +288,7 @@ fn operation<'a>(spec: &'a Value, method: &str, path: &str) -> Option<&'a Value>
 #[tokio::test]
 async fn every_request_the_client_sends_is_valid_against_telnyx_spec() {
     let app = spawn_app().await;
-    let (id, _) = paid_order(&app).await;
+    let (id, _) = app.paid_order().await;
     assert_eq!(run_job(&app).await, JobResult::Done);
     let sim_id: String = sqlx::query_scalar("select telnyx_sim_id from esims where order_id = $1")
         .bind(id)
