@@ -29,18 +29,6 @@ fn zombie(pid: i32) -> bool {
     stat.rsplit_once(')').and_then(|(_, after)| after.split_whitespace().next()) == Some("Z")
 }
 
-/// Waits up to `limit` for `pid` to be gone; true when it is.
-fn wait_gone(pid: i32, limit: Duration) -> bool {
-    let deadline = std::time::Instant::now() + limit;
-    while alive(pid) {
-        if std::time::Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    true
-}
-
 /// The socket lock files (`.s.PGSQL.<port>.lock`) in `dir` whose server is gone: PostgreSQL
 /// refuses to start while one names a pid that still answers (a zombie does), so they go.
 pub fn clear_stale_socket_locks(dir: &Path) -> Result<(), ClusterError> {
@@ -101,7 +89,7 @@ pub fn running_server(pgdata: &Path) -> Option<super::Endpoint> {
 /// Makes a start possible after a crash: a pid file whose process is gone, or is now some
 /// other program (pids are reused after a reboot), is removed; an orphaned server of this
 /// data directory (its Tern was killed without the usual parent-death signal) is shut down;
-/// a killed server still on its way out is waited for; stale socket locks are removed.
+/// stale socket locks are removed.
 pub fn clear_stale(pgdata: &Path) -> Result<(), ClusterError> {
     clear_stale_pid_file(pgdata)?;
     clear_stale_socket_locks(pgdata)
@@ -129,12 +117,8 @@ fn clear_stale_pid_file(pgdata: &Path) -> Result<(), ClusterError> {
             Some(_) => {
                 return Err(ClusterError::InUse { pid, path: pgdata.to_path_buf() });
             }
-            None => {
-                // Killed, but not gone yet (its backends are still leaving): wait for it.
-                if !wait_gone(pid, Duration::from_secs(10)) {
-                    return Err(ClusterError::InUse { pid, path: pgdata.to_path_buf() });
-                }
-            }
+            // Some other program now has that pid (a killed server is a zombie, not alive).
+            None => {}
         }
     }
     tracing::warn!(pid, "removing a stale postmaster.pid left by a server that is no longer running");

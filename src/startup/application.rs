@@ -169,7 +169,16 @@ impl Application {
     /// Serves HTTP and runs the job worker until `shutdown` completes; then stops the server
     /// (draining connections), the worker, the pool and the embedded cluster, in that order.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Application { listener, addr, state, cluster, worker, run_worker, stripe_emulator, telnyx_emulator } = self;
+        let Application {
+            listener,
+            addr,
+            state,
+            cluster,
+            worker,
+            run_worker,
+            stripe_emulator: _stripe,
+            telnyx_emulator: _telnyx,
+        } = self;
         let pool = state.pool.clone();
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
         let worker = run_worker.then(|| {
@@ -184,7 +193,7 @@ impl Application {
             let _ = worker.await;
         }
         stop_database(pool, cluster).await;
-        drop((stripe_emulator, telnyx_emulator));
+        // The emulators (`_stripe`, `_telnyx`) stop last, when they go out of scope.
         served
     }
 }
