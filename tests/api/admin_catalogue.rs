@@ -9,7 +9,9 @@ use tern::services::catalogue::CatalogueStore;
 use tern::services::catalogue_admin::{self, DestinationInput, Operator, PlanInput};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, eventually, fresh_database, spawn_app};
+use scraper::Selector;
+
+use crate::helpers::{Page, TestApp, eventually, fresh_database, spawn_app};
 
 type Fields = Vec<(&'static str, String)>;
 
@@ -54,42 +56,28 @@ fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_string()
 }
 
-/// Undoes askama's escaping (`&#34;` `&#39;` `&#60;` `&#62;` `&#38;`).
-fn unescape(html: &str) -> String {
-    html.replace("&#34;", "\"").replace("&#39;", "'").replace("&#60;", "<").replace("&#62;", ">").replace("&#38;", "&")
-}
-
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let marker = format!(" {name}=\"");
-    let from = tag.find(&marker)? + marker.len();
-    Some(unescape(&tag[from..from + tag[from..].find('"')?]))
-}
-
-/// What a browser would submit for the first form of `html` (the CSRF token left out).
+/// What a browser would submit for the first admin form of `html` (the CSRF token left out):
+/// text inputs and checked boxes, each select's chosen option (or its first), and textareas.
 fn form_fields(html: &str) -> Fields {
-    let form = &html[html.find("<form method=\"post\" action=\"/admin/").expect("a form")..];
-    let form = &form[..form.find("</form>").unwrap()];
-    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let page = Page::parse(html);
+    let form = page.one("form[method=post][action^='/admin/']");
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    let pick = |css: &str| Selector::parse(css).unwrap();
     let mut fields = Fields::new();
-    for (i, _) in form.match_indices("<input ") {
-        let tag = &form[i..i + form[i..].find('>').unwrap()];
-        let (Some(name), value) = (attr(tag, "name"), attr(tag, "value").unwrap_or_default()) else { continue };
-        let checkbox = attr(tag, "type").as_deref() == Some("checkbox");
-        if name != "csrf_token" && (!checkbox || tag.contains(" checked")) {
-            fields.push((leak(name), value));
+    for input in form.select(&pick("input[name]")) {
+        let (name, value) = (input.value().attr("name").unwrap(), input.value().attr("value").unwrap_or_default());
+        let checkbox = input.value().attr("type") == Some("checkbox");
+        if name != "csrf_token" && (!checkbox || input.value().attr("checked").is_some()) {
+            fields.push((leak(name), value.to_string()));
         }
     }
-    for (i, _) in form.match_indices("<select ") {
-        let select = &form[i..i + form[i..].find("</select>").unwrap()];
-        let name = attr(&select[..select.find('>').unwrap()], "name").unwrap();
-        let option =
-            select.split("<option").skip(1).find(|o| o.contains(" selected")).or(select.split("<option").nth(1));
-        fields.push((leak(name), attr(option.unwrap(), "value").unwrap_or_default()));
+    for select in form.select(&pick("select[name]")) {
+        let option = select.select(&pick("option[selected]")).next().or_else(|| select.select(&pick("option")).next());
+        let value = option.and_then(|o| o.value().attr("value")).unwrap_or_default();
+        fields.push((leak(select.value().attr("name").unwrap()), value.to_string()));
     }
-    for (i, _) in form.match_indices("<textarea ") {
-        let open = &form[i..i + form[i..].find('>').unwrap()];
-        let content = &form[i + open.len() + 1..];
-        fields.push((leak(attr(open, "name").unwrap()), unescape(&content[..content.find("</textarea>").unwrap()])));
+    for textarea in form.select(&pick("textarea[name]")) {
+        fields.push((leak(textarea.value().attr("name").unwrap()), textarea.text().collect()));
     }
     fields
 }
@@ -331,11 +319,10 @@ async fn each_bad_field_comes_back_beside_the_field_with_422_and_nothing_changes
         let response = post(&app, path, &fields).await;
         assert_eq!(response.status(), 422, "{path} {field}");
         let html = response.text().await.unwrap();
-        let beside = &html[html
-            .find(&format!("<p class=\"field__error\" id=\"{field}-error\">"))
-            .unwrap_or_else(|| panic!("{field}: no message beside it"))..];
-        let beside = &beside[..beside.find("</p>").unwrap()];
-        assert!(beside.contains(message), "{field}: {beside}");
+        let page = Page::parse(&html);
+        let beside = page.texts(&format!("p.field__error#{field}-error"));
+        assert!(!beside.is_empty(), "{field}: no message beside it");
+        assert!(beside[0].contains(message), "{field}: {beside:?}");
         assert!(html.contains(&format!("id=\"{field}\"")) && html.contains("aria-invalid=\"true\""), "{field} marked");
         let typed = fields.iter().find(|(k, _)| *k == field).map(|(_, v)| v.as_str()).unwrap_or_default();
         if !["region", "destination", "coverage"].contains(&field) {
