@@ -6,6 +6,11 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 
+/// `TERN_WORKER_CONCURRENCY` when unset: jobs one process runs at once.
+pub const DEFAULT_WORKER_CONCURRENCY: usize = 8;
+/// The most jobs one process may run at once (each holds a database connection at times).
+pub const MAX_WORKER_CONCURRENCY: usize = 256;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
     Development,
@@ -34,6 +39,8 @@ pub struct Config {
     /// `TERN_SECRET_KEY`: base64 of 32 bytes, the key activation codes are encrypted with.
     /// `None` in development: a key is generated once into the data directory.
     pub secret_key: Option<SecretString>,
+    /// `TERN_WORKER_CONCURRENCY`: how many jobs this process runs at once.
+    pub worker_concurrency: usize,
 }
 
 #[derive(Debug)]
@@ -171,6 +178,18 @@ impl Config {
             }
             None => None,
         };
+        let worker_concurrency = match get("TERN_WORKER_CONCURRENCY") {
+            None => DEFAULT_WORKER_CONCURRENCY,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if (1..=MAX_WORKER_CONCURRENCY).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError {
+                        var: "TERN_WORKER_CONCURRENCY",
+                        reason: format!("{v:?} is not a whole number from 1 to {MAX_WORKER_CONCURRENCY}"),
+                    });
+                }
+            },
+        };
         Ok(Self {
             addr,
             database_url,
@@ -181,6 +200,7 @@ impl Config {
             telnyx,
             sim_card_group_id,
             secret_key,
+            worker_concurrency,
         })
     }
 }
@@ -213,6 +233,7 @@ mod tests {
         assert!(c.database_url.is_none());
         assert_eq!(c.data_dir, PathBuf::from("./data"));
         assert_eq!(c.environment, Environment::Development);
+        assert_eq!(c.worker_concurrency, DEFAULT_WORKER_CONCURRENCY);
     }
 
     #[test]
@@ -227,8 +248,10 @@ mod tests {
             ("TELNYX_API_KEY", "KEY_1"),
             ("TERN_SECRET_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
             ("TELNYX_SIM_CARD_GROUP_ID", "3f1c2a9e-6b0d-4f5e-9a41-2c7d8e0b5a13"),
+            ("TERN_WORKER_CONCURRENCY", "16"),
         ])
         .unwrap();
+        assert_eq!(c.worker_concurrency, 16);
         assert_eq!(c.addr.port(), 9000);
         assert_eq!(c.database_url.unwrap().expose_secret(), "postgres://u:p@db/tern");
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/tern"));
@@ -240,6 +263,13 @@ mod tests {
         assert_eq!(config(&[("TERN_ADDR", "localhost")]).unwrap_err().var, "TERN_ADDR");
         assert_eq!(config(&[("TERN_ENV", "staging")]).unwrap_err().var, "TERN_ENV");
         assert_eq!(config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var, "DATABASE_URL");
+        for bad in ["0", "-1", "eight", "1.5", "100000"] {
+            assert_eq!(
+                config(&[("TERN_WORKER_CONCURRENCY", bad)]).unwrap_err().var,
+                "TERN_WORKER_CONCURRENCY",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

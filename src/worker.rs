@@ -1,14 +1,18 @@
 //! The durable job runner: claims jobs from PostgreSQL with `FOR UPDATE SKIP LOCKED` under a
-//! lease, runs them, retries retryable failures with exponential backoff and jitter, and gives
-//! up into `provisioning_failed` (an order event) after the last attempt. A job whose worker
-//! died is taken up again when its lease runs out, so several Tern processes can share one
-//! database safely.
+//! short lease, runs several at once (a bounded `JoinSet`), keeps each claim alive with a
+//! heartbeat while its job runs, retries retryable failures with exponential backoff and
+//! jitter, and gives up into `provisioning_failed` (an order event) after the last attempt. A
+//! job whose worker died stops being renewed and is taken up again when its lease runs out
+//! (about `lease`), so several Tern processes can share one database safely, and one hung
+//! provider call delays only its own order.
 
 use std::future::Future;
 use std::time::Duration;
 
 use rand::Rng;
+use tokio::task::JoinSet;
 
+use crate::config::DEFAULT_WORKER_CONCURRENCY;
 use crate::error::Result;
 use crate::services::Pool;
 use crate::services::jobs::{self, ClaimedJob, JobWaker};
@@ -16,7 +20,9 @@ use crate::services::provisioning::{self, ProvisionError, Provisioner};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// How long a claimed job belongs to its worker; longer than any single run.
+    /// How long a claim lasts without a heartbeat; renewed every `lease / 3` while the job
+    /// runs, so a dead worker's jobs come back after about this long. Longer than any single
+    /// provider call (the Telnyx client's timeouts).
     pub lease: Duration,
     /// Attempts before a retryable failure becomes final.
     pub max_attempts: i32,
@@ -29,7 +35,7 @@ pub struct WorkerConfig {
 impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
-            lease: Duration::from_secs(300),
+            lease: Duration::from_secs(30),
             max_attempts: 8,
             base_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(600),
@@ -42,8 +48,15 @@ impl Default for WorkerConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobResult {
     Done,
-    Retrying { delay: Duration },
-    Failed { reason: String },
+    Retrying {
+        delay: Duration,
+    },
+    Failed {
+        reason: String,
+    },
+    /// The claim was lost while the job ran (its lease ran out and another worker took it, or
+    /// an operator requeued it): this runner stopped and wrote nothing.
+    Lost,
 }
 
 #[derive(Clone)]
@@ -60,11 +73,43 @@ pub fn backoff(attempt: i32, base: Duration, max: Duration) -> Duration {
 }
 
 impl Worker {
-    /// Claims and runs one due job, if there is one.
+    /// Claims and runs one due job, if there is one, renewing its lease while it runs.
     pub async fn run_once(&self) -> Result<Option<(ClaimedJob, JobResult)>> {
         let Some(job) = jobs::claim(&self.pool, self.config.lease).await? else { return Ok(None) };
-        let result = self.run(&job).await?;
+        let result = self.run_claimed(&job).await?;
         Ok(Some((job, result)))
+    }
+
+    /// How often a running job's lease is renewed.
+    pub fn heartbeat_interval(&self) -> Duration {
+        self.config.lease / 3
+    }
+
+    /// Runs a claimed job beside its heartbeat; a lost claim stops the run.
+    async fn run_claimed(&self, job: &ClaimedJob) -> Result<JobResult> {
+        tokio::select! {
+            result = self.run(job) => result,
+            () = self.keep_claimed(job) => {
+                tracing::warn!(job.id = job.id, order.id = ?job.order_id, "job was taken over; this run stops");
+                Ok(JobResult::Lost)
+            }
+        }
+    }
+
+    /// Renews the lease every `heartbeat_interval`; returns only once the claim is lost. A
+    /// failed heartbeat is tried again at the next beat (the lease still has two left).
+    async fn keep_claimed(&self, job: &ClaimedJob) {
+        let mut beat = tokio::time::interval(self.heartbeat_interval());
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        beat.tick().await;
+        loop {
+            beat.tick().await;
+            match jobs::heartbeat(&self.pool, job, self.config.lease).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => tracing::warn!(job.id = job.id, error = %e, "job heartbeat failed"),
+            }
+        }
     }
 
     async fn run(&self, job: &ClaimedJob) -> Result<JobResult> {
@@ -75,10 +120,7 @@ impl Worker {
             _ => Err(ProvisionError::Fail { reason: format!("unknown job kind {}", job.kind) }),
         };
         match outcome {
-            Ok(()) => {
-                jobs::complete(&self.pool, job).await?;
-                Ok(JobResult::Done)
-            }
+            Ok(()) => Ok(if jobs::complete(&self.pool, job).await? { JobResult::Done } else { JobResult::Lost }),
             Err(ProvisionError::Store(e)) => {
                 // The job stays claimed; its lease expiry brings it back.
                 tracing::error!(job.id = job.id, error = %e, "job hit a database error");
@@ -88,47 +130,94 @@ impl Worker {
                 let delay = backoff(job.attempts, self.config.base_backoff, self.config.max_backoff)
                     .max(after.unwrap_or_default());
                 tracing::warn!(job.id = job.id, order.id = ?job.order_id, attempt = job.attempts, %reason, "job will retry");
-                jobs::retry_later(&self.pool, job, delay, &reason).await?;
-                Ok(JobResult::Retrying { delay })
+                let kept = jobs::retry_later(&self.pool, job, delay, &reason).await?;
+                Ok(if kept { JobResult::Retrying { delay } } else { JobResult::Lost })
             }
             Err(ProvisionError::Retry { reason, .. } | ProvisionError::Fail { reason }) => {
                 tracing::error!(job.id = job.id, order.id = ?job.order_id, %reason, "job failed");
-                jobs::give_up(&self.pool, job, &reason).await?;
-                Ok(JobResult::Failed { reason })
+                let kept = jobs::give_up(&self.pool, job, &reason).await?;
+                Ok(if kept { JobResult::Failed { reason } } else { JobResult::Lost })
             }
         }
     }
 
-    /// Runs jobs until `shutdown` completes; sleeps when idle and wakes on NOTIFY.
+    /// Runs up to `DEFAULT_WORKER_CONCURRENCY` jobs at once until `shutdown` completes.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
+        self.run_concurrently(DEFAULT_WORKER_CONCURRENCY, shutdown).await;
+    }
+
+    /// Runs up to `concurrency` jobs at once until `shutdown` completes: claims while there is
+    /// a free slot and a due job, then sleeps until a job is queued (NOTIFY), `idle_poll`
+    /// passes or a slot frees. On shutdown the running jobs get one lease to finish; the rest
+    /// are dropped and come back to another worker when their leases run out.
+    pub async fn run_concurrently(self, concurrency: usize, shutdown: impl Future<Output = ()>) {
+        let concurrency = concurrency.max(1);
         tokio::pin!(shutdown);
         let mut waker = JobWaker::connect(&self.pool, self.config.idle_poll).await;
+        let mut running: JoinSet<()> = JoinSet::new();
         loop {
-            let idle = match self.run_once().await {
-                Ok(Some(_)) => false,
-                Ok(None) => true,
-                Err(e) => {
-                    if self.pool.is_closed() {
-                        return;
-                    }
-                    tracing::error!(error = %e, "worker could not claim a job");
-                    true
-                }
-            };
-            if !idle {
-                continue;
+            while let Some(ended) = running.try_join_next() {
+                log_panic(ended);
             }
+            if running.len() < concurrency {
+                match jobs::claim(&self.pool, self.config.lease).await {
+                    Ok(Some(job)) => {
+                        let worker = self.clone();
+                        running.spawn(async move { worker.finish(job).await });
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        if self.pool.is_closed() {
+                            break;
+                        }
+                        tracing::error!(error = %e, "worker could not claim a job");
+                    }
+                }
+            }
+            let full = running.len() >= concurrency;
             tokio::select! {
-                () = &mut shutdown => return,
-                () = waker.wait() => {}
+                () = &mut shutdown => break,
+                Some(ended) = running.join_next(), if !running.is_empty() => log_panic(ended),
+                () = waker.wait(), if !full => {}
             }
         }
+        let drain = async {
+            while let Some(ended) = running.join_next().await {
+                log_panic(ended);
+            }
+        };
+        if tokio::time::timeout(self.config.lease, drain).await.is_err() {
+            running.abort_all();
+        }
+    }
+
+    /// Runs one claimed job in its own task; errors are logged (the lease brings it back).
+    async fn finish(self, job: ClaimedJob) {
+        if let Err(e) = self.run_claimed(&job).await {
+            tracing::error!(job.id = job.id, error = %e, "job run failed");
+        }
+    }
+}
+
+fn log_panic(ended: std::result::Result<(), tokio::task::JoinError>) {
+    if let Err(e) = ended
+        && e.is_panic()
+    {
+        tracing::error!(error = %e, "a job task panicked");
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leases_are_short_and_renewed_well_before_they_run_out() {
+        let lease = WorkerConfig::default().lease;
+        assert!(lease <= Duration::from_secs(30), "a dead worker's jobs come back within about 30 s");
+        assert!(lease / 3 < lease);
+    }
 
     #[test]
     fn backoff_grows_exponentially_with_jitter_and_a_cap() {

@@ -9,10 +9,13 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-const READ_TIMEOUT: Duration = Duration::from_secs(15);
+/// Every request's timeout stays below the job worker's 30 s lease, so a hung call ends (as a
+/// retryable error) well before its job could be taken over; `with_timeouts` changes them.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Purchases and actions run in the background at Telnyx: give them longer, so fewer
-/// outcomes are ambiguous.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+/// outcomes are ambiguous, but still less than the lease.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(20);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const PAGE_SIZE: u32 = 250;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -164,7 +167,7 @@ pub struct TelnyxClient {
 impl TelnyxClient {
     /// `base_url`: `https://api.telnyx.com/v2` or an emulator's.
     pub fn new(api_key: SecretString, base_url: &str) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).build()?;
+        let http = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT).build()?;
         Ok(Self {
             http,
             base: base_url.trim_end_matches('/').to_string(),

@@ -33,13 +33,16 @@ pub struct ClaimedJob {
     pub order_id: Option<Uuid>,
     /// Including this one.
     pub attempts: i32,
+    /// This claim's own token: writes about the job are made only while it still matches.
+    pub claim_token: Uuid,
 }
 
 /// Claims the next runnable job: queued and due, or running under a lease that expired (its
 /// worker died). `SKIP LOCKED` lets several workers claim side by side, each a different job.
+/// The claim gets a new token, so the runner it was taken from can no longer write.
 pub async fn claim(executor: impl PgExecutor<'_>, lease_seconds: f64) -> sqlx::Result<Option<ClaimedJob>> {
     sqlx::query_as(
-        "update jobs set status = 'running', attempts = attempts + 1,
+        "update jobs set status = 'running', attempts = attempts + 1, claim_token = $2,
                 locked_until = now() + make_interval(secs => $1)
           where id = (select id from jobs
                        where (status = 'queued' and run_at <= now())
@@ -47,43 +50,59 @@ pub async fn claim(executor: impl PgExecutor<'_>, lease_seconds: f64) -> sqlx::R
                        order by run_at, id
                        for update skip locked
                        limit 1)
-         returning id, kind, order_id, attempts",
+         returning id, kind, order_id, attempts, claim_token",
     )
     .bind(lease_seconds)
+    .bind(Uuid::new_v4())
     .fetch_optional(executor)
     .await
 }
 
-pub async fn complete(executor: impl PgExecutor<'_>, id: i64) -> sqlx::Result<()> {
-    sqlx::query("update jobs set status = 'done', locked_until = null, last_error = null where id = $1")
-        .bind(id)
-        .execute(executor)
-        .await
-        .map(|_| ())
+/// The claim still held by `job`'s attempt: running, with its token.
+const HELD: &str = "status = 'running' and id = $1 and claim_token = $2";
+
+/// Extends the lease of a job still running under this claim to `lease_seconds` from now.
+/// False when the claim was lost (taken over after an expired lease, requeued, or ended).
+pub async fn heartbeat(executor: impl PgExecutor<'_>, job: &ClaimedJob, lease_seconds: f64) -> sqlx::Result<bool> {
+    let sql = format!("update jobs set locked_until = now() + make_interval(secs => $3) where {HELD}");
+    let done = sqlx::query(&sql).bind(job.id).bind(job.claim_token).bind(lease_seconds).execute(executor).await?;
+    Ok(done.rows_affected() == 1)
 }
 
-/// Puts the job back in the queue to run after `delay_seconds`.
-pub async fn retry_later(executor: impl PgExecutor<'_>, id: i64, delay_seconds: f64, error: &str) -> sqlx::Result<()> {
-    sqlx::query(
-        "update jobs set status = 'queued', run_at = now() + make_interval(secs => $2), locked_until = null,
-                last_error = $3
-          where id = $1",
-    )
-    .bind(id)
-    .bind(delay_seconds)
-    .bind(error)
-    .execute(executor)
-    .await
-    .map(|_| ())
+/// Marks the job done. False (and nothing written) when this claim no longer holds it.
+pub async fn complete(executor: impl PgExecutor<'_>, job: &ClaimedJob) -> sqlx::Result<bool> {
+    let sql = format!(
+        "update jobs set status = 'done', locked_until = null, claim_token = null, last_error = null where {HELD}"
+    );
+    let done = sqlx::query(&sql).bind(job.id).bind(job.claim_token).execute(executor).await?;
+    Ok(done.rows_affected() == 1)
 }
 
-pub async fn fail(executor: impl PgExecutor<'_>, id: i64, error: &str) -> sqlx::Result<()> {
-    sqlx::query("update jobs set status = 'failed', locked_until = null, last_error = $2 where id = $1")
-        .bind(id)
-        .bind(error)
-        .execute(executor)
-        .await
-        .map(|_| ())
+/// Puts the job back in the queue to run after `delay_seconds`. False when this claim no
+/// longer holds it.
+pub async fn retry_later(
+    executor: impl PgExecutor<'_>,
+    job: &ClaimedJob,
+    delay_seconds: f64,
+    error: &str,
+) -> sqlx::Result<bool> {
+    let sql = format!(
+        "update jobs set status = 'queued', run_at = now() + make_interval(secs => $3), locked_until = null,
+                claim_token = null, last_error = $4
+          where {HELD}"
+    );
+    let done =
+        sqlx::query(&sql).bind(job.id).bind(job.claim_token).bind(delay_seconds).bind(error).execute(executor).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives the job up. False when this claim no longer holds it.
+pub async fn fail(executor: impl PgExecutor<'_>, job: &ClaimedJob, error: &str) -> sqlx::Result<bool> {
+    let sql = format!(
+        "update jobs set status = 'failed', locked_until = null, claim_token = null, last_error = $3 where {HELD}"
+    );
+    let done = sqlx::query(&sql).bind(job.id).bind(job.claim_token).bind(error).execute(executor).await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Queues a job again now (an operator's retry), resetting its attempts.
@@ -91,7 +110,8 @@ pub async fn requeue(executor: impl PgExecutor<'_>, kind: &str, order_id: Uuid) 
     sqlx::query(
         "insert into jobs (kind, order_id) values ($1, $2)
          on conflict (kind, order_id) do update
-            set status = 'queued', attempts = 0, run_at = now(), locked_until = null, last_error = null",
+            set status = 'queued', attempts = 0, run_at = now(), locked_until = null, claim_token = null,
+                last_error = null",
     )
     .bind(kind)
     .bind(order_id)

@@ -1,5 +1,7 @@
-//! The bookkeeping of durable jobs: claiming one, and recording how it ended, with the order
-//! event each ending causes written in the same transaction.
+//! The bookkeeping of durable jobs: claiming one, keeping the claim alive by heartbeat, and
+//! recording how it ended, with the order event each ending causes written in the same
+//! transaction. Every write after the claim holds only while that claim does: a runner whose
+//! job was taken over writes nothing (the functions answer `false`).
 
 use std::time::Duration;
 
@@ -19,31 +21,40 @@ pub async fn claim(pool: &Pool, lease: Duration) -> Result<Option<ClaimedJob>> {
     Ok(db::jobs::claim(pool, lease.as_secs_f64()).await?)
 }
 
-pub async fn complete(pool: &Pool, job: &ClaimedJob) -> Result<()> {
-    Ok(db::jobs::complete(pool, job.id).await?)
+/// Extends the job's lease to `lease` from now while this claim still holds it.
+pub async fn heartbeat(pool: &Pool, job: &ClaimedJob, lease: Duration) -> Result<bool> {
+    Ok(db::jobs::heartbeat(pool, job, lease.as_secs_f64()).await?)
+}
+
+pub async fn complete(pool: &Pool, job: &ClaimedJob) -> Result<bool> {
+    Ok(db::jobs::complete(pool, job).await?)
 }
 
 /// Puts the job back to run after `delay`; its order's timeline says why.
-pub async fn retry_later(pool: &Pool, job: &ClaimedJob, delay: Duration, reason: &str) -> Result<()> {
+pub async fn retry_later(pool: &Pool, job: &ClaimedJob, delay: Duration, reason: &str) -> Result<bool> {
     let mut tx = pool.begin().await?;
-    db::jobs::retry_later(&mut *tx, job.id, delay.as_secs_f64(), reason).await?;
+    if !db::jobs::retry_later(&mut *tx, job, delay.as_secs_f64(), reason).await? {
+        return Ok(false);
+    }
     if let Some(order_id) = job.order_id {
         let details = json!({ "reason": reason, "attempt": job.attempts, "retry_in_seconds": delay.as_secs_f64() });
         lifecycle::record(&mut tx, order_id, EventKind::ProvisioningRetry, Actor::System, details).await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Gives the job up for good: its order becomes `provisioning_failed`, for an operator.
-pub async fn give_up(pool: &Pool, job: &ClaimedJob, reason: &str) -> Result<()> {
+pub async fn give_up(pool: &Pool, job: &ClaimedJob, reason: &str) -> Result<bool> {
     let mut tx = pool.begin().await?;
-    db::jobs::fail(&mut *tx, job.id, reason).await?;
+    if !db::jobs::fail(&mut *tx, job, reason).await? {
+        return Ok(false);
+    }
     if let Some(order_id) = job.order_id {
         fail_order(&mut tx, order_id, reason, job.attempts).await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 async fn fail_order(tx: &mut db::Conn, order_id: Uuid, reason: &str, attempts: i32) -> Result<()> {

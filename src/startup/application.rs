@@ -60,6 +60,8 @@ pub struct Application {
     state: AppState,
     cluster: Option<Cluster>,
     worker: Worker,
+    /// `TERN_WORKER_CONCURRENCY`: jobs the worker runs at once.
+    worker_concurrency: usize,
     run_worker: bool,
     stripe_emulator: Option<StripeEmulator>,
     telnyx_emulator: Option<TelnyxEmulator>,
@@ -118,6 +120,7 @@ impl Application {
             state,
             cluster: None,
             worker,
+            worker_concurrency: config.worker_concurrency,
             run_worker: options.run_worker,
             stripe_emulator,
             telnyx_emulator,
@@ -175,6 +178,7 @@ impl Application {
             state,
             cluster,
             worker,
+            worker_concurrency,
             run_worker,
             stripe_emulator: _stripe,
             telnyx_emulator: _telnyx,
@@ -182,7 +186,7 @@ impl Application {
         let pool = state.pool.clone();
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
         let worker = run_worker.then(|| {
-            tokio::spawn(worker.run_until(async {
+            tokio::spawn(worker.run_concurrently(worker_concurrency, async {
                 let _ = worker_stopped.await;
             }))
         });

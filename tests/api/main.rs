@@ -16,3 +16,4 @@ mod orders_api;
 mod pages;
 mod provisioning;
 mod telnyx_client;
+mod worker;

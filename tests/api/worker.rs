@@ -1,0 +1,139 @@
+//! The job worker never stalls: several jobs run at once, so a hung Telnyx call delays only
+//! its own order; short leases renewed by a heartbeat, so a dead worker's job is taken over
+//! soon and a slow but live one is not; and a runner that lost its claim writes nothing.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use telnyx_emulator::{Fault, Target};
+use tern::worker::{JobResult, Worker, WorkerConfig};
+
+use crate::helpers::{TestApp, fast_worker_config, spawn_app, spawn_app_with_worker};
+
+/// A test lease: a dead worker's job comes back after about this long.
+const SHORT_LEASE: Duration = Duration::from_secs(2);
+
+fn short_lease_worker(app: &TestApp) -> Worker {
+    Worker { config: WorkerConfig { lease: SHORT_LEASE, ..fast_worker_config() }, ..app.worker() }
+}
+
+/// Polls `check` until it gives a value; panics after `bound` (an "eventually" bound, not a
+/// measured time).
+async fn within<T, F, Fut>(bound: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + bound;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Buys and pays a plan, with the application's own worker running (so the order may be past
+/// `paid` as soon as it is paid).
+async fn bought(app: &TestApp, plan_id: &str) -> uuid::Uuid {
+    let (id, _, session_id) = app.buy_plan(plan_id).await;
+    app.pay(&session_id).await;
+    id
+}
+
+#[tokio::test]
+async fn a_hung_telnyx_call_delays_only_its_own_order() {
+    let app = spawn_app_with_worker().await;
+    // Far longer than the client's timeout: only that timeout ends the call.
+    app.telnyx.inject(Target::Purchase, Fault::Hang(Duration::from_secs(600)), 1);
+    let (plan_id, _) = app.some_plan().await;
+    let hung = bought(&app, &plan_id).await;
+    app.wait_status(hung, "provisioning").await;
+
+    let mut others = Vec::new();
+    for _ in 0..10 {
+        others.push(bought(&app, &plan_id).await);
+    }
+    for order in &others {
+        app.wait_ready(*order).await;
+    }
+    assert_eq!(app.status(hung).await, "provisioning", "the hung call is still waiting");
+    assert!(tern::clients::telnyx::WRITE_TIMEOUT < WorkerConfig::default().lease, "calls end before leases do");
+
+    // The client's timeout ends the hung call; the retry buys the eSIM.
+    within(Duration::from_secs(90), "the hung order is ready after a retry", || async {
+        (app.status(hung).await == "ready").then_some(())
+    })
+    .await;
+    assert_eq!(app.telnyx.sims().len(), 11);
+}
+
+#[tokio::test]
+async fn a_dead_workers_job_is_taken_over_after_its_short_lease() {
+    assert!(WorkerConfig::default().lease <= Duration::from_secs(30), "not five minutes");
+    let app = spawn_app().await;
+    let (id, _) = app.paid_order().await;
+    app.telnyx.inject(Target::Purchase, Fault::Hang(Duration::from_secs(600)), 1);
+    let doomed = short_lease_worker(&app);
+    let dead = tokio::spawn(async move { doomed.run_once().await });
+    app.wait_status(id, "provisioning").await;
+    // The process dies mid-call: no more heartbeats, nothing written about the job.
+    dead.abort();
+    let _ = dead.await;
+
+    let second = short_lease_worker(&app);
+    let result = within(Duration::from_secs(30), "a second worker takes the job over", || async {
+        second.run_once().await.unwrap().map(|(_, result)| result)
+    })
+    .await;
+    assert_eq!(result, JobResult::Done);
+    assert_eq!(app.status(id).await, "ready");
+}
+
+#[tokio::test]
+async fn a_job_running_longer_than_its_lease_keeps_it_by_heartbeat() {
+    let app = spawn_app().await;
+    let (id, _) = app.paid_order().await;
+    // A purchase that answers only after three leases.
+    app.telnyx.inject(Target::Purchase, Fault::Hang(SHORT_LEASE * 3), 1);
+    let first = short_lease_worker(&app);
+    let running = tokio::spawn(async move { first.run_once().await });
+    app.wait_status(id, "provisioning").await;
+
+    let second = short_lease_worker(&app);
+    let mut looks = 0;
+    while !running.is_finished() {
+        assert!(second.run_once().await.unwrap().is_none(), "taken over while its heartbeat runs");
+        looks += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(looks > 0);
+    let (_, result) = running.await.unwrap().unwrap().expect("the first worker ran the job");
+    assert_eq!(result, JobResult::Done);
+    assert_eq!(app.status(id).await, "ready");
+    assert_eq!(app.telnyx.purchases(), 1, "one runner, one purchase");
+}
+
+#[tokio::test]
+async fn a_runner_whose_job_was_taken_over_writes_nothing() {
+    let app = spawn_app().await;
+    let (id, _) = app.paid_order().await;
+    let stale = tern::services::jobs::claim(&app.pool, Duration::from_millis(200)).await.unwrap().expect("a job");
+    let second = app.worker();
+    let result = within(Duration::from_secs(30), "the expired claim is taken over", || async {
+        second.run_once().await.unwrap().map(|(_, result)| result)
+    })
+    .await;
+    assert_eq!(result, JobResult::Done);
+
+    use tern::services::jobs;
+    assert!(!jobs::heartbeat(&app.pool, &stale, Duration::from_secs(60)).await.unwrap(), "no heartbeat");
+    assert!(!jobs::retry_later(&app.pool, &stale, Duration::ZERO, "late").await.unwrap(), "no retry");
+    assert!(!jobs::give_up(&app.pool, &stale, "late").await.unwrap(), "no failure");
+    assert!(!jobs::complete(&app.pool, &stale).await.unwrap(), "no completion");
+    assert_eq!(app.status(id).await, "ready");
+    assert_eq!(app.event_count(id, "provisioning_retry").await, 0);
+    assert_eq!(app.event_count(id, "provisioning_failed").await, 0);
+    assert!(app.worker().run_once().await.unwrap().is_none(), "the job stays done");
+}
