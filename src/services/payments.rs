@@ -149,8 +149,14 @@ pub async fn record_refund(
         unpaid => {
             let order_id = unpaid.map(|o| o.id);
             tracing::warn!(stripe.payment_intent = %payment_intent, ?order_id, "a refund for a payment not confirmed yet: kept");
-            db::stripe_events::keep_pending_refund(&mut *conn, payment_intent, order_id, amount_refunded, fully_refunded)
-                .await?;
+            db::stripe_events::keep_pending_refund(
+                &mut *conn,
+                payment_intent,
+                order_id,
+                amount_refunded,
+                fully_refunded,
+            )
+            .await?;
             return Ok(false);
         }
     };
@@ -162,7 +168,9 @@ async fn apply_refund(conn: &mut Conn, order_id: Uuid, payment_intent: &str, amo
     db::orders::set_refunded_at_least(&mut *conn, order_id, amount).await?;
     if full {
         let to = OrderStatus::Refunded;
-        return Ok(lifecycle::transition(conn, order_id, to, EventKind::Refunded, Actor::Stripe, details).await?.is_some());
+        return Ok(lifecycle::transition(conn, order_id, to, EventKind::Refunded, Actor::Stripe, details)
+            .await?
+            .is_some());
     }
     lifecycle::record(conn, order_id, EventKind::PartiallyRefunded, Actor::Stripe, details).await?;
     Ok(true)
