@@ -90,6 +90,10 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
             tx.commit().await?;
         }
         OrderStatus::Provisioning => {}
+        OrderStatus::Refunded => {
+            disable_if_bought(pool, p, order_id).await?;
+            return Ok(Provisioned::Skipped);
+        }
         _ => return Ok(Provisioned::Skipped),
     }
 
@@ -98,8 +102,16 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
     let (data_mb, plan_group) = db::catalogue::provisioning_facts(pool, order.plan_id).await?;
 
     if esim.telnyx_sim_id.is_none() {
-        // Never two eSIMs for one order: a SIM already tagged with it is adopted, not bought again.
-        let found = p.telnyx.list_sims_by_tag(&tag).await?;
+        if refunded_meanwhile(pool, order_id).await? {
+            return Ok(Provisioned::Skipped);
+        }
+        // Never two eSIMs for one order: after an attempt whose outcome is unknown, a SIM
+        // already tagged with the order is adopted, not bought again. Before any attempt there
+        // is nothing to find.
+        let found = match esim.purchase_attempted_at {
+            Some(_) => p.telnyx.list_sims_by_tag(&tag).await?,
+            None => Vec::new(),
+        };
         if found.len() > 1 {
             tracing::error!(order.id = %order_id, count = found.len(), "several SIMs carry this order's tag");
         }
@@ -116,10 +128,13 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
             .ok_or(ProvisionError::Fail { reason: "eSIM row vanished".into() })?;
     }
     let sim_id = esim.telnyx_sim_id.clone().unwrap_or_default();
+    let iccid = esim.iccid.clone().unwrap_or_default();
 
     if esim.data_limit_set_at.is_none() {
         if let Some(mb) = data_mb {
-            p.telnyx.set_data_limit(&sim_id, mb as u32).await?;
+            // The answer is the SIM as it now is: its status needs no read of its own.
+            let sim = p.telnyx.set_data_limit(&sim_id, mb as u32).await?;
+            db::esims::set_status(pool, order_id, &sim.status).await?;
         }
         db::esims::mark_data_limit_set(pool, order_id, data_mb).await?;
     }
@@ -130,18 +145,42 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
             reason: format!("Telnyx gave an unusable activation code: {why}"),
         })?;
         let sealed = p.cipher.encrypt(&code, order_id.as_bytes());
-        let sim = p.telnyx.get_sim(&sim_id).await?;
         let mut tx = pool.begin().await?;
         db::orders::lock(&mut *tx, order_id).await?.ok_or(ProvisionError::Fail { reason: "order vanished".into() })?;
         db::esims::store_activation_code(&mut *tx, order_id, &sealed).await?;
-        db::esims::set_status(&mut *tx, order_id, &sim.status).await?;
-        let details = json!({ "iccid": sim.iccid });
-        lifecycle::transition(&mut tx, order_id, OrderStatus::Ready, EventKind::Ready, Actor::System, details).await?;
+        let details = json!({ "iccid": iccid });
+        let moved =
+            lifecycle::transition(&mut tx, order_id, OrderStatus::Ready, EventKind::Ready, Actor::System, details);
+        let ready = moved.await?.is_some();
         tx.commit().await?;
-        tracing::info!(order.id = %order_id, esim.iccid = %sim.iccid, "eSIM ready");
+        if !ready {
+            // Refunded while it was being bought: the SIM must not stay usable.
+            disable_if_bought(pool, p, order_id).await?;
+            return Ok(Provisioned::Skipped);
+        }
+        tracing::info!(order.id = %order_id, esim.iccid = %iccid, "eSIM ready");
         return Ok(Provisioned::Ready);
     }
     Ok(Provisioned::Skipped)
+}
+
+/// Whether the order was refunded since this run moved it to `provisioning`.
+async fn refunded_meanwhile(pool: &Pool, order_id: Uuid) -> Result<bool, ProvisionError> {
+    let order = db::orders::find(pool, order_id).await?;
+    Ok(order.is_some_and(|o| o.status == OrderStatus::Refunded))
+}
+
+/// Disables the SIM of a refunded order, if one was bought and is not disabled yet.
+async fn disable_if_bought(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<(), ProvisionError> {
+    let Some(esim) = db::esims::find(pool, order_id).await? else { return Ok(()) };
+    let Some(sim_id) = esim.telnyx_sim_id else { return Ok(()) };
+    if esim.telnyx_status.as_deref() == Some("disabled") {
+        return Ok(());
+    }
+    let sim = p.telnyx.disable(&sim_id).await?;
+    db::esims::set_status(pool, order_id, &sim.status).await?;
+    tracing::warn!(order.id = %order_id, esim.iccid = %sim.iccid, "the order was refunded: its SIM is disabled");
+    Ok(())
 }
 
 /// Buys the order's SIM, unless an earlier attempt's may still show up in tag searches.

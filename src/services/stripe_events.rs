@@ -3,10 +3,11 @@
 use crate::db::Pool;
 
 use super::checkout::Payments;
-use super::payments;
+use super::payments::{self, Fulfilment};
 use crate::db;
 use crate::domain::OrderStatus;
 use crate::error::{Error, Result};
+use uuid::Uuid;
 
 /// A verified event: its id, type and `data.object`.
 #[derive(Debug, Clone)]
@@ -37,12 +38,16 @@ pub enum Handled {
     Processed,
     Duplicate,
     Ignored,
+    /// About a checkout session Stripe itself does not know: recorded, not retried.
+    UnknownSession,
 }
 
-/// Acts on one event. A redelivered event id is a no-op; the id is recorded only once the
-/// event was handled, so a failure is retried by Stripe's redelivery.
+/// Acts on one event, once. The event id is recorded first, in the transaction that handles it:
+/// a second delivery of the id at the same moment waits on that row and then finds it (a
+/// no-op), and a failure rolls the record back with the handling, so Stripe's retry redoes it.
 pub async fn handle(pool: &Pool, payments: &Payments, event: &StripeEvent) -> Result<Handled> {
-    if db::stripe_events::is_recorded(pool, &event.id).await? {
+    let mut tx = pool.begin().await?;
+    if !db::stripe_events::record(&mut *tx, &event.id, &event.kind).await? {
         return Ok(Handled::Duplicate);
     }
     let session_id = || {
@@ -52,28 +57,39 @@ pub async fn handle(pool: &Pool, payments: &Payments, event: &StripeEvent) -> Re
     };
     let handled = match event.kind.as_str() {
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
-            payments::fulfil_checkout(pool, payments, session_id()?).await?;
-            Handled::Processed
+            match payments::fulfil_checkout_in(&mut tx, payments, session_id()?).await? {
+                Fulfilment::UnknownSession => Handled::UnknownSession,
+                _ => Handled::Processed,
+            }
         }
         "checkout.session.async_payment_failed" => {
-            payments::close_unpaid(pool, session_id()?, OrderStatus::PaymentFailed).await?;
+            payments::close_unpaid(&mut tx, session_id()?, OrderStatus::PaymentFailed).await?;
             Handled::Processed
         }
         "checkout.session.expired" => {
-            payments::close_unpaid(pool, session_id()?, OrderStatus::Expired).await?;
+            payments::close_unpaid(&mut tx, session_id()?, OrderStatus::Expired).await?;
             Handled::Processed
         }
         "charge.refunded" => {
             if let Some(pi) = event.object_str("payment_intent") {
                 let amount = event.object.get("amount_refunded").and_then(|v| v.as_i64()).unwrap_or(0);
                 let full = event.object.get("refunded").and_then(|v| v.as_bool()).unwrap_or(false);
-                payments::record_refund(pool, pi, amount, full).await?;
+                let order_hint = event
+                    .object
+                    .pointer("/metadata/order_id")
+                    .and_then(|v| v.as_str())
+                    .and_then(|id| Uuid::parse_str(id).ok());
+                payments::record_refund(&mut tx, pi, order_hint, amount, full).await?;
             }
             Handled::Processed
         }
         _ => Handled::Ignored,
     };
-    db::stripe_events::record(pool, &event.id, &event.kind).await?;
-    tracing::info!(stripe.event = %event.id, stripe.type_ = %event.kind, ?handled, "stripe event");
+    tx.commit().await?;
+    if handled == Handled::UnknownSession {
+        tracing::warn!(stripe.event = %event.id, stripe.type_ = %event.kind, "stripe event for an unknown session; recorded, not retried");
+    } else {
+        tracing::info!(stripe.event = %event.id, stripe.type_ = %event.kind, ?handled, "stripe event");
+    }
     Ok(handled)
 }

@@ -9,6 +9,7 @@ mod browser;
 mod catalogue_api;
 mod checkout;
 mod cluster;
+mod fulfilment;
 mod helpers;
 mod lifecycle;
 mod openapi;

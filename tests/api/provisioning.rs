@@ -143,7 +143,8 @@ async fn a_timeout_is_retried() {
     app.provisioner.telnyx =
         app.provisioner.telnyx.clone().with_timeouts(Duration::from_millis(300), Duration::from_millis(300));
     let (id, _) = app.paid_order().await;
-    app.telnyx.inject(Target::ListSims, Fault::Hang(Duration::from_secs(2)), 1);
+    // The first attempt buys without a tag look-up: the hang hits a later step.
+    app.telnyx.inject(Target::ActivationCode, Fault::Hang(Duration::from_secs(2)), 1);
     let first = run_job(&app).await;
     assert!(matches!(first, JobResult::Retrying { .. }), "{first:?}");
     let reason: String = sqlx::query_scalar("select last_error from jobs where order_id = $1")
@@ -178,7 +179,8 @@ async fn out_of_inventory_fails_the_order_without_a_retry_storm() {
 async fn retries_end_in_provisioning_failed() {
     let app = spawn_app().await;
     let (id, token) = app.paid_order().await;
-    app.telnyx.inject(Target::ListSims, Fault::ServerError, 10);
+    // The first attempt buys without a tag look-up: the failures hit a later step.
+    app.telnyx.inject(Target::ActivationCode, Fault::ServerError, 10);
     let mut result = run_job(&app).await;
     let mut runs = 1;
     while matches!(result, JobResult::Retrying { .. }) {
