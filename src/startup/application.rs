@@ -38,6 +38,8 @@ pub struct AppOptions {
     pub telnyx_action_polling: Option<(Duration, Duration)>,
     /// How long a purchase waits before looking for a SIM tagged by an earlier attempt.
     pub tag_grace: Duration,
+    /// How often the reconciliation sweep runs (`None`: never; tests call it by hand).
+    pub reconcile_every: Option<Duration>,
 }
 
 impl Default for AppOptions {
@@ -49,6 +51,7 @@ impl Default for AppOptions {
             telnyx_action_delay: Duration::from_secs(2),
             telnyx_action_polling: None,
             tag_grace: Duration::from_secs(30),
+            reconcile_every: Some(crate::services::reconcile::SWEEP_INTERVAL),
         }
     }
 }
@@ -61,6 +64,7 @@ pub struct Application {
     cluster: Option<Cluster>,
     worker: Worker,
     run_worker: bool,
+    reconcile_every: Option<Duration>,
     stripe_emulator: Option<StripeEmulator>,
     telnyx_emulator: Option<TelnyxEmulator>,
 }
@@ -119,6 +123,7 @@ impl Application {
             cluster: None,
             worker,
             run_worker: options.run_worker,
+            reconcile_every: options.reconcile_every,
             stripe_emulator,
             telnyx_emulator,
         })
@@ -176,6 +181,7 @@ impl Application {
             cluster,
             worker,
             run_worker,
+            reconcile_every,
             stripe_emulator: _stripe,
             telnyx_emulator: _telnyx,
         } = self;
@@ -186,9 +192,20 @@ impl Application {
                 let _ = worker_stopped.await;
             }))
         });
+        let (stop_sweep, sweep_stopped) = tokio::sync::oneshot::channel::<()>();
+        let (sweep_pool, sweep_payments) = (pool.clone(), state.payments.clone());
+        let sweeper = reconcile_every.map(|every| {
+            tokio::spawn(crate::services::reconcile::run_until(sweep_pool, sweep_payments, every, async {
+                let _ = sweep_stopped.await;
+            }))
+        });
         tracing::info!(http.addr = %addr, "Tern is serving on http://{addr}");
         let served = serve(listener, state, shutdown).await.context("the HTTP server failed");
         let _ = stop_worker.send(());
+        let _ = stop_sweep.send(());
+        if let Some(sweeper) = sweeper {
+            let _ = sweeper.await;
+        }
         if let Some(worker) = worker {
             let _ = worker.await;
         }

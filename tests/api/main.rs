@@ -15,4 +15,5 @@ mod openapi;
 mod orders_api;
 mod pages;
 mod provisioning;
+mod reconcile;
 mod telnyx_client;
