@@ -73,7 +73,9 @@ pub async fn sweep_at(pool: &Pool, payments: &Payments, now: OffsetDateTime) -> 
             Ok(SessionOutcome::Paid) => report.paid += 1,
             Ok(SessionOutcome::Closed) => report.closed += 1,
             Ok(SessionOutcome::Unchanged) => {}
-            Err(e) => tracing::warn!(stripe.session = %session_id, error = %e, "reconcile: re-reading a session failed"),
+            Err(e) => {
+                tracing::warn!(stripe.session = %session_id, error = %e, "reconcile: re-reading a session failed")
+            }
         }
     }
     report.events_handled = catch_up_events(pool, payments, now).await?;

@@ -110,8 +110,7 @@ async fn a_missed_refund_is_caught_up_from_the_events_list() {
 }
 
 async fn api_status(app: &TestApp, id: Uuid, token: &str) -> String {
-    let response =
-        app.client.get(app.url(&format!("/api/v1/orders/{id}"))).bearer_auth(token).send().await.unwrap();
+    let response = app.client.get(app.url(&format!("/api/v1/orders/{id}"))).bearer_auth(token).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     body["status"].as_str().unwrap().to_string()

@@ -15,8 +15,7 @@ async fn stripe_emulator_lists_events_newest_first_with_paging_and_created_filte
     let stripe = start().await;
     let (_, payment_intent) = paid_session(&stripe, "ord_events").await;
     CreateRefund::new().payment_intent(payment_intent.as_str()).send(&stripe.client).await.expect("refunded");
-    let recorded: Vec<String> =
-        stripe.emulator.events().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+    let recorded: Vec<String> = stripe.emulator.events().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(recorded.len(), 3, "completed, charge.refunded, refund.created");
 
     let all = ListEvent::new().send(&stripe.client).await.expect("listed");
@@ -53,7 +52,7 @@ async fn stripe_emulator_events_list_has_stripes_shape_and_checks_its_parameters
     let stripe = start().await;
     paid_session(&stripe, "ord_shape").await;
     let url = format!("{}v1/events", stripe.emulator.base_url());
-    let response = http().get(&url).query(&[("limit", "5"), ("created[gt]", "0")]).bearer_auth(API_KEY).send().await.unwrap();
+    let response = http().get(format!("{url}?limit=5&created%5Bgt%5D=0")).bearer_auth(API_KEY).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["object"], "list");
@@ -62,9 +61,9 @@ async fn stripe_emulator_events_list_has_stripes_shape_and_checks_its_parameters
     assert_eq!(body["data"][0]["object"], "event");
     assert_eq!(body["data"][0]["type"], "checkout.session.completed");
 
-    let too_many = http().get(&url).query(&[("limit", "101")]).bearer_auth(API_KEY).send().await.unwrap();
+    let too_many = http().get(format!("{url}?limit=101")).bearer_auth(API_KEY).send().await.unwrap();
     assert_eq!(too_many.status(), 400);
-    let unknown = http().get(&url).query(&[("starting_after", "evt_nope")]).bearer_auth(API_KEY).send().await.unwrap();
+    let unknown = http().get(format!("{url}?starting_after=evt_nope")).bearer_auth(API_KEY).send().await.unwrap();
     assert_eq!(unknown.status(), 404);
     let unauthenticated = http().get(&url).send().await.unwrap();
     assert_eq!(unauthenticated.status(), 401);
