@@ -9,8 +9,9 @@ use stripe_checkout::checkout_session::{
     CreateCheckoutSessionPaymentIntentData, ExpireCheckoutSession, ProductData, RetrieveCheckoutSession,
 };
 use stripe_checkout::{CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus};
+use stripe_core::event::ListEvent;
 use stripe_core::refund::{CreateRefund, CreateRefundReason};
-use stripe_types::Currency;
+use stripe_types::{Currency, RangeQueryTs};
 
 /// What went wrong talking to Stripe. The text is for logs, never for travellers.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +80,22 @@ impl SessionFacts {
     pub fn is_paid(&self) -> bool {
         self.payment_status == "paid" || self.payment_status == "no_payment_required"
     }
+}
+
+/// One event from Stripe's events list.
+#[derive(Debug, Clone)]
+pub struct ListedEvent {
+    pub id: String,
+    pub created: i64,
+    /// `{id, type, created, data: {object}}`: what a webhook delivery carries.
+    pub body: serde_json::Value,
+}
+
+/// A page of Stripe's events list, newest first.
+#[derive(Debug, Clone)]
+pub struct EventPage {
+    pub events: Vec<ListedEvent>,
+    pub has_more: bool,
 }
 
 /// Stripe's API, reached with async-stripe.
@@ -181,6 +198,40 @@ impl StripeClient {
     pub async fn expire_session(&self, id: &str) -> Result<(), StripeClientError> {
         ExpireCheckoutSession::new(id).send(&self.client).await?;
         Ok(())
+    }
+}
+
+impl StripeClient {
+    /// A page of events created after `created_after` (Unix seconds), newest first, older
+    /// than the event `starting_after` when given.
+    pub async fn list_events(
+        &self,
+        created_after: i64,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> Result<EventPage, StripeClientError> {
+        let mut request = ListEvent::new().created(RangeQueryTs::gt(created_after)).limit(limit);
+        if let Some(cursor) = starting_after {
+            request = request.starting_after(cursor);
+        }
+        let list = request.send(&self.client).await?;
+        let events = list
+            .data
+            .into_iter()
+            .map(|event| {
+                let object = miniserde::json::to_string(&event.data.object);
+                let object: serde_json::Value = serde_json::from_str(&object)
+                    .map_err(|e| StripeClientError::Transport(format!("event {}: {e}", event.id.as_str())))?;
+                let body = serde_json::json!({
+                    "id": event.id.as_str(),
+                    "type": event.type_.as_str(),
+                    "created": event.created,
+                    "data": { "object": object },
+                });
+                Ok(ListedEvent { id: event.id.as_str().to_string(), created: event.created, body })
+            })
+            .collect::<Result<Vec<_>, StripeClientError>>()?;
+        Ok(EventPage { events, has_more: list.has_more })
     }
 }
 

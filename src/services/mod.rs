@@ -14,6 +14,7 @@ pub mod order_admin;
 pub mod orders;
 pub mod payments;
 pub mod provisioning;
+pub mod reconcile;
 pub mod stripe_events;
 
 pub use crate::db::Pool;

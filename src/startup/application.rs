@@ -38,6 +38,8 @@ pub struct AppOptions {
     pub telnyx_action_polling: Option<(Duration, Duration)>,
     /// How long a purchase waits before looking for a SIM tagged by an earlier attempt.
     pub tag_grace: Duration,
+    /// How often the reconciliation sweep runs (`None`: never; tests call it by hand).
+    pub reconcile_every: Option<Duration>,
 }
 
 impl Default for AppOptions {
@@ -49,6 +51,7 @@ impl Default for AppOptions {
             telnyx_action_delay: Duration::from_secs(2),
             telnyx_action_polling: None,
             tag_grace: Duration::from_secs(30),
+            reconcile_every: Some(crate::services::reconcile::SWEEP_INTERVAL),
         }
     }
 }
@@ -63,6 +66,7 @@ pub struct Application {
     /// `TERN_WORKER_CONCURRENCY`: jobs the worker runs at once.
     worker_concurrency: usize,
     run_worker: bool,
+    reconcile_every: Option<Duration>,
     stripe_emulator: Option<StripeEmulator>,
     telnyx_emulator: Option<TelnyxEmulator>,
 }
@@ -122,6 +126,7 @@ impl Application {
             worker,
             worker_concurrency: config.worker_concurrency,
             run_worker: options.run_worker,
+            reconcile_every: options.reconcile_every,
             stripe_emulator,
             telnyx_emulator,
         })
@@ -180,6 +185,7 @@ impl Application {
             worker,
             worker_concurrency,
             run_worker,
+            reconcile_every,
             stripe_emulator: _stripe,
             telnyx_emulator: _telnyx,
         } = self;
@@ -190,9 +196,20 @@ impl Application {
                 let _ = worker_stopped.await;
             }))
         });
+        let (stop_sweep, sweep_stopped) = tokio::sync::oneshot::channel::<()>();
+        let (sweep_pool, sweep_payments) = (pool.clone(), state.payments.clone());
+        let sweeper = reconcile_every.map(|every| {
+            tokio::spawn(crate::services::reconcile::run_until(sweep_pool, sweep_payments, every, async {
+                let _ = sweep_stopped.await;
+            }))
+        });
         tracing::info!(http.addr = %addr, "Tern is serving on http://{addr}");
         let served = serve(listener, state, shutdown).await.context("the HTTP server failed");
         let _ = stop_worker.send(());
+        let _ = stop_sweep.send(());
+        if let Some(sweeper) = sweeper {
+            let _ = sweeper.await;
+        }
         if let Some(worker) = worker {
             let _ = worker.await;
         }

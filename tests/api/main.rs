@@ -16,5 +16,6 @@ mod openapi;
 mod orders_api;
 mod pages;
 mod provisioning;
+mod reconcile;
 mod telnyx_client;
 mod worker;

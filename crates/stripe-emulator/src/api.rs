@@ -32,6 +32,7 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/checkout/sessions/{id}/line_items", get(list_line_items))
         .route("/checkout/sessions/{id}/expire", post(expire_session))
         .route("/refunds", post(create_refund))
+        .route("/events", get(super::events::list_events))
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_route)
         // Outermost last: the key check and injected failures come before idempotency.

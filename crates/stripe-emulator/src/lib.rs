@@ -7,6 +7,7 @@ mod api;
 mod checkout;
 mod controls;
 mod error;
+mod events;
 mod form;
 mod idempotency;
 mod objects;

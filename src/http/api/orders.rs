@@ -18,6 +18,7 @@ use crate::http::extract::ApiJson;
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::{self, CheckoutInput, Payments};
 use crate::services::orders;
+use crate::services::reconcile;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateOrderRequest {
@@ -106,11 +107,15 @@ pub async fn create_order(
     ))]
 pub async fn show_order(
     State(pool): State<Pool>,
+    State(payments): State<Payments>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<OrderResponse>, ApiError> {
     let token = bearer(&headers)?;
-    let order = orders::by_token(&pool, &id, token).await?;
+    let mut order = orders::by_token(&pool, &id, token).await?;
+    if reconcile::confirm_on_read(&pool, &payments, &order).await {
+        order = orders::by_token(&pool, &id, token).await?;
+    }
     let events = orders::timeline(&pool, order.id).await?;
     Ok(Json(OrderResponse::new(&order, &events)))
 }

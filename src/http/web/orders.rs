@@ -24,6 +24,7 @@ use crate::services::esim;
 use crate::services::orders;
 use crate::services::payments;
 use crate::services::provisioning::Provisioner;
+use crate::services::reconcile;
 use axum::http::{HeaderValue, header};
 
 /// What the confirmation page shows of a ready eSIM.
@@ -77,6 +78,8 @@ pub async fn show_order(
         if let Err(e) = payments::fulfil_checkout(&pool, &payments, session_id.as_deref().unwrap_or_default()).await {
             tracing::warn!(order.id = %order.id, error = %e, "confirming the payment from the success page failed");
         }
+        order = orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
+    } else if reconcile::confirm_on_read(&pool, &payments, &order).await {
         order = orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
     }
     let events = orders::timeline(&pool, order.id).await?;

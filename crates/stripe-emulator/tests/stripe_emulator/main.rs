@@ -106,5 +106,6 @@ fn api_error(result: Result<impl std::fmt::Debug, StripeError>) -> (Box<stripe::
 
 mod api;
 mod basic_auth;
+mod events;
 mod pay_page;
 mod webhooks;
