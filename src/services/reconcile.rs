@@ -91,10 +91,12 @@ pub async fn sweep_at(pool: &Pool, payments: &Payments, now: OffsetDateTime) -> 
 pub async fn reconcile_session(pool: &Pool, payments: &Payments, session_id: &str) -> Result<SessionOutcome> {
     let session = payments.stripe.retrieve_session(session_id).await?;
     Ok(match session.status.as_str() {
-        "expired" => match payments::close_unpaid(pool, session_id, OrderStatus::Expired).await? {
-            true => SessionOutcome::Closed,
-            false => SessionOutcome::Unchanged,
-        },
+        "expired" => {
+            let mut tx = pool.begin().await?;
+            let closed = payments::close_unpaid(&mut tx, session_id, OrderStatus::Expired).await?;
+            tx.commit().await?;
+            if closed { SessionOutcome::Closed } else { SessionOutcome::Unchanged }
+        }
         "complete" => match payments::fulfil_checkout(pool, payments, session_id).await? {
             Fulfilment::Paid => SessionOutcome::Paid,
             _ => SessionOutcome::Unchanged,
