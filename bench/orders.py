@@ -1,0 +1,77 @@
+"""End-to-end order load for bench/orders.sh: N concurrent buyers, each looping
+create (POST /api/v1/orders) -> pay (the Stripe emulator's control) -> poll
+(GET /api/v1/orders/{id}) until ready, for a fixed time. Prints orders/s and the
+paid -> ready latency percentiles read from each order's own event times."""
+
+import json
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from datetime import datetime
+
+base, stripe, buyers, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+
+
+def call(method, url, body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None:
+        request.add_header("content-type", "application/json")
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.loads(response.read() or b"null")
+
+
+plan = call("GET", f"{base}/api/v1/plans?destination=jp&per_page=1")["data"][0]["id"]
+stop_at = time.monotonic() + seconds
+lock = threading.Lock()
+latencies, done, failures = [], [0], [0]
+
+
+def at(event, kind):
+    for e in event:
+        if e["type"] == kind:
+            return datetime.fromisoformat(e["at"].replace("Z", "+00:00"))
+    return None
+
+
+def buyer():
+    while time.monotonic() < stop_at:
+        try:
+            created = call("POST", f"{base}/api/v1/orders", {"plan_id": plan, "email": "bench@example.com"},
+                           {"Idempotency-Key": str(uuid.uuid4())})
+            session = created["checkout_url"].rsplit("/", 1)[1]
+            call("POST", f"{stripe}/_emulator/sessions/{session}/pay", {})
+            auth = {"Authorization": "Bearer " + created["access_token"]}
+            while True:
+                order = call("GET", f"{base}/api/v1/orders/{created['id']}", headers=auth)
+                if order["status"] == "ready":
+                    break
+                time.sleep(0.01)
+            paid, ready = at(order["events"], "paid"), at(order["events"], "ready")
+            with lock:
+                done[0] += 1
+                latencies.append((ready - paid).total_seconds() * 1000)
+        except Exception as e:  # a failed order is counted, never hidden
+            with lock:
+                failures[0] += 1
+            print("bench: order failed:", e, file=sys.stderr)
+
+
+started = time.monotonic()
+threads = [threading.Thread(target=buyer) for _ in range(buyers)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+elapsed = time.monotonic() - started
+latencies.sort()
+
+
+def pct(p):
+    return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
+
+
+print(f"buyers={buyers} orders={done[0]} failed={failures[0]} orders/s={done[0] / elapsed:.1f} "
+      f"paid->ready p50={pct(50):.0f}ms p95={pct(95):.0f}ms p99={pct(99):.0f}ms")

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# End-to-end order benchmark on a release build: `tern emulators` and `tern` as separate
+# processes (the real clients over loopback), then 16 and 48 concurrent buyers, each doing
+# create -> pay -> poll until ready (bench/orders.py). Then the same with 300 ms per Telnyx
+# call and one purchase hanging. The first run keeps Telnyx's default rate limit, which caps
+# the shop at (limit / calls per order) orders a minute; the others lift it. Prints orders/s and paid -> ready p50/p95/p99 per run.
+#
+#   bench/orders.sh                 # 20 s per run
+#   DURATION=10 bench/orders.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-20}
+PORT=${PORT:-18081}
+STRIPE_PORT=${STRIPE_PORT:-12111}
+TELNYX_PORT=${TELNYX_PORT:-12112}
+
+cargo build --release --quiet
+bin=${CARGO_TARGET_DIR:-target}/release/tern
+data=$(mktemp -d /tmp/tern-bench-orders.XXXXXX)
+chmod 755 "$data"
+"$bin" emulators --stripe-port "$STRIPE_PORT" --telnyx-port "$TELNYX_PORT" >"$data/emulators.log" 2>&1 &
+emulators=$!
+stripe="http://127.0.0.1:$STRIPE_PORT"
+telnyx="http://127.0.0.1:$TELNYX_PORT"
+base="http://127.0.0.1:$PORT"
+for _ in $(seq 1 100); do curl -s -o /dev/null "$stripe/" && break; sleep 0.1; done
+curl -fs -X POST "$stripe/_emulator/webhooks/url" -H 'content-type: application/json' \
+  -d "{\"url\": \"$base/webhooks/stripe\"}" >/dev/null
+
+TERN_DATA_DIR="$data" TERN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
+  STRIPE_SECRET_KEY=sk_test_tern_emulator STRIPE_WEBHOOK_SECRET=whsec_tern_emulator STRIPE_API_BASE="$stripe/" \
+  TELNYX_API_KEY=KEY_tern_emulator TELNYX_API_BASE="$telnyx/v2" \
+  "$bin" >"$data/tern.log" 2>&1 &
+server=$!
+cleanup() {
+  kill -INT "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
+  kill -INT "$emulators" 2>/dev/null; wait "$emulators" 2>/dev/null || true
+  rm -rf "$data"
+}
+trap cleanup EXIT
+for _ in $(seq 1 300); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fs "$base/readyz" >/dev/null
+
+inject() { curl -fs -X POST "$telnyx/_emulator/inject" -H 'content-type: application/json' -d "$1" >/dev/null; }
+
+echo "== Telnyx's default rate limit (1,000 requests a minute), latency 0"
+python3 bench/orders.py "$base" "$stripe" 48 "$DURATION"
+
+# The targets are about Tern, not Telnyx's quota: lift the limit for the runs below.
+curl -fs -X POST "$telnyx/_emulator/rate_limit" -H 'content-type: application/json' \
+  -d '{"limit": 100000000, "window_seconds": 60}' >/dev/null
+sleep 1
+echo "== no rate limit, Telnyx latency 0"
+python3 bench/orders.py "$base" "$stripe" 16 "$DURATION"
+python3 bench/orders.py "$base" "$stripe" 48 "$DURATION"
+
+echo "== Telnyx 300 ms per call, one purchase hanging"
+inject '{"target": "purchase", "fault": "hang", "delay_ms": 600000, "times": 1}'
+inject '{"target": "any", "fault": "hang", "delay_ms": 300, "times": 1000000}'
+python3 bench/orders.py "$base" "$stripe" 16 "$DURATION"
+python3 bench/orders.py "$base" "$stripe" 48 "$DURATION"
