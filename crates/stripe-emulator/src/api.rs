@@ -19,11 +19,8 @@ use super::error::ApiError;
 use super::form::Params;
 use super::idempotency::idempotent;
 use super::objects::{SessionStatus, line_item_list};
+use super::paging::Paging;
 use super::state::Shared;
-
-/// Line items per page unless `limit` says otherwise.
-const DEFAULT_PAGE_SIZE: i64 = 10;
-const MAX_PAGE_SIZE: i64 = 100;
 
 pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
     let v1 = Router::new()
@@ -145,35 +142,10 @@ async fn list_line_items(
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
     let query = Params::parse(uri.query().unwrap_or("").as_bytes())?;
-    let limit_field = query.field("limit");
-    let limit = limit_field.integer()?.unwrap_or(DEFAULT_PAGE_SIZE);
-    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-        return Err(ApiError::integer_out_of_range(
-            limit_field.path(),
-            format!("limit must be between 1 and {MAX_PAGE_SIZE}."),
-        ));
-    }
-    let limit = limit as usize;
-    let starting_after = query.field("starting_after").string()?.map(str::to_owned);
-    let ending_before = query.field("ending_before").string()?.map(str::to_owned);
+    let paging = Paging::parse(&query)?;
     shared.update(|state, _| {
         let session = state.sessions.get(&id).ok_or_else(|| no_such_session(&id))?;
-        let items = &session.line_items;
-        let position = |cursor: &str, param: &str| {
-            items
-                .iter()
-                .position(|i| i.id == cursor)
-                .ok_or_else(|| ApiError::resource_missing(param, format!("No such line item: '{cursor}'")))
-        };
-        let (page, has_more) = if let Some(cursor) = &starting_after {
-            let rest = &items[position(cursor, "starting_after")? + 1..];
-            (&rest[..rest.len().min(limit)], rest.len() > limit)
-        } else if let Some(cursor) = &ending_before {
-            let before = &items[..position(cursor, "ending_before")?];
-            (&before[before.len().saturating_sub(limit)..], before.len() > limit)
-        } else {
-            (&items[..items.len().min(limit)], items.len() > limit)
-        };
+        let (page, has_more) = paging.page(&session.line_items, |i| Some(i.id.as_str()), "line item")?;
         Ok(Json(line_item_list(session, page, has_more)))
     })
 }

@@ -11,6 +11,7 @@ mod events;
 mod form;
 mod idempotency;
 mod objects;
+mod paging;
 mod pay_page;
 mod payments;
 mod state;
