@@ -26,7 +26,7 @@ pub async fn transition(
     }
     db::orders::set_status(&mut *conn, order_id, to).await?;
     let order = Order { status: to, ..order };
-    write_event(conn, &order, kind, actor, details).await?;
+    write_event(conn, order_id, kind, actor, details).await?;
     tracing::info!(order.id = %order_id, order.status = %to, event = %kind, "order moved");
     Ok(Some(order))
 }
@@ -39,23 +39,23 @@ pub async fn record(
     actor: Actor,
     details: serde_json::Value,
 ) -> Result<()> {
-    let order = db::orders::find(&mut *conn, order_id).await?.ok_or(Error::NotFound("order"))?;
-    write_event(conn, &order, kind, actor, details).await
+    write_event(conn, order_id, kind, actor, details).await
 }
 
 async fn write_event(
     conn: &mut Conn,
-    order: &Order,
+    order_id: Uuid,
     kind: EventKind,
     actor: Actor,
     details: serde_json::Value,
 ) -> Result<()> {
-    db::order_events::insert(&mut *conn, order.id, kind, actor, &details).await?;
-    queue_messages(conn, order, kind).await
+    db::order_events::insert(&mut *conn, order_id, kind, actor, &details).await?;
+    queue_messages(conn, order_id, kind).await
 }
 
 /// Where the outgoing messages an event causes are queued, in the same transaction as the event.
-/// Nothing is sent out yet; emails and webhook deliveries hook in here.
-async fn queue_messages(_conn: &mut Conn, _order: &Order, _kind: EventKind) -> Result<()> {
+/// Nothing is sent out yet; emails and webhook deliveries hook in here, loading the order only
+/// for the kinds that send something (not one extra query per event).
+async fn queue_messages(_conn: &mut Conn, _order_id: Uuid, _kind: EventKind) -> Result<()> {
     Ok(())
 }
