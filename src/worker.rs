@@ -9,14 +9,14 @@
 use std::future::Future;
 use std::time::Duration;
 
-use rand::Rng;
 use tokio::task::JoinSet;
 
 use crate::config::DEFAULT_WORKER_CONCURRENCY;
 use crate::error::Result;
 use crate::services::Pool;
-use crate::services::jobs::{self, ClaimedJob, JobWaker};
-use crate::services::provisioning::{self, ProvisionError, Provisioner};
+use crate::services::jobs::{self, Backoff, ClaimedJob, JobError, JobWaker, RetryPolicy};
+use crate::services::provisioning::{self, Provisioner};
+use crate::services::{mail, webhooks};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -30,6 +30,10 @@ pub struct WorkerConfig {
     pub max_backoff: Duration,
     /// How often an idle worker looks for due jobs (it is also woken by NOTIFY).
     pub idle_poll: Duration,
+    /// Retries of an email that could not be sent.
+    pub email: RetryPolicy,
+    /// Retries of a webhook delivery.
+    pub webhook: RetryPolicy,
 }
 
 impl Default for WorkerConfig {
@@ -40,6 +44,22 @@ impl Default for WorkerConfig {
             base_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(600),
             idle_poll: Duration::from_secs(2),
+            email: mail::RETRY,
+            webhook: webhooks::RETRY,
+        }
+    }
+}
+
+impl WorkerConfig {
+    /// The retry policy of a job kind.
+    pub fn policy(&self, kind: &str) -> RetryPolicy {
+        match kind {
+            mail::SEND_EMAIL => self.email,
+            webhooks::DELIVER_WEBHOOK => self.webhook,
+            _ => RetryPolicy {
+                max_attempts: self.max_attempts,
+                backoff: Backoff::Exponential { base: self.base_backoff, max: self.max_backoff },
+            },
         }
     }
 }
@@ -63,13 +83,11 @@ pub enum JobResult {
 pub struct Worker {
     pub pool: Pool,
     pub provisioner: Provisioner,
+    /// Sends the queued emails.
+    pub mailer: mail::Mailer,
+    /// Delivers the queued webhook events.
+    pub webhooks: webhooks::Deliverer,
     pub config: WorkerConfig,
-}
-
-/// Exponential backoff with jitter: between half and all of `base × 2^(attempt-1)`, capped.
-pub fn backoff(attempt: i32, base: Duration, max: Duration) -> Duration {
-    let exp = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).clamp(0, 30) as u32)).min(max);
-    exp.mul_f64(rand::rng().random_range(0.5..=1.0))
 }
 
 impl Worker {
@@ -117,23 +135,25 @@ impl Worker {
             (jobs::PROVISION_ESIM, Some(order_id)) => {
                 provisioning::provision(&self.pool, &self.provisioner, order_id).await.map(|_| ())
             }
-            _ => Err(ProvisionError::Fail { reason: format!("unknown job kind {}", job.kind) }),
+            (mail::SEND_EMAIL, _) => mail::send(&self.pool, &self.mailer, job).await,
+            (webhooks::DELIVER_WEBHOOK, _) => webhooks::deliver(&self.pool, &self.webhooks, job).await,
+            _ => Err(JobError::Fail { reason: format!("unknown job kind {}", job.kind) }),
         };
+        let policy = self.config.policy(&job.kind);
         match outcome {
             Ok(()) => Ok(if jobs::complete(&self.pool, job).await? { JobResult::Done } else { JobResult::Lost }),
-            Err(ProvisionError::Store(e)) => {
+            Err(JobError::Store(e)) => {
                 // The job stays claimed; its lease expiry brings it back.
                 tracing::error!(job.id = job.id, error = %e, "job hit a database error");
                 Err(e)
             }
-            Err(ProvisionError::Retry { reason, after }) if job.attempts < self.config.max_attempts => {
-                let delay = backoff(job.attempts, self.config.base_backoff, self.config.max_backoff)
-                    .max(after.unwrap_or_default());
+            Err(JobError::Retry { reason, after }) if job.attempts < policy.max_attempts => {
+                let delay = policy.backoff.after(job.attempts).max(after.unwrap_or_default());
                 tracing::warn!(job.id = job.id, order.id = ?job.order_id, attempt = job.attempts, %reason, "job will retry");
                 let kept = jobs::retry_later(&self.pool, job, delay, &reason).await?;
                 Ok(if kept { JobResult::Retrying { delay } } else { JobResult::Lost })
             }
-            Err(ProvisionError::Retry { reason, .. } | ProvisionError::Fail { reason }) => {
+            Err(JobError::Retry { reason, .. } | JobError::Fail { reason }) => {
                 tracing::error!(job.id = job.id, order.id = ?job.order_id, %reason, "job failed");
                 let kept = jobs::give_up(&self.pool, job, &reason).await?;
                 Ok(if kept { JobResult::Failed { reason } } else { JobResult::Lost })
@@ -211,6 +231,7 @@ fn log_panic(ended: std::result::Result<(), tokio::task::JoinError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::jobs::backoff;
 
     #[test]
     fn leases_are_short_and_renewed_well_before_they_run_out() {
@@ -232,5 +253,18 @@ mod tests {
         }
         let samples: std::collections::HashSet<u128> = (0..20).map(|_| backoff(3, base, max).as_millis()).collect();
         assert!(samples.len() > 1, "jittered");
+    }
+
+    #[test]
+    fn a_schedule_is_followed_with_jitter_and_its_last_step_repeats() {
+        const STEPS: &[Duration] = &[Duration::ZERO, Duration::from_secs(5), Duration::from_secs(300)];
+        let schedule = Backoff::Schedule(STEPS);
+        for _ in 0..50 {
+            assert_eq!(schedule.after(1), Duration::ZERO);
+            let second = schedule.after(2);
+            assert!(second >= Duration::from_millis(4500) && second <= Duration::from_millis(5500));
+            let late = schedule.after(9);
+            assert!(late >= Duration::from_secs(270) && late <= Duration::from_secs(330));
+        }
     }
 }

@@ -6,17 +6,37 @@ use uuid::Uuid;
 /// The job that buys and installs an order's eSIM.
 pub const PROVISION_ESIM: &str = "provision_esim";
 
-/// Queues a job for an order unless one of that kind exists. True when it was queued now.
+/// Queues a job for an order unless one of that kind exists for it (its key is the order id).
+/// True when it was queued now.
 pub async fn enqueue(executor: impl PgExecutor<'_>, kind: &str, order_id: Uuid) -> sqlx::Result<bool> {
-    let done = sqlx::query("insert into jobs (kind, order_id) values ($1, $2) on conflict (kind, order_id) do nothing")
-        .bind(kind)
-        .bind(order_id)
-        .execute(executor)
-        .await?;
+    enqueue_keyed(executor, NewJob { kind, key: &order_id.to_string(), order_id: Some(order_id), payload: None }).await
+}
+
+/// A job to queue: `key` is unique within `kind`, so queueing the same message twice (a
+/// repeated transition, a retried request) queues it once.
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub key: &'a str,
+    pub order_id: Option<Uuid>,
+    pub payload: Option<&'a serde_json::Value>,
+}
+
+/// Queues `job` unless one with its kind and key exists. True when it was queued now.
+pub async fn enqueue_keyed(executor: impl PgExecutor<'_>, job: NewJob<'_>) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "insert into jobs (kind, key, order_id, payload) values ($1, $2, $3, coalesce($4, '{}'::jsonb))
+         on conflict (kind, key) do nothing",
+    )
+    .bind(job.kind)
+    .bind(job.key)
+    .bind(job.order_id)
+    .bind(job.payload)
+    .execute(executor)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Jobs of a kind for an order (0 or 1).
+/// Jobs of a kind for an order.
 pub async fn count_for_order(executor: impl PgExecutor<'_>, kind: &str, order_id: Uuid) -> sqlx::Result<i64> {
     sqlx::query_scalar("select count(*) from jobs where kind = $1 and order_id = $2")
         .bind(kind)
@@ -30,7 +50,11 @@ pub async fn count_for_order(executor: impl PgExecutor<'_>, kind: &str, order_id
 pub struct ClaimedJob {
     pub id: i64,
     pub kind: String,
+    /// Unique within the kind: the order id for provisioning, the message's own key otherwise.
+    pub key: String,
     pub order_id: Option<Uuid>,
+    /// What the kind needs beyond the order (which email, which delivery...).
+    pub payload: serde_json::Value,
     /// Including this one.
     pub attempts: i32,
     /// This claim's own token: writes about the job are made only while it still matches.
@@ -50,7 +74,7 @@ pub async fn claim(executor: impl PgExecutor<'_>, lease_seconds: f64) -> sqlx::R
                        order by run_at, id
                        for update skip locked
                        limit 1)
-         returning id, kind, order_id, attempts, claim_token",
+         returning id, kind, key, order_id, payload, attempts, claim_token",
     )
     .bind(lease_seconds)
     .bind(Uuid::new_v4())
@@ -105,11 +129,11 @@ pub async fn fail(executor: impl PgExecutor<'_>, job: &ClaimedJob, error: &str) 
     Ok(done.rows_affected() == 1)
 }
 
-/// Queues a job again now (an operator's retry), resetting its attempts.
+/// Queues an order's job of `kind` again now (an operator's retry), resetting its attempts.
 pub async fn requeue(executor: impl PgExecutor<'_>, kind: &str, order_id: Uuid) -> sqlx::Result<()> {
     sqlx::query(
-        "insert into jobs (kind, order_id) values ($1, $2)
-         on conflict (kind, order_id) do update
+        "insert into jobs (kind, key, order_id) values ($1, $2::text, $2)
+         on conflict (kind, key) do update
             set status = 'queued', attempts = 0, run_at = now(), locked_until = null, claim_token = null,
                 last_error = null",
     )

@@ -5,16 +5,74 @@
 
 use std::time::Duration;
 
+use rand::Rng;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::lifecycle;
+use super::{lifecycle, mail, webhooks};
 use crate::db::notify::{self, Listener, Wake};
 use crate::db::{self, Pool};
 use crate::domain::{Actor, EventKind, OrderStatus};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub use crate::db::jobs::{ClaimedJob, PROVISION_ESIM};
+
+/// How a job run ended, short of success.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Try again later (at the earliest after `after`).
+    #[error("{reason}")]
+    Retry { reason: String, after: Option<Duration> },
+    /// Retrying will not help: an operator must look.
+    #[error("{reason}")]
+    Fail { reason: String },
+    /// The database failed: the job stays claimed until its lease runs out.
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+/// When a job of one kind is tried again, and how often.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts before a retryable failure becomes final.
+    pub max_attempts: i32,
+    pub backoff: Backoff,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backoff {
+    /// Between half and all of `base × 2^(attempt-1)`, capped at `max`.
+    Exponential { base: Duration, max: Duration },
+    /// A fixed schedule: the delay after attempt n is `schedule[n-1]` (the last one repeats),
+    /// with up to 10% jitter either way.
+    Schedule(&'static [Duration]),
+}
+
+impl Backoff {
+    /// The delay before the attempt after `attempt` (1-based).
+    pub fn after(&self, attempt: i32) -> Duration {
+        match *self {
+            Backoff::Exponential { base, max } => backoff(attempt, base, max),
+            Backoff::Schedule(schedule) => {
+                let Some(last) = schedule.len().checked_sub(1) else { return Duration::ZERO };
+                let step = schedule[usize::try_from(attempt - 1).unwrap_or(0).min(last)];
+                step.mul_f64(rand::rng().random_range(0.9..=1.1))
+            }
+        }
+    }
+}
+
+/// Exponential backoff with jitter: between half and all of `base × 2^(attempt-1)`, capped.
+pub fn backoff(attempt: i32, base: Duration, max: Duration) -> Duration {
+    let exp = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).clamp(0, 30) as u32)).min(max);
+    exp.mul_f64(rand::rng().random_range(0.5..=1.0))
+}
+
+impl From<db::DbError> for JobError {
+    fn from(e: db::DbError) -> Self {
+        JobError::Store(e.into())
+    }
+}
 
 /// Claims the next due job for `lease`.
 pub async fn claim(pool: &Pool, lease: Duration) -> Result<Option<ClaimedJob>> {
@@ -36,22 +94,34 @@ pub async fn retry_later(pool: &Pool, job: &ClaimedJob, delay: Duration, reason:
     if !db::jobs::retry_later(&mut *tx, job, delay.as_secs_f64(), reason).await? {
         return Ok(false);
     }
-    if let Some(order_id) = job.order_id {
-        let details = json!({ "reason": reason, "attempt": job.attempts, "retry_in_seconds": delay.as_secs_f64() });
-        lifecycle::record(&mut tx, order_id, EventKind::ProvisioningRetry, Actor::System, details).await?;
+    match job.kind.as_str() {
+        PROVISION_ESIM => {
+            if let Some(order_id) = job.order_id {
+                let details =
+                    json!({ "reason": reason, "attempt": job.attempts, "retry_in_seconds": delay.as_secs_f64() });
+                lifecycle::record(&mut tx, order_id, EventKind::ProvisioningRetry, Actor::System, details).await?;
+            }
+        }
+        mail::SEND_EMAIL => mail::on_retry(&mut tx, job, reason).await?,
+        webhooks::DELIVER_WEBHOOK => webhooks::on_retry(&mut tx, job, reason).await?,
+        _ => {}
     }
     tx.commit().await?;
     Ok(true)
 }
 
-/// Gives the job up for good: its order becomes `provisioning_failed`, for an operator.
+/// Gives the job up for good: a provisioning job's order becomes `provisioning_failed`, for an
+/// operator; an email or a delivery records its failure its own way.
 pub async fn give_up(pool: &Pool, job: &ClaimedJob, reason: &str) -> Result<bool> {
     let mut tx = pool.begin().await?;
     if !db::jobs::fail(&mut *tx, job, reason).await? {
         return Ok(false);
     }
-    if let Some(order_id) = job.order_id {
-        fail_order(&mut tx, order_id, reason, job.attempts).await?;
+    match (job.kind.as_str(), job.order_id) {
+        (PROVISION_ESIM, Some(order_id)) => fail_order(&mut tx, order_id, reason, job.attempts).await?,
+        (mail::SEND_EMAIL, _) => mail::on_give_up(&mut tx, job, reason).await?,
+        (webhooks::DELIVER_WEBHOOK, _) => webhooks::on_give_up(&mut tx, job, reason).await?,
+        _ => {}
     }
     tx.commit().await?;
     Ok(true)

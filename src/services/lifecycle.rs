@@ -53,9 +53,10 @@ async fn write_event(
     queue_messages(conn, order_id, kind).await
 }
 
-/// Where the outgoing messages an event causes are queued, in the same transaction as the event.
-/// Nothing is sent out yet; emails and webhook deliveries hook in here, loading the order only
-/// for the kinds that send something (not one extra query per event).
-async fn queue_messages(_conn: &mut Conn, _order_id: Uuid, _kind: EventKind) -> Result<()> {
-    Ok(())
+/// Where the outgoing messages an event causes are queued, in the same transaction as the
+/// event: its emails and its webhook deliveries. Each loads what it needs only for the kinds
+/// that send something (not one extra query per event).
+async fn queue_messages(conn: &mut Conn, order_id: Uuid, kind: EventKind) -> Result<()> {
+    super::mail::queue_for_event(conn, order_id, kind).await?;
+    super::webhooks::queue_for_event(conn, order_id, kind).await
 }

@@ -10,12 +10,14 @@ pub mod esim;
 pub mod idempotency;
 pub mod jobs;
 pub mod lifecycle;
+pub mod mail;
 pub mod order_admin;
 pub mod orders;
 pub mod payments;
 pub mod provisioning;
 pub mod reconcile;
 pub mod stripe_events;
+pub mod webhooks;
 
 pub use crate::db::Pool;
 use crate::db::users::AuditEntry;

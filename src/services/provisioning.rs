@@ -7,13 +7,13 @@ use std::time::Duration;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::jobs::JobError;
 use super::lifecycle;
 use crate::clients::telnyx::{SimCard, TelnyxClient, TelnyxError};
 use crate::crypto::Cipher;
 use crate::db::{self, Pool};
 use crate::domain::lpa::ActivationCode;
 use crate::domain::{Actor, EventKind, OrderStatus};
-use crate::error::Error;
 
 /// What provisioning needs.
 #[derive(Clone)]
@@ -27,32 +27,12 @@ pub struct Provisioner {
     pub tag_grace: Duration,
 }
 
-/// How a provisioning run ended, short of success.
-#[derive(Debug, thiserror::Error)]
-pub enum ProvisionError {
-    /// Try again later (at the earliest after `after`).
-    #[error("{reason}")]
-    Retry { reason: String, after: Option<Duration> },
-    /// Retrying will not help: the order needs an operator.
-    #[error("{reason}")]
-    Fail { reason: String },
-    /// The database failed: the job stays claimed until its lease runs out.
-    #[error(transparent)]
-    Store(#[from] Error),
-}
-
-impl From<db::DbError> for ProvisionError {
-    fn from(e: db::DbError) -> Self {
-        ProvisionError::Store(e.into())
-    }
-}
-
-impl From<TelnyxError> for ProvisionError {
+impl From<TelnyxError> for JobError {
     fn from(e: TelnyxError) -> Self {
         match e {
-            TelnyxError::Retryable { reason, retry_after } => ProvisionError::Retry { reason, after: retry_after },
+            TelnyxError::Retryable { reason, retry_after } => JobError::Retry { reason, after: retry_after },
             TelnyxError::Permanent { status, code, detail } => {
-                ProvisionError::Fail { reason: format!("Telnyx refused ({status} {code}): {detail}") }
+                JobError::Fail { reason: format!("Telnyx refused ({status} {code}): {detail}") }
             }
         }
     }
@@ -71,9 +51,8 @@ pub enum Provisioned {
     Skipped,
 }
 
-pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<Provisioned, ProvisionError> {
-    let order =
-        db::orders::find(pool, order_id).await?.ok_or(ProvisionError::Fail { reason: "no such order".into() })?;
+pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<Provisioned, JobError> {
+    let order = db::orders::find(pool, order_id).await?.ok_or(JobError::Fail { reason: "no such order".into() })?;
     match order.status {
         OrderStatus::Paid | OrderStatus::ProvisioningFailed => {
             let kind = if order.status == OrderStatus::Paid {
@@ -123,9 +102,7 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
         db::esims::set_sim(&mut *tx, order_id, &sim.id, &sim.iccid, &sim.status).await?;
         lifecycle::record(&mut tx, order_id, kind, Actor::System, json!({ "iccid": sim.iccid })).await?;
         tx.commit().await?;
-        esim = db::esims::find(pool, order_id)
-            .await?
-            .ok_or(ProvisionError::Fail { reason: "eSIM row vanished".into() })?;
+        esim = db::esims::find(pool, order_id).await?.ok_or(JobError::Fail { reason: "eSIM row vanished".into() })?;
     }
     let sim_id = esim.telnyx_sim_id.clone().unwrap_or_default();
     let iccid = esim.iccid.clone().unwrap_or_default();
@@ -141,12 +118,11 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
 
     if esim.activation_code_sealed.is_none() {
         let code = p.telnyx.activation_code(&sim_id).await?;
-        ActivationCode::parse(&code).map_err(|why| ProvisionError::Fail {
-            reason: format!("Telnyx gave an unusable activation code: {why}"),
-        })?;
+        ActivationCode::parse(&code)
+            .map_err(|why| JobError::Fail { reason: format!("Telnyx gave an unusable activation code: {why}") })?;
         let sealed = p.cipher.encrypt(&code, order_id.as_bytes());
         let mut tx = pool.begin().await?;
-        db::orders::lock(&mut *tx, order_id).await?.ok_or(ProvisionError::Fail { reason: "order vanished".into() })?;
+        db::orders::lock(&mut *tx, order_id).await?.ok_or(JobError::Fail { reason: "order vanished".into() })?;
         db::esims::store_activation_code(&mut *tx, order_id, &sealed).await?;
         let details = json!({ "iccid": iccid });
         let moved =
@@ -165,13 +141,13 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
 }
 
 /// Whether the order was refunded since this run moved it to `provisioning`.
-async fn refunded_meanwhile(pool: &Pool, order_id: Uuid) -> Result<bool, ProvisionError> {
+async fn refunded_meanwhile(pool: &Pool, order_id: Uuid) -> Result<bool, JobError> {
     let order = db::orders::find(pool, order_id).await?;
     Ok(order.is_some_and(|o| o.status == OrderStatus::Refunded))
 }
 
 /// Disables the SIM of a refunded order, if one was bought and is not disabled yet.
-async fn disable_if_bought(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<(), ProvisionError> {
+async fn disable_if_bought(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<(), JobError> {
     let Some(esim) = db::esims::find(pool, order_id).await? else { return Ok(()) };
     let Some(sim_id) = esim.telnyx_sim_id else { return Ok(()) };
     if esim.telnyx_status.as_deref() == Some("disabled") {
@@ -191,11 +167,11 @@ async fn purchase(
     esim: &db::esims::EsimRow,
     plan_group: Option<Uuid>,
     tag: &str,
-) -> Result<SimCard, ProvisionError> {
+) -> Result<SimCard, JobError> {
     if let Some(attempted) = esim.purchase_attempted_at {
         let since = (time::OffsetDateTime::now_utc() - attempted).unsigned_abs();
         if since < p.tag_grace {
-            return Err(ProvisionError::Retry {
+            return Err(JobError::Retry {
                 reason: "an earlier purchase may still appear in tag searches".into(),
                 after: Some(p.tag_grace - since),
             });
@@ -211,7 +187,7 @@ async fn purchase(
         } else {
             format!("Telnyx bought nothing: {}", codes.join("; "))
         };
-        return Err(ProvisionError::Fail { reason });
+        return Err(JobError::Fail { reason });
     };
     Ok(sim)
 }

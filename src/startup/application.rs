@@ -117,7 +117,13 @@ impl Application {
         {
             tracing::info!("no admin yet: create one with `cargo run -- admin create --email you@example.com`");
         }
-        let worker = Worker { pool, provisioner, config: options.worker };
+        let worker = Worker {
+            pool,
+            provisioner,
+            mailer: Default::default(),
+            webhooks: Default::default(),
+            config: options.worker,
+        };
         Ok(Application {
             listener,
             addr,

@@ -123,6 +123,8 @@ pub struct TestApp {
     pub payments: Payments,
     pub telnyx: TelnyxEmulator,
     pub provisioner: Provisioner,
+    /// The worker the application built (its mailer and webhook deliverer).
+    base_worker: Worker,
     worker_config: WorkerConfig,
     /// Dropped with the test app: the application then stops as on SIGTERM.
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -166,6 +168,7 @@ async fn spawn(run_worker: bool) -> TestApp {
         payments: application.payments().clone(),
         telnyx: application.telnyx_emulator().expect("tests use the Telnyx emulator").clone(),
         provisioner: application.provisioner().clone(),
+        base_worker: application.worker(),
         worker_config: application.worker().config,
         _stop: tokio::sync::oneshot::channel().0,
     };
@@ -184,13 +187,20 @@ pub fn fast_worker_config() -> WorkerConfig {
         base_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
         idle_poll: Duration::from_millis(50),
+        ..WorkerConfig::default()
     }
 }
 
 impl TestApp {
     /// A worker on this app's database and emulators, for stepping jobs by hand.
     pub fn worker(&self) -> Worker {
-        Worker { pool: self.pool.clone(), provisioner: self.provisioner.clone(), config: self.worker_config.clone() }
+        Worker {
+            pool: self.pool.clone(),
+            provisioner: self.provisioner.clone(),
+            mailer: self.base_worker.mailer.clone(),
+            webhooks: self.base_worker.webhooks.clone(),
+            config: self.worker_config.clone(),
+        }
     }
 
     /// Runs one more worker in the background for the rest of the test, as a second Tern

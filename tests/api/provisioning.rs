@@ -123,12 +123,13 @@ async fn server_errors_rate_limits_and_timeouts_are_retried() {
         }
         other => panic!("{other:?}"),
     }
-    let run_at_in: f64 =
-        sqlx::query_scalar("select extract(epoch from run_at - now())::float8 from jobs where order_id = $1")
-            .bind(id)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let run_at_in: f64 = sqlx::query_scalar(
+        "select extract(epoch from run_at - now())::float8 from jobs where order_id = $1 and kind = 'provision_esim'",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert!(run_at_in > 0.5, "not due before the rate limit resets");
 
     let third = run_job_after_delay(&app, &second).await;
@@ -147,11 +148,12 @@ async fn a_timeout_is_retried() {
     app.telnyx.inject(Target::ActivationCode, Fault::Hang(Duration::from_secs(2)), 1);
     let first = run_job(&app).await;
     assert!(matches!(first, JobResult::Retrying { .. }), "{first:?}");
-    let reason: String = sqlx::query_scalar("select last_error from jobs where order_id = $1")
-        .bind(id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let reason: String =
+        sqlx::query_scalar("select last_error from jobs where order_id = $1 and kind = 'provision_esim'")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert!(reason.contains("timed out"), "{reason}");
     assert_eq!(run_job_after_delay(&app, &first).await, JobResult::Done);
 }
@@ -165,11 +167,12 @@ async fn out_of_inventory_fails_the_order_without_a_retry_storm() {
     assert!(matches!(&result, JobResult::Failed { reason } if reason.contains("70001")), "{result:?}");
     assert_eq!(app.status(id).await, "provisioning_failed");
     assert_eq!(app.event_count(id, "provisioning_failed").await, 1);
-    let (job_status, attempts): (String, i32) = sqlx::query_as("select status, attempts from jobs where order_id = $1")
-        .bind(id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let (job_status, attempts): (String, i32) =
+        sqlx::query_as("select status, attempts from jobs where order_id = $1 and kind = 'provision_esim'")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!((job_status.as_str(), attempts), ("failed", 1));
     assert!(app.worker().run_once().await.unwrap().is_none(), "not retried");
     assert_eq!(app.telnyx.sims().len(), 0);
@@ -246,17 +249,19 @@ async fn a_job_held_by_a_dead_worker_is_taken_up_after_its_lease() {
     let app = spawn_app().await;
     let (id, _) = app.paid_order().await;
     // As if a worker claimed it and then the process died.
-    sqlx::query("update jobs set status = 'running', attempts = 1, locked_until = now() + interval '1 hour' where order_id = $1")
+    sqlx::query("update jobs set status = 'running', attempts = 1, locked_until = now() + interval '1 hour' where order_id = $1 and kind = 'provision_esim'")
         .bind(id)
         .execute(&app.pool)
         .await
         .unwrap();
     assert!(app.worker().run_once().await.unwrap().is_none(), "leased to someone else");
-    sqlx::query("update jobs set locked_until = now() - interval '1 second' where order_id = $1")
-        .bind(id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update jobs set locked_until = now() - interval '1 second' where order_id = $1 and kind = 'provision_esim'",
+    )
+    .bind(id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(run_job(&app).await, JobResult::Done);
     assert_eq!(app.status(id).await, "ready");
 }

@@ -23,7 +23,11 @@ async fn order_with_dropped_event(app: &TestApp) -> (Uuid, String, String) {
 }
 
 async fn provision_jobs(app: &TestApp, id: Uuid) -> i64 {
-    sqlx::query_scalar("select count(*) from jobs where order_id = $1").bind(id).fetch_one(&app.pool).await.unwrap()
+    sqlx::query_scalar("select count(*) from jobs where order_id = $1 and kind = 'provision_esim'")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
