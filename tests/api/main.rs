@@ -17,5 +17,6 @@ mod orders_api;
 mod pages;
 mod provisioning;
 mod reconcile;
+mod security;
 mod telnyx_client;
 mod worker;
