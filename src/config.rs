@@ -43,6 +43,11 @@ pub struct Config {
     pub secret_key: Option<SecretString>,
     /// `TERN_WORKER_CONCURRENCY`: how many jobs this process runs at once.
     pub worker_concurrency: usize,
+    /// `TERN_METRICS_ADDR`: where Prometheus metrics are served (`/metrics`); `None`: nowhere.
+    pub metrics_addr: Option<SocketAddr>,
+    /// `TERN_SHUTDOWN_DRAIN_SECONDS`: after SIGTERM, how long `/readyz` answers 503 before the
+    /// server stops accepting, so a load balancer takes the instance out first (default 5).
+    pub shutdown_drain: std::time::Duration,
 }
 
 #[derive(Debug)]
@@ -192,6 +197,25 @@ impl Config {
                 }
             },
         };
+        let metrics_addr = match get("TERN_METRICS_ADDR") {
+            None => None,
+            Some(v) => Some(v.trim().parse().map_err(|_| ConfigError {
+                var: "TERN_METRICS_ADDR",
+                reason: format!("{v:?} is not a socket address such as 127.0.0.1:9090"),
+            })?),
+        };
+        let shutdown_drain = match get("TERN_SHUTDOWN_DRAIN_SECONDS") {
+            None => std::time::Duration::from_secs(5),
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) if n <= 300 => std::time::Duration::from_secs(n),
+                _ => {
+                    return Err(ConfigError {
+                        var: "TERN_SHUTDOWN_DRAIN_SECONDS",
+                        reason: format!("{v:?} is not a whole number of seconds from 0 to 300"),
+                    });
+                }
+            },
+        };
         Ok(Self {
             addr,
             database_url,
@@ -203,6 +227,8 @@ impl Config {
             sim_card_group_id,
             secret_key,
             worker_concurrency,
+            metrics_addr,
+            shutdown_drain,
         })
     }
 }

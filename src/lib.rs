@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod services;
 pub mod startup;
+pub mod telemetry;
 pub mod worker;
 
 pub use db::MIGRATOR;

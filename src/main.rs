@@ -5,7 +5,6 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(name = "tern", about = "Tern, the travel eSIM shop", version)]
@@ -18,6 +17,8 @@ struct Cli {
 enum Command {
     /// Serve the shop (the default).
     Serve,
+    /// Exit 0 when the server on `TERN_ADDR` answers `/healthz` (a container HEALTHCHECK).
+    Healthcheck,
     /// Manage operators.
     Admin {
         #[command(subcommand)]
@@ -64,17 +65,12 @@ fn read_password() -> std::io::Result<String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = match std::env::var("RUST_LOG") {
-        Err(_) => EnvFilter::new("info,sqlx=warn,tower_http=info"),
-        Ok(v) => match EnvFilter::try_new(&v) {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("tern: configuration error: RUST_LOG: {v:?} is not a valid log filter ({e})");
-                return ExitCode::from(2);
-            }
-        },
-    };
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let logging = tern::telemetry::LogFormat::parse(std::env::var("TERN_LOG_FORMAT").ok().as_deref())
+        .and_then(|format| tern::telemetry::init_logging(format, std::env::var("RUST_LOG").ok().as_deref()));
+    if let Err(e) = logging {
+        eprintln!("tern: configuration error: {e}");
+        return ExitCode::from(2);
+    }
 
     // The emulators alone need no configuration (and must not be refused by a production one).
     #[cfg(feature = "emulators")]
@@ -83,6 +79,16 @@ async fn main() -> ExitCode {
         let stripe = (localhost, stripe_port).into();
         let telnyx = (localhost, telnyx_port).into();
         return exit_code(tern::startup::run_emulators(stripe, telnyx).await);
+    }
+
+    if let Some(Command::Healthcheck) = cli.command {
+        let addr = std::env::var("TERN_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+        let probed = addr
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("TERN_ADDR: {addr:?} is not a socket address"))
+            .and_then(|addr| tern::startup::probe_health(addr, std::time::Duration::from_secs(3)));
+        return exit_code(probed);
     }
 
     let config = match tern::config::Config::from_env() {
@@ -102,6 +108,7 @@ async fn main() -> ExitCode {
         },
         #[cfg(feature = "emulators")]
         Command::Emulators { .. } => unreachable!("handled before the configuration is read"),
+        Command::Healthcheck => unreachable!("handled before the configuration is read"),
     };
     exit_code(result)
 }

@@ -24,10 +24,12 @@ use crate::{MIGRATOR, db, http};
 
 mod application;
 mod emulators;
+mod probe;
 pub use self::application::{AppOptions, Application};
 #[cfg(feature = "emulators")]
 pub use self::emulators::run_standalone as run_emulators;
 pub use self::emulators::{StripeEmulator, TelnyxEmulator};
+pub use self::probe::probe_health;
 
 /// The database Tern uses inside its embedded cluster.
 pub const EMBEDDED_DATABASE: &str = "tern";
@@ -154,7 +156,46 @@ pub async fn state(
         sessions.clone(),
         tokio::time::Duration::from_secs(60),
     ));
-    Ok(AppState { pool, catalogue, mode, response_cache: Default::default(), payments, provisioner, sessions })
+    Ok(AppState {
+        pool,
+        catalogue,
+        mode,
+        response_cache: Default::default(),
+        payments,
+        provisioner,
+        sessions,
+        readiness: Default::default(),
+    })
+}
+
+/// A minimal server on a copy of the shop's listener while the application is built, so the
+/// port answers (`/healthz` 200, everything else 503) instead of refusing connections.
+pub struct StartingServer {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl StartingServer {
+    /// Stops accepting; the real server takes the listener over.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Starts the [`StartingServer`] on a duplicate of `listener`'s socket; gives the original back.
+pub fn serve_starting(listener: TcpListener) -> anyhow::Result<(TcpListener, StartingServer)> {
+    let std_listener = listener.into_std()?;
+    let copy = TcpListener::from_std(std_listener.try_clone()?)?;
+    let listener = TcpListener::from_std(std_listener)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = http::health::serve_starting(copy, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    Ok((listener, StartingServer { stop, task }))
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then drains connections.

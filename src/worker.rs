@@ -10,6 +10,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use crate::config::DEFAULT_WORKER_CONCURRENCY;
 use crate::error::Result;
@@ -105,13 +106,28 @@ impl Worker {
 
     /// Runs a claimed job beside its heartbeat; a lost claim stops the run.
     async fn run_claimed(&self, job: &ClaimedJob) -> Result<JobResult> {
-        tokio::select! {
-            result = self.run(job) => result,
+        let span = tracing::info_span!("job", job.id = job.id, job.kind = %job.kind, order.id = tracing::field::Empty);
+        if let Some(order_id) = job.order_id {
+            span.record("order.id", tracing::field::display(order_id));
+        }
+        metrics::counter!("tern_job_attempts_total", "kind" => job.kind.clone()).increment(1);
+        let result = tokio::select! {
+            result = self.run(job).instrument(span) => result,
             () = self.keep_claimed(job) => {
                 tracing::warn!(job.id = job.id, order.id = ?job.order_id, "job was taken over; this run stops");
                 Ok(JobResult::Lost)
             }
+        };
+        if let Ok(ended) = &result {
+            let outcome = match ended {
+                JobResult::Done => "done",
+                JobResult::Retrying { .. } => "retrying",
+                JobResult::Failed { .. } => "failed",
+                JobResult::Lost => "lost",
+            };
+            metrics::counter!("tern_job_runs_total", "kind" => job.kind.clone(), "outcome" => outcome).increment(1);
         }
+        result
     }
 
     /// Renews the lease every `heartbeat_interval`; returns only once the claim is lost. A

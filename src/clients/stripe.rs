@@ -37,6 +37,16 @@ impl From<StripeError> for StripeClientError {
     }
 }
 
+impl super::CallOutcome for StripeClientError {
+    fn class(&self) -> &'static str {
+        match self {
+            StripeClientError::Api { status, .. } => super::status_class(*status),
+            StripeClientError::Transport(_) => "network",
+            StripeClientError::Config(_) => "config",
+        }
+    }
+}
+
 /// What Tern asks Stripe to charge for one order.
 #[derive(Debug, Clone)]
 pub struct CheckoutRequest {
@@ -116,63 +126,69 @@ impl StripeClient {
     }
 
     pub async fn create_checkout_session(&self, req: &CheckoutRequest) -> Result<CreatedSession, StripeClientError> {
-        let currency: Currency = req
-            .currency
-            .to_ascii_lowercase()
-            .parse()
-            .map_err(|_| StripeClientError::Config(format!("unknown currency {}", req.currency)))?;
-        let mut price = CreateCheckoutSessionLineItemsPriceData::new(currency);
-        price.unit_amount = Some(req.amount_minor);
-        let mut product = ProductData::new(req.product_name.as_str());
-        product.description = Some(req.description.clone());
-        price.product_data = Some(product);
-        let mut item = CreateCheckoutSessionLineItems::new();
-        item.price_data = Some(price);
-        item.quantity = Some(1);
-        let metadata = HashMap::from([("order_id".to_string(), req.order_id.clone())]);
-        let mut payment_intent = CreateCheckoutSessionPaymentIntentData::new();
-        payment_intent.metadata = Some(metadata.clone());
-        let key = idempotency_key(&format!("checkout-{}", req.order_id))?;
-        let session = CreateCheckoutSession::new()
-            .mode(CheckoutSessionMode::Payment)
-            .line_items(vec![item])
-            .success_url(req.success_url.as_str())
-            .cancel_url(req.cancel_url.as_str())
-            .client_reference_id(req.order_id.as_str())
-            .customer_email(req.customer_email.as_str())
-            .metadata(metadata)
-            .payment_intent_data(payment_intent)
-            .expires_at(req.expires_at)
-            .customize()
-            .request_strategy(RequestStrategy::Idempotent(key))
-            .send(&self.client)
-            .await?;
-        let url = session.url.ok_or_else(|| StripeClientError::Transport("the new session has no url".into()))?;
-        Ok(CreatedSession { id: session.id.as_str().to_string(), url })
+        super::observed("stripe", "create_checkout_session", async move {
+            let currency: Currency = req
+                .currency
+                .to_ascii_lowercase()
+                .parse()
+                .map_err(|_| StripeClientError::Config(format!("unknown currency {}", req.currency)))?;
+            let mut price = CreateCheckoutSessionLineItemsPriceData::new(currency);
+            price.unit_amount = Some(req.amount_minor);
+            let mut product = ProductData::new(req.product_name.as_str());
+            product.description = Some(req.description.clone());
+            price.product_data = Some(product);
+            let mut item = CreateCheckoutSessionLineItems::new();
+            item.price_data = Some(price);
+            item.quantity = Some(1);
+            let metadata = HashMap::from([("order_id".to_string(), req.order_id.clone())]);
+            let mut payment_intent = CreateCheckoutSessionPaymentIntentData::new();
+            payment_intent.metadata = Some(metadata.clone());
+            let key = idempotency_key(&format!("checkout-{}", req.order_id))?;
+            let session = CreateCheckoutSession::new()
+                .mode(CheckoutSessionMode::Payment)
+                .line_items(vec![item])
+                .success_url(req.success_url.as_str())
+                .cancel_url(req.cancel_url.as_str())
+                .client_reference_id(req.order_id.as_str())
+                .customer_email(req.customer_email.as_str())
+                .metadata(metadata)
+                .payment_intent_data(payment_intent)
+                .expires_at(req.expires_at)
+                .customize()
+                .request_strategy(RequestStrategy::Idempotent(key))
+                .send(&self.client)
+                .await?;
+            let url = session.url.ok_or_else(|| StripeClientError::Transport("the new session has no url".into()))?;
+            Ok(CreatedSession { id: session.id.as_str().to_string(), url })
+        })
+        .await
     }
 
     pub async fn retrieve_session(&self, id: &str) -> Result<SessionFacts, StripeClientError> {
-        let s = RetrieveCheckoutSession::new(id).expand(vec!["line_items".to_string()]).send(&self.client).await?;
-        Ok(SessionFacts {
-            id: s.id.as_str().to_string(),
-            status: match s.status {
-                Some(CheckoutSessionStatus::Open) => "open".into(),
-                Some(CheckoutSessionStatus::Complete) => "complete".into(),
-                Some(CheckoutSessionStatus::Expired) => "expired".into(),
-                Some(other) => other.to_string(),
-                None => "unknown".into(),
-            },
-            payment_status: match s.payment_status {
-                CheckoutSessionPaymentStatus::Paid => "paid".into(),
-                CheckoutSessionPaymentStatus::Unpaid => "unpaid".into(),
-                CheckoutSessionPaymentStatus::NoPaymentRequired => "no_payment_required".into(),
-                other => other.to_string(),
-            },
-            amount_total: s.amount_total,
-            currency: s.currency.map(|c| c.to_string().to_ascii_uppercase()),
-            payment_intent: s.payment_intent.as_ref().map(|pi| pi.id().as_str().to_string()),
-            client_reference_id: s.client_reference_id.clone(),
+        super::observed("stripe", "retrieve_session", async move {
+            let s = RetrieveCheckoutSession::new(id).expand(vec!["line_items".to_string()]).send(&self.client).await?;
+            Ok(SessionFacts {
+                id: s.id.as_str().to_string(),
+                status: match s.status {
+                    Some(CheckoutSessionStatus::Open) => "open".into(),
+                    Some(CheckoutSessionStatus::Complete) => "complete".into(),
+                    Some(CheckoutSessionStatus::Expired) => "expired".into(),
+                    Some(other) => other.to_string(),
+                    None => "unknown".into(),
+                },
+                payment_status: match s.payment_status {
+                    CheckoutSessionPaymentStatus::Paid => "paid".into(),
+                    CheckoutSessionPaymentStatus::Unpaid => "unpaid".into(),
+                    CheckoutSessionPaymentStatus::NoPaymentRequired => "no_payment_required".into(),
+                    other => other.to_string(),
+                },
+                amount_total: s.amount_total,
+                currency: s.currency.map(|c| c.to_string().to_ascii_uppercase()),
+                payment_intent: s.payment_intent.as_ref().map(|pi| pi.id().as_str().to_string()),
+                client_reference_id: s.client_reference_id.clone(),
+            })
         })
+        .await
     }
 
     /// Refunds `amount` (all that remains when `None`) of a payment. `key` makes a retry safe.
@@ -182,22 +198,28 @@ impl StripeClient {
         amount: Option<i64>,
         key: &str,
     ) -> Result<String, StripeClientError> {
-        let mut request =
-            CreateRefund::new().payment_intent(payment_intent).reason(CreateRefundReason::RequestedByCustomer);
-        if let Some(amount) = amount {
-            request = request.amount(amount);
-        }
-        let refund = request
-            .customize()
-            .request_strategy(RequestStrategy::Idempotent(idempotency_key(key)?))
-            .send(&self.client)
-            .await?;
-        Ok(refund.id.as_str().to_string())
+        super::observed("stripe", "refund", async move {
+            let mut request =
+                CreateRefund::new().payment_intent(payment_intent).reason(CreateRefundReason::RequestedByCustomer);
+            if let Some(amount) = amount {
+                request = request.amount(amount);
+            }
+            let refund = request
+                .customize()
+                .request_strategy(RequestStrategy::Idempotent(idempotency_key(key)?))
+                .send(&self.client)
+                .await?;
+            Ok(refund.id.as_str().to_string())
+        })
+        .await
     }
 
     pub async fn expire_session(&self, id: &str) -> Result<(), StripeClientError> {
-        ExpireCheckoutSession::new(id).send(&self.client).await?;
-        Ok(())
+        super::observed("stripe", "expire_session", async move {
+            ExpireCheckoutSession::new(id).send(&self.client).await?;
+            Ok(())
+        })
+        .await
     }
 }
 
@@ -210,28 +232,31 @@ impl StripeClient {
         starting_after: Option<&str>,
         limit: i64,
     ) -> Result<EventPage, StripeClientError> {
-        let mut request = ListEvent::new().created(RangeQueryTs::gt(created_after)).limit(limit);
-        if let Some(cursor) = starting_after {
-            request = request.starting_after(cursor);
-        }
-        let list = request.send(&self.client).await?;
-        let events = list
-            .data
-            .into_iter()
-            .map(|event| {
-                let object = miniserde::json::to_string(&event.data.object);
-                let object: serde_json::Value = serde_json::from_str(&object)
-                    .map_err(|e| StripeClientError::Transport(format!("event {}: {e}", event.id.as_str())))?;
-                let body = serde_json::json!({
-                    "id": event.id.as_str(),
-                    "type": event.type_.as_str(),
-                    "created": event.created,
-                    "data": { "object": object },
-                });
-                Ok(ListedEvent { id: event.id.as_str().to_string(), created: event.created, body })
-            })
-            .collect::<Result<Vec<_>, StripeClientError>>()?;
-        Ok(EventPage { events, has_more: list.has_more })
+        super::observed("stripe", "list_events", async move {
+            let mut request = ListEvent::new().created(RangeQueryTs::gt(created_after)).limit(limit);
+            if let Some(cursor) = starting_after {
+                request = request.starting_after(cursor);
+            }
+            let list = request.send(&self.client).await?;
+            let events = list
+                .data
+                .into_iter()
+                .map(|event| {
+                    let object = miniserde::json::to_string(&event.data.object);
+                    let object: serde_json::Value = serde_json::from_str(&object)
+                        .map_err(|e| StripeClientError::Transport(format!("event {}: {e}", event.id.as_str())))?;
+                    let body = serde_json::json!({
+                        "id": event.id.as_str(),
+                        "type": event.type_.as_str(),
+                        "created": event.created,
+                        "data": { "object": object },
+                    });
+                    Ok(ListedEvent { id: event.id.as_str().to_string(), created: event.created, body })
+                })
+                .collect::<Result<Vec<_>, StripeClientError>>()?;
+            Ok(EventPage { events, has_more: list.has_more })
+        })
+        .await
     }
 }
 

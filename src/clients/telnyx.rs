@@ -30,6 +30,24 @@ pub enum TelnyxError {
     Permanent { status: u16, code: String, detail: String },
 }
 
+impl super::CallOutcome for TelnyxError {
+    /// The class of the failure, from the reasons `exchange` writes.
+    fn class(&self) -> &'static str {
+        match self {
+            TelnyxError::Permanent { status, .. } => super::status_class(*status),
+            TelnyxError::Retryable { reason, .. } if reason.starts_with("rate limited") => "rate_limited",
+            TelnyxError::Retryable { reason, .. } if reason == "request timed out" => "timeout",
+            TelnyxError::Retryable { reason, .. }
+                if reason.starts_with("request failed") || reason.starts_with("reading the answer") =>
+            {
+                "network"
+            }
+            TelnyxError::Retryable { reason, .. } if reason.starts_with("unexpected answer") => "bad_answer",
+            TelnyxError::Retryable { .. } => "server_error",
+        }
+    }
+}
+
 impl TelnyxError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, TelnyxError::Retryable { .. })
@@ -201,7 +219,12 @@ impl TelnyxClient {
             .timeout(timeout)
     }
 
-    async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, TelnyxError> {
+    /// Sends one request as `operation` (its name in the metrics).
+    async fn send<T: DeserializeOwned>(&self, operation: &'static str, request: RequestBuilder) -> Result<T, TelnyxError> {
+        super::observed("telnyx", operation, self.exchange(request)).await
+    }
+
+    async fn exchange<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, TelnyxError> {
         let response = request.send().await.map_err(|e| TelnyxError::Retryable {
             reason: if e.is_timeout() { "request timed out".into() } else { format!("request failed: {e}") },
             retry_after: None,
@@ -252,13 +275,13 @@ impl TelnyxClient {
             body["sim_card_group_id"] = serde_json::Value::from(group);
         }
         let wire: PurchaseWire =
-            self.send(self.request(Method::POST, "/actions/purchase/esims", self.write_timeout).json(&body)).await?;
+            self.send("purchase_esims", self.request(Method::POST, "/actions/purchase/esims", self.write_timeout).json(&body)).await?;
         Ok(Purchase { sims: wire.data.into_iter().map(SimCard::from).collect(), errors: wire.errors })
     }
 
     pub async fn get_sim(&self, id: &str) -> Result<SimCard, TelnyxError> {
         let one: One<SimCardWire> =
-            self.send(self.request(Method::GET, &format!("/sim_cards/{id}"), self.read_timeout)).await?;
+            self.send("get_sim", self.request(Method::GET, &format!("/sim_cards/{id}"), self.read_timeout)).await?;
         Ok(one.data.into())
     }
 
@@ -268,7 +291,7 @@ impl TelnyxClient {
         let mut page_number = 1u32;
         loop {
             let page: Page<SimCardWire> = self
-                .send(self.request(Method::GET, "/sim_cards", self.read_timeout).query(&[
+                .send("list_sim_cards", self.request(Method::GET, "/sim_cards", self.read_timeout).query(&[
                     ("filter[tags][]", tag.to_string()),
                     ("page[number]", page_number.to_string()),
                     ("page[size]", PAGE_SIZE.to_string()),
@@ -286,7 +309,7 @@ impl TelnyxClient {
     /// The one-time activation code (`LPA:1$…`). Refused once the eSIM is installed.
     pub async fn activation_code(&self, id: &str) -> Result<String, TelnyxError> {
         let one: One<ActivationCodeWire> = self
-            .send(self.request(Method::GET, &format!("/sim_cards/{id}/activation_code"), self.read_timeout))
+            .send("activation_code", self.request(Method::GET, &format!("/sim_cards/{id}/activation_code"), self.read_timeout))
             .await?;
         Ok(one.data.activation_code)
     }
@@ -295,7 +318,7 @@ impl TelnyxClient {
     pub async fn set_data_limit(&self, id: &str, mb: u32) -> Result<SimCard, TelnyxError> {
         let body = serde_json::json!({ "data_limit": { "amount": format!("{mb}.0"), "unit": "MB" } });
         let one: One<SimCardWire> =
-            self.send(self.request(Method::PATCH, &format!("/sim_cards/{id}"), self.read_timeout).json(&body)).await?;
+            self.send("set_data_limit", self.request(Method::PATCH, &format!("/sim_cards/{id}"), self.read_timeout).json(&body)).await?;
         Ok(one.data.into())
     }
 
@@ -310,7 +333,7 @@ impl TelnyxClient {
     /// Starts an action, follows it until it ends, then re-reads the SIM.
     async fn act(&self, id: &str, action: &str) -> Result<SimCard, TelnyxError> {
         let started: One<ActionWire> = self
-            .send(self.request(Method::POST, &format!("/sim_cards/{id}/actions/{action}"), self.write_timeout))
+            .send("sim_action", self.request(Method::POST, &format!("/sim_cards/{id}/actions/{action}"), self.write_timeout))
             .await?;
         let mut current = started.data;
         let mut pause = self.action_poll;
@@ -325,7 +348,7 @@ impl TelnyxClient {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(30));
             let polled: One<ActionWire> = self
-                .send(self.request(Method::GET, &format!("/sim_card_actions/{}", current.id), self.read_timeout))
+                .send("get_sim_action", self.request(Method::GET, &format!("/sim_card_actions/{}", current.id), self.read_timeout))
                 .await?;
             current = polled.data;
         }

@@ -143,3 +143,25 @@ pub async fn requeue(executor: impl PgExecutor<'_>, kind: &str, order_id: Uuid) 
     .await
     .map(|_| ())
 }
+
+/// Jobs of one kind in one status.
+#[derive(Debug, sqlx::FromRow)]
+pub struct QueueStat {
+    pub kind: String,
+    pub status: String,
+    pub count: i64,
+    /// How long the oldest job that is due has waited (0 when none is due).
+    pub oldest_due_age_seconds: f64,
+}
+
+/// The queue by kind and status (done jobs left out: they only grow).
+pub async fn queue_stats(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<QueueStat>> {
+    sqlx::query_as(
+        "select kind, status, count(*) as count,
+                coalesce(extract(epoch from now() - min(run_at) filter (where run_at <= now())), 0)::float8
+                    as oldest_due_age_seconds
+           from jobs where status <> 'done' group by kind, status order by kind, status",
+    )
+    .fetch_all(executor)
+    .await
+}

@@ -8,7 +8,8 @@ pub mod cache;
 pub mod errors;
 pub mod extract;
 pub mod forms;
-mod health;
+pub mod metrics;
+pub mod health;
 pub mod page;
 pub mod qr;
 pub mod state;
@@ -24,6 +25,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -61,12 +63,16 @@ pub fn app(state: AppState) -> Router {
         .fallback(web::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.mode, web::with_site_mode))
+        .layer(middleware::from_fn(metrics::record))
         .layer(
             ServiceBuilder::new()
                 .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
                     let route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("");
-                    tracing::info_span!("http", http.method = %req.method(), http.route = route, http.path = %req.uri().path())
+                    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("http", http.method = %req.method(), http.route = route, http.path = %req.uri().path(), request_id)
                 }))
                 .layer(CatchPanicLayer::custom(|_| web::internal_error_page()))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))

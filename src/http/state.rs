@@ -28,6 +28,8 @@ pub struct AppState {
     pub payments: Payments,
     pub provisioner: Provisioner,
     pub sessions: tower_sessions_sqlx_store::PostgresStore,
+    /// Starting, serving or draining: what `/readyz` reports.
+    pub readiness: crate::http::health::Readiness,
 }
 
 impl FromRef<AppState> for CachedCatalogue {

@@ -48,6 +48,7 @@ impl CatalogueStore {
 
     /// Reads the whole catalogue in one consistent transaction and swaps it in.
     pub async fn reload(&self, pool: &Pool) -> Result<Arc<Snapshot>> {
+        let started = std::time::Instant::now();
         let mut tx = pool.begin().await?;
         db::read_only_snapshot(&mut tx).await?;
         let regions = db::catalogue::regions(&mut *tx).await?;
@@ -58,6 +59,8 @@ impl CatalogueStore {
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         let snapshot = Arc::new(Snapshot { generation: current.generation + 1, catalogue });
         *current = snapshot.clone();
+        metrics::histogram!("tern_catalogue_reload_seconds").record(started.elapsed().as_secs_f64());
+        metrics::gauge!("tern_catalogue_generation").set(snapshot.generation as f64);
         tracing::debug!(catalogue.plans = snapshot.plans_on_sale(), "catalogue snapshot loaded");
         Ok(snapshot)
     }

@@ -50,6 +50,8 @@ async fn write_event(
     details: serde_json::Value,
 ) -> Result<()> {
     db::order_events::insert(&mut *conn, order_id, kind, actor, &details).await?;
+    // Counted when written: a transaction that rolls back afterwards still counts (rare).
+    metrics::counter!("tern_order_events_total", "kind" => kind.as_str()).increment(1);
     queue_messages(conn, order_id, kind).await
 }
 

@@ -17,6 +17,7 @@ pub mod payments;
 pub mod provisioning;
 pub mod reconcile;
 pub mod stripe_events;
+pub mod telemetry;
 pub mod webhooks;
 
 pub use crate::db::Pool;

@@ -127,8 +127,13 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
         let details = json!({ "iccid": iccid });
         let moved =
             lifecycle::transition(&mut tx, order_id, OrderStatus::Ready, EventKind::Ready, Actor::System, details);
-        let ready = moved.await?.is_some();
+        let moved = moved.await?;
         tx.commit().await?;
+        let ready = moved.is_some();
+        if let Some(paid_at) = moved.and_then(|order| order.paid_at) {
+            let waited = time::OffsetDateTime::now_utc() - paid_at;
+            metrics::histogram!("tern_paid_to_ready_seconds").record(waited.as_seconds_f64().max(0.0));
+        }
         if !ready {
             // Refunded while it was being bought: the SIM must not stay usable.
             disable_if_bought(pool, p, order_id).await?;

@@ -69,6 +69,12 @@ pub struct Application {
     reconcile_every: Option<Duration>,
     stripe_emulator: Option<StripeEmulator>,
     telnyx_emulator: Option<TelnyxEmulator>,
+    /// The stand-in server answering 503 while the application is built.
+    starting: super::StartingServer,
+    /// `TERN_METRICS_ADDR`'s listener.
+    metrics: Option<TcpListener>,
+    /// How long `/readyz` says 503 after shutdown begins, before the server stops accepting.
+    shutdown_drain: Duration,
 }
 
 impl Application {
@@ -99,6 +105,16 @@ impl Application {
             .await
             .with_context(|| format!("TERN_ADDR: cannot listen on {}", config.addr))?;
         let addr = listener.local_addr()?;
+        // Until the whole app serves, the port answers: `/healthz` 200, the rest 503.
+        let (listener, starting) = super::serve_starting(listener)?;
+        let metrics = match config.metrics_addr {
+            Some(at) => Some({
+                // Metrics are recorded from here on (without a listener nothing records).
+                crate::telemetry::metrics();
+                TcpListener::bind(at).await.with_context(|| format!("TERN_METRICS_ADDR: cannot listen on {at}"))?
+            }),
+            None => None,
+        };
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let (payments, stripe_emulator) = payments(config, &public_url).await?;
         let (mut provisioner, telnyx_emulator) =
@@ -135,12 +151,20 @@ impl Application {
             reconcile_every: options.reconcile_every,
             stripe_emulator,
             telnyx_emulator,
+            starting,
+            metrics,
+            shutdown_drain: config.shutdown_drain,
         })
     }
 
     /// The address bound.
     pub fn address(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where `/metrics` is served (`TERN_METRICS_ADDR`), if anywhere.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The port bound (the free one picked for port 0).
@@ -194,6 +218,9 @@ impl Application {
             reconcile_every,
             stripe_emulator: _stripe,
             telnyx_emulator: _telnyx,
+            starting,
+            metrics,
+            shutdown_drain,
         } = self;
         let pool = state.pool.clone();
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -209,8 +236,27 @@ impl Application {
                 let _ = sweep_stopped.await;
             }))
         });
+        let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        if let Some(listener) = metrics {
+            tracing::info!(metrics.addr = ?listener.local_addr().ok(), "metrics are served at /metrics");
+            tokio::spawn(crate::http::metrics::serve(listener, pool.clone(), async {
+                let _ = metrics_stopped.await;
+            }));
+        }
+        starting.stop().await;
+        let readiness = state.readiness.clone();
+        readiness.set_serving();
         tracing::info!(http.addr = %addr, "Tern is serving on http://{addr}");
+        // On shutdown, `/readyz` says 503 for `shutdown_drain` first, so a load balancer stops
+        // sending traffic; then the server stops accepting and finishes the requests in flight.
+        let shutdown = async move {
+            shutdown.await;
+            readiness.set_draining();
+            tracing::info!(drain_seconds = shutdown_drain.as_secs(), "draining: /readyz now answers 503");
+            tokio::time::sleep(shutdown_drain).await;
+        };
         let served = serve(listener, state, shutdown).await.context("the HTTP server failed");
+        let _ = stop_metrics.send(());
         let _ = stop_worker.send(());
         let _ = stop_sweep.send(());
         if let Some(sweeper) = sweeper {

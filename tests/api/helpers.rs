@@ -117,6 +117,8 @@ pub async fn fresh_database() -> PgPool {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where this app serves `/metrics` (`TERN_METRICS_ADDR`).
+    pub metrics_addr: SocketAddr,
     pub pool: PgPool,
     pub client: reqwest::Client,
     pub stripe: StripeEmulator,
@@ -146,6 +148,8 @@ async fn spawn(run_worker: bool) -> TestApp {
     let mut config = tern::config::Config::from_lookup(|_| None).unwrap();
     config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
     config.secret_key = Some(SecretString::from(Cipher::generate_key()));
+    config.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.shutdown_drain = Duration::ZERO;
     let options = AppOptions {
         pool: Some(fresh_database().await),
         run_worker,
@@ -158,6 +162,7 @@ async fn spawn(run_worker: bool) -> TestApp {
     let application = Application::build(&config, options).await.expect("the application builds");
     let app = TestApp {
         addr: application.address(),
+        metrics_addr: application.metrics_address().expect("tests serve metrics"),
         pool: application.pool().clone(),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -13,6 +13,8 @@ mod fulfilment;
 mod helpers;
 mod lifecycle;
 mod openapi;
+mod ops;
+mod ops_logs;
 mod orders_api;
 mod pages;
 mod provisioning;
