@@ -220,7 +220,11 @@ impl TelnyxClient {
     }
 
     /// Sends one request as `operation` (its name in the metrics).
-    async fn send<T: DeserializeOwned>(&self, operation: &'static str, request: RequestBuilder) -> Result<T, TelnyxError> {
+    async fn send<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        request: RequestBuilder,
+    ) -> Result<T, TelnyxError> {
         super::observed("telnyx", operation, self.exchange(request)).await
     }
 
@@ -274,8 +278,12 @@ impl TelnyxClient {
         if let Some(group) = group {
             body["sim_card_group_id"] = serde_json::Value::from(group);
         }
-        let wire: PurchaseWire =
-            self.send("purchase_esims", self.request(Method::POST, "/actions/purchase/esims", self.write_timeout).json(&body)).await?;
+        let wire: PurchaseWire = self
+            .send(
+                "purchase_esims",
+                self.request(Method::POST, "/actions/purchase/esims", self.write_timeout).json(&body),
+            )
+            .await?;
         Ok(Purchase { sims: wire.data.into_iter().map(SimCard::from).collect(), errors: wire.errors })
     }
 
@@ -291,11 +299,14 @@ impl TelnyxClient {
         let mut page_number = 1u32;
         loop {
             let page: Page<SimCardWire> = self
-                .send("list_sim_cards", self.request(Method::GET, "/sim_cards", self.read_timeout).query(&[
-                    ("filter[tags][]", tag.to_string()),
-                    ("page[number]", page_number.to_string()),
-                    ("page[size]", PAGE_SIZE.to_string()),
-                ]))
+                .send(
+                    "list_sim_cards",
+                    self.request(Method::GET, "/sim_cards", self.read_timeout).query(&[
+                        ("filter[tags][]", tag.to_string()),
+                        ("page[number]", page_number.to_string()),
+                        ("page[size]", PAGE_SIZE.to_string()),
+                    ]),
+                )
                 .await?;
             let empty = page.data.is_empty();
             found.extend(page.data.into_iter().map(SimCard::from).filter(|s| s.tags.iter().any(|t| t == tag)));
@@ -309,7 +320,10 @@ impl TelnyxClient {
     /// The one-time activation code (`LPA:1$…`). Refused once the eSIM is installed.
     pub async fn activation_code(&self, id: &str) -> Result<String, TelnyxError> {
         let one: One<ActivationCodeWire> = self
-            .send("activation_code", self.request(Method::GET, &format!("/sim_cards/{id}/activation_code"), self.read_timeout))
+            .send(
+                "activation_code",
+                self.request(Method::GET, &format!("/sim_cards/{id}/activation_code"), self.read_timeout),
+            )
             .await?;
         Ok(one.data.activation_code)
     }
@@ -317,8 +331,12 @@ impl TelnyxClient {
     /// Sets the SIM's own data limit, in MB (sent as a decimal string, as Telnyx expects).
     pub async fn set_data_limit(&self, id: &str, mb: u32) -> Result<SimCard, TelnyxError> {
         let body = serde_json::json!({ "data_limit": { "amount": format!("{mb}.0"), "unit": "MB" } });
-        let one: One<SimCardWire> =
-            self.send("set_data_limit", self.request(Method::PATCH, &format!("/sim_cards/{id}"), self.read_timeout).json(&body)).await?;
+        let one: One<SimCardWire> = self
+            .send(
+                "set_data_limit",
+                self.request(Method::PATCH, &format!("/sim_cards/{id}"), self.read_timeout).json(&body),
+            )
+            .await?;
         Ok(one.data.into())
     }
 
@@ -333,7 +351,10 @@ impl TelnyxClient {
     /// Starts an action, follows it until it ends, then re-reads the SIM.
     async fn act(&self, id: &str, action: &str) -> Result<SimCard, TelnyxError> {
         let started: One<ActionWire> = self
-            .send("sim_action", self.request(Method::POST, &format!("/sim_cards/{id}/actions/{action}"), self.write_timeout))
+            .send(
+                "sim_action",
+                self.request(Method::POST, &format!("/sim_cards/{id}/actions/{action}"), self.write_timeout),
+            )
             .await?;
         let mut current = started.data;
         let mut pause = self.action_poll;
@@ -348,7 +369,10 @@ impl TelnyxClient {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(30));
             let polled: One<ActionWire> = self
-                .send("get_sim_action", self.request(Method::GET, &format!("/sim_card_actions/{}", current.id), self.read_timeout))
+                .send(
+                    "get_sim_action",
+                    self.request(Method::GET, &format!("/sim_card_actions/{}", current.id), self.read_timeout),
+                )
                 .await?;
             current = polled.data;
         }

@@ -83,7 +83,10 @@ async fn a_failing_provider_call_is_counted_by_its_class() {
     app.worker().run_once().await.unwrap();
     let after = scrape(&app).await;
     let labels = [("provider", "telnyx"), ("operation", "purchase_esims"), ("class", "rate_limited")];
-    assert!(total(&after, "tern_provider_errors_total", &labels) - total(&before, "tern_provider_errors_total", &labels) >= 1.0);
+    assert!(
+        total(&after, "tern_provider_errors_total", &labels) - total(&before, "tern_provider_errors_total", &labels)
+            >= 1.0
+    );
     assert_eq!(app.status(id).await, "provisioning", "the job waits for its retry");
     let queued = [("kind", "provision_esim"), ("status", "queued")];
     assert!(total(&after, "tern_jobs", &queued) >= 1.0, "the queue depth is sampled");
@@ -105,9 +108,13 @@ fn free_addr() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
 
+/// `/readyz`'s status and text; `(0, "")` while the port does not answer (the stand-in server
+/// hands over to the real one).
 async fn readyz(client: &reqwest::Client, addr: SocketAddr) -> (u16, String) {
-    let r = client.get(format!("http://{addr}/readyz")).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    match client.get(format!("http://{addr}/readyz")).send().await {
+        Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
+        Err(_) => (0, String::new()),
+    }
 }
 
 #[tokio::test]
@@ -121,15 +128,20 @@ async fn readiness_is_503_while_migrations_run_and_while_draining() {
     config.addr = free_addr();
     config.secret_key = Some(SecretString::from(Cipher::generate_key()));
     config.shutdown_drain = Duration::from_secs(60);
-    let options =
-        AppOptions { pool: Some(pool.clone()), worker: fast_worker_config(), reconcile_every: None, ..Default::default() };
+    let options = AppOptions {
+        pool: Some(pool.clone()),
+        worker: fast_worker_config(),
+        reconcile_every: None,
+        ..Default::default()
+    };
     let addr = config.addr;
     let building = tokio::spawn(async move { Application::build(&config, options).await });
-    let client = reqwest::Client::new();
+    // No connection reuse: each probe is a new connection, as a load balancer's would be.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
     let starting = loop {
-        match client.get(format!("http://{addr}/readyz")).send().await {
-            Ok(r) => break (r.status().as_u16(), r.text().await.unwrap()),
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        match readyz(&client, addr).await {
+            (0, _) => tokio::time::sleep(Duration::from_millis(20)).await,
+            answer => break answer,
         }
     };
     assert_eq!(starting.0, 503);

@@ -47,10 +47,12 @@ async fn a_purchase_logs_json_lines_with_ids_and_no_secrets() {
     assert!(ready, "the server became ready");
 
     let email = "loggable.traveller@example.com";
-    let plans: Value = client.get(format!("{base}/api/v1/plans?per_page=1")).send().await.unwrap().json().await.unwrap();
+    let plans: Value =
+        client.get(format!("{base}/api/v1/plans?per_page=1")).send().await.unwrap().json().await.unwrap();
     let plan_id = plans["data"][0]["id"].as_str().unwrap();
     let created: Value = client
         .post(format!("{base}/api/v1/orders"))
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
         .json(&json!({ "plan_id": plan_id, "email": email }))
         .send()
         .await
@@ -58,7 +60,7 @@ async fn a_purchase_logs_json_lines_with_ids_and_no_secrets() {
         .json()
         .await
         .unwrap();
-    let id = created["id"].as_str().expect("an order").to_string();
+    let id = created["id"].as_str().unwrap_or_else(|| panic!("an order: {created}")).to_string();
     let token = created["access_token"].as_str().unwrap().to_string();
     // Pay on the emulator's hosted page, as a traveller's browser would.
     let checkout = created["checkout_url"].as_str().unwrap();
@@ -99,7 +101,10 @@ async fn a_purchase_logs_json_lines_with_ids_and_no_secrets() {
     assert!(lines.len() > 20, "a purchase logs something: {} lines", lines.len());
     let has = |pred: &dyn Fn(&Value) -> bool| lines.iter().any(pred);
     assert!(has(&|l| l["span"]["request_id"].as_str().is_some_and(|r| r.len() == 36)), "request spans carry ids");
-    assert!(has(&|l| l["span"]["order.id"] == id.as_str() || l["order.id"] == id.as_str()), "order lines carry order.id");
+    assert!(
+        has(&|l| l["span"]["order.id"] == id.as_str() || l["order.id"] == id.as_str()),
+        "order lines carry order.id"
+    );
     assert!(has(&|l| l["span"]["name"] == "job" && l["span"]["order.id"] == id.as_str()), "job spans carry order.id");
 
     let secret_key = std::fs::read_to_string(dir.path().join("secret.key")).unwrap();
