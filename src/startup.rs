@@ -29,6 +29,8 @@ pub use self::application::{AppOptions, Application};
 #[cfg(feature = "emulators")]
 pub use self::emulators::run_standalone as run_emulators;
 pub use self::emulators::{StripeEmulator, TelnyxEmulator};
+#[cfg(feature = "emulators")]
+pub use self::emulators::{STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, TELNYX_API_KEY};
 pub use self::probe::probe_health;
 
 /// The database Tern uses inside its embedded cluster.

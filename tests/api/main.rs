@@ -12,6 +12,7 @@ mod cluster;
 mod fulfilment;
 mod helpers;
 mod lifecycle;
+mod multi_instance;
 mod openapi;
 mod ops;
 mod ops_logs;
