@@ -402,3 +402,23 @@ async fn the_api_serves_admin_tokens_only_and_applies_fixes() {
     let again = app.client.post(&fixes).bearer_auth(&admin).json(&serde_json::json!({ "finding": key })).send().await;
     problem(again.unwrap(), 404).await;
 }
+
+#[tokio::test]
+async fn telnyx_is_read_page_by_page() {
+    let app = spawn_app().await;
+    // 250 SIMs fill the first page (Telnyx's largest); the stray one is on the second.
+    app.provisioner.telnyx.purchase_esims(250, None, &["someone-else".to_string()]).await.unwrap();
+    let ghost = Uuid::new_v4();
+    let stray = app.provisioner.telnyx.purchase_esims(1, None, &[tag_for(ghost)]).await.unwrap().sims[0].id.clone();
+    let report = run(&app).await;
+    assert_eq!(only(&report, FindingKind::StraySim).sim_id.as_deref(), Some(stray.as_str()));
+    assert!(report.run.unwrap().notes.is_empty(), "nothing was capped or failed");
+    let listed: Vec<String> = app
+        .telnyx
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/sim_cards")
+        .map(|r| r.query.clone())
+        .collect();
+    assert_eq!(listed.len(), 2, "two pages: {listed:?}");
+}

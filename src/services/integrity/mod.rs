@@ -280,3 +280,20 @@ pub async fn run_until(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_fixes_are_stored_by_names_that_read_back() {
+        for kind in FindingKind::ALL {
+            assert_eq!(FindingKind::parse(kind.as_str()), Some(kind));
+        }
+        for fix in Fix::ALL {
+            assert_eq!(Fix::parse(fix.as_str()), Some(fix));
+        }
+        assert_eq!(FindingKind::parse("nope"), None);
+        assert!(Fix::ApplyRefund.needs_admin() && !Fix::RetryProvisioning.needs_admin());
+    }
+}
