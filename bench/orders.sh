@@ -2,10 +2,11 @@
 # End-to-end order benchmark on a release build: `tern emulators` and `tern` as separate
 # processes (the real clients over loopback), then 16 and 48 concurrent buyers, each doing
 # create -> pay -> poll until ready (bench/orders.py). Then the same with 300 ms per Telnyx
-# call and one purchase hanging. In between, the kill -9 run: N orders paid, each purchase hanging at
-# Telnyx, Tern killed with SIGKILL and started again on the same data directory; it prints the time
-# from the restart to every one of those orders ready (bench/restart.py). The first run keeps Telnyx's default rate limit, which caps
-# the shop at (limit / calls per order) orders a minute; the others lift it. Prints orders/s and paid -> ready p50/p95/p99 per run.
+# call and one purchase hanging. In between, the kill -9 run: IN_FLIGHT orders paid, each
+# purchase hanging at Telnyx, Tern killed with SIGKILL and started again on the same data
+# directory; bench/restart.py prints the time from the restart to every one of them ready. The
+# first run keeps Telnyx's default rate limit, which caps the shop at (limit / calls per order)
+# orders a minute; the others lift it. Prints orders/s and paid -> ready p50/p95/p99 per run.
 #
 #   bench/orders.sh                 # 20 s per run
 #   DURATION=10 bench/orders.sh
