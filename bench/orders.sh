@@ -2,8 +2,11 @@
 # End-to-end order benchmark on a release build: `tern emulators` and `tern` as separate
 # processes (the real clients over loopback), then 16 and 48 concurrent buyers, each doing
 # create -> pay -> poll until ready (bench/orders.py). Then the same with 300 ms per Telnyx
-# call and one purchase hanging. The first run keeps Telnyx's default rate limit, which caps
-# the shop at (limit / calls per order) orders a minute; the others lift it. Prints orders/s and paid -> ready p50/p95/p99 per run.
+# call and one purchase hanging. In between, the kill -9 run: IN_FLIGHT orders paid, each
+# purchase hanging at Telnyx, Tern killed with SIGKILL and started again on the same data
+# directory; bench/restart.py prints the time from the restart to every one of them ready. The
+# first run keeps Telnyx's default rate limit, which caps the shop at (limit / calls per order)
+# orders a minute; the others lift it. Prints orders/s and paid -> ready p50/p95/p99 per run.
 #
 #   bench/orders.sh                 # 20 s per run
 #   DURATION=10 bench/orders.sh
@@ -11,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-20}
+IN_FLIGHT=${IN_FLIGHT:-16}
 PORT=${PORT:-18081}
 STRIPE_PORT=${STRIPE_PORT:-12111}
 TELNYX_PORT=${TELNYX_PORT:-12112}
@@ -28,11 +32,14 @@ for _ in $(seq 1 100); do curl -s -o /dev/null "$stripe/" && break; sleep 0.1; d
 curl -fs -X POST "$stripe/_emulator/webhooks/url" -H 'content-type: application/json' \
   -d "{\"url\": \"$base/webhooks/stripe\"}" >/dev/null
 
-TERN_DATA_DIR="$data" TERN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
-  STRIPE_SECRET_KEY=sk_test_tern_emulator STRIPE_WEBHOOK_SECRET=whsec_tern_emulator STRIPE_API_BASE="$stripe/" \
-  TELNYX_API_KEY=KEY_tern_emulator TELNYX_API_BASE="$telnyx/v2" \
-  "$bin" >"$data/tern.log" 2>&1 &
-server=$!
+start_tern() {
+  TERN_DATA_DIR="$data" TERN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
+    STRIPE_SECRET_KEY=sk_test_tern_emulator STRIPE_WEBHOOK_SECRET=whsec_tern_emulator STRIPE_API_BASE="$stripe/" \
+    TELNYX_API_KEY=KEY_tern_emulator TELNYX_API_BASE="$telnyx/v2" \
+    "$bin" >>"$data/tern.log" 2>&1 &
+  server=$!
+}
+start_tern
 cleanup() {
   kill -INT "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
   kill -INT "$emulators" 2>/dev/null; wait "$emulators" 2>/dev/null || true
@@ -54,6 +61,14 @@ sleep 1
 echo "== no rate limit, Telnyx latency 0"
 python3 bench/orders.py "$base" "$stripe" 16 "$DURATION"
 python3 bench/orders.py "$base" "$stripe" 48 "$DURATION"
+
+echo "== kill -9 mid-provisioning (${IN_FLIGHT} orders, each purchase hanging), then restart"
+inject "{\"target\": \"purchase\", \"fault\": \"hang\", \"delay_ms\": 600000, \"times\": $IN_FLIGHT}"
+python3 bench/restart.py prepare "$base" "$stripe" "$IN_FLIGHT" "$data/in-flight.json"
+kill -KILL "$server"
+wait "$server" 2>/dev/null || true
+start_tern
+python3 bench/restart.py wait "$base" "$data/in-flight.json" 300
 
 echo "== Telnyx 300 ms per call, one purchase hanging"
 inject '{"target": "purchase", "fault": "hang", "delay_ms": 600000, "times": 1}'

@@ -232,8 +232,22 @@ impl StripeClient {
         starting_after: Option<&str>,
         limit: i64,
     ) -> Result<EventPage, StripeClientError> {
+        self.list_events_of(None, created_after, starting_after, limit).await
+    }
+
+    /// Like `list_events`, of one `type` only when given (`charge.refunded`).
+    pub async fn list_events_of(
+        &self,
+        kind: Option<&str>,
+        created_after: i64,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> Result<EventPage, StripeClientError> {
         super::observed("stripe", "list_events", async move {
             let mut request = ListEvent::new().created(RangeQueryTs::gt(created_after)).limit(limit);
+            if let Some(kind) = kind {
+                request = request.type_(kind);
+            }
             if let Some(cursor) = starting_after {
                 request = request.starting_after(cursor);
             }

@@ -317,6 +317,19 @@ impl TelnyxClient {
         }
     }
 
+    /// One page of every SIM card on the account, `size` at most 250: the cards and the number
+    /// of pages there are.
+    pub async fn list_sims_page(&self, number: u32, size: u32) -> Result<(Vec<SimCard>, u32), TelnyxError> {
+        let page: Page<SimCardWire> = self
+            .send(
+                self.request(Method::GET, "/sim_cards", self.read_timeout)
+                    .query(&[("page[number]", number.to_string()), ("page[size]", size.to_string())]),
+            )
+            .await?;
+        let pages = page.meta.map(|m| m.total_pages).unwrap_or(number);
+        Ok((page.data.into_iter().map(SimCard::from).collect(), pages))
+    }
+
     /// The one-time activation code (`LPA:1$…`). Refused once the eSIM is installed.
     pub async fn activation_code(&self, id: &str) -> Result<String, TelnyxError> {
         let one: One<ActivationCodeWire> = self

@@ -8,6 +8,7 @@ pub mod catalogue_admin;
 pub mod constraints;
 pub mod esims;
 pub mod idempotency;
+pub mod integrity;
 pub mod jobs;
 pub mod notify;
 pub mod order_events;

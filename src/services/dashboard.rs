@@ -76,6 +76,8 @@ pub struct Dashboard {
     pub attention: Vec<AttentionItem>,
     /// More orders need attention than are listed.
     pub attention_more: bool,
+    /// What the latest integrity report found, per kind (kinds with none left out).
+    pub integrity: Vec<(super::integrity::FindingKind, i64)>,
 }
 
 /// The dashboard's figures, read in one snapshot so that they agree with each other.
@@ -94,6 +96,7 @@ pub async fn dashboard(pool: &Pool, catalogue: &Catalogue) -> Result<Dashboard> 
     let (failed, waiting) = (names(&[OrderStatus::ProvisioningFailed]), names(&WAITING_STATES));
     let (stuck_after, limit) = (STUCK_AFTER.as_seconds_f64(), ATTENTION_LIMIT as i64 + 1);
     let mut attention = db::admin_reports::needing_attention(&mut *tx, &failed, &waiting, stuck_after, limit).await?;
+    let integrity = super::integrity::counts_in(&mut tx).await?;
     tx.commit().await?;
 
     let mut currencies: Vec<String> = totals.iter().map(|t| t.currency.clone()).collect();
@@ -141,6 +144,7 @@ pub async fn dashboard(pool: &Pool, catalogue: &Catalogue) -> Result<Dashboard> 
         conversion: Conversion { started, paid },
         attention,
         attention_more,
+        integrity,
     })
 }
 

@@ -8,6 +8,7 @@ pub mod checkout;
 pub mod dashboard;
 pub mod esim;
 pub mod idempotency;
+pub mod integrity;
 pub mod jobs;
 pub mod lifecycle;
 pub mod mail;

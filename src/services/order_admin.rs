@@ -32,13 +32,20 @@ async fn record(
     Ok(())
 }
 
-/// Runs provisioning again for a failed order.
+/// A paid order still without its eSIM this long after payment is stuck, and may be retried.
+pub const STUCK_AFTER: time::Duration = time::Duration::minutes(10);
+
+/// Runs provisioning again for a failed order, or a stuck one (paid over [`STUCK_AFTER`] ago).
 pub async fn retry_provisioning(pool: &Pool, op: &Operator<'_>, id: Uuid) -> Result<()> {
     let order = load(pool, id).await?;
-    if order.status != OrderStatus::ProvisioningFailed {
+    let stuck = matches!(order.status, OrderStatus::Paid | OrderStatus::Provisioning)
+        && order.paid_at.is_some_and(|at| time::OffsetDateTime::now_utc() - at > STUCK_AFTER);
+    if order.status != OrderStatus::ProvisioningFailed && !stuck {
         return Err(Error::Conflict {
             code: "not_failed",
-            message: "Only an order whose provisioning failed can be retried.".into(),
+            message: "Only an order whose provisioning failed, or paid over 10 minutes ago and still without \
+                      its eSIM, can be retried."
+                .into(),
         });
     }
     db::jobs::requeue(pool, db::jobs::PROVISION_ESIM, id).await?;

@@ -14,6 +14,7 @@ use crate::crypto::Cipher;
 use crate::db::{self, Pool};
 use crate::domain::lpa::ActivationCode;
 use crate::domain::{Actor, EventKind, OrderStatus};
+use crate::error::{Error, Result};
 
 /// What provisioning needs.
 #[derive(Clone)]
@@ -98,10 +99,7 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
             Some(sim) => (sim, EventKind::EsimAdopted),
             None => (purchase(pool, p, order_id, &esim, plan_group, &tag).await?, EventKind::EsimPurchased),
         };
-        let mut tx = pool.begin().await?;
-        db::esims::set_sim(&mut *tx, order_id, &sim.id, &sim.iccid, &sim.status).await?;
-        lifecycle::record(&mut tx, order_id, kind, Actor::System, json!({ "iccid": sim.iccid })).await?;
-        tx.commit().await?;
+        store_sim(pool, order_id, &sim, kind, Actor::System).await?;
         esim = db::esims::find(pool, order_id).await?.ok_or(JobError::Fail { reason: "eSIM row vanished".into() })?;
     }
     let sim_id = esim.telnyx_sim_id.clone().unwrap_or_default();
@@ -143,6 +141,33 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
         return Ok(Provisioned::Ready);
     }
     Ok(Provisioned::Skipped)
+}
+
+/// Records `sim` as the order's eSIM, bought (`EsimPurchased`) or adopted (`EsimAdopted`),
+/// with its event, in one transaction.
+async fn store_sim(pool: &Pool, order_id: Uuid, sim: &SimCard, kind: EventKind, actor: Actor) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    db::esims::set_sim(&mut *tx, order_id, &sim.id, &sim.iccid, &sim.status).await?;
+    lifecycle::record(&mut tx, order_id, kind, actor, json!({ "iccid": sim.iccid })).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adopts `sim` (a SIM tagged for the order) as the order's eSIM, when it has none yet; the
+/// order's provisioning job then carries on from it (data limit, activation code).
+pub async fn adopt(pool: &Pool, order_id: Uuid, sim: &SimCard, actor: Actor) -> Result<()> {
+    let tag = tag_for(order_id);
+    if !sim.tags.contains(&tag) {
+        return Err(Error::Conflict {
+            code: "sim_not_tagged",
+            message: "This SIM is not tagged for the order.".into(),
+        });
+    }
+    let esim = db::esims::find_or_create(pool, order_id, &tag).await?;
+    if esim.telnyx_sim_id.is_some() {
+        return Err(Error::Conflict { code: "has_esim", message: "This order has an eSIM already.".into() });
+    }
+    store_sim(pool, order_id, sim, EventKind::EsimAdopted, actor).await
 }
 
 /// Whether the order was refunded since this run moved it to `provisioning`.

@@ -40,6 +40,8 @@ pub struct AppOptions {
     pub tag_grace: Duration,
     /// How often the reconciliation sweep runs (`None`: never; tests call it by hand).
     pub reconcile_every: Option<Duration>,
+    /// How often the integrity report runs (`None`: never; tests run it by hand).
+    pub integrity_every: Option<Duration>,
 }
 
 impl Default for AppOptions {
@@ -52,6 +54,7 @@ impl Default for AppOptions {
             telnyx_action_polling: None,
             tag_grace: Duration::from_secs(30),
             reconcile_every: Some(crate::services::reconcile::SWEEP_INTERVAL),
+            integrity_every: Some(crate::services::integrity::RUN_INTERVAL),
         }
     }
 }
@@ -67,6 +70,7 @@ pub struct Application {
     worker_concurrency: usize,
     run_worker: bool,
     reconcile_every: Option<Duration>,
+    integrity_every: Option<Duration>,
     stripe_emulator: Option<StripeEmulator>,
     telnyx_emulator: Option<TelnyxEmulator>,
     /// The stand-in server answering 503 while the application is built.
@@ -149,6 +153,7 @@ impl Application {
             worker_concurrency: config.worker_concurrency,
             run_worker: options.run_worker,
             reconcile_every: options.reconcile_every,
+            integrity_every: options.integrity_every,
             stripe_emulator,
             telnyx_emulator,
             starting,
@@ -216,6 +221,7 @@ impl Application {
             worker_concurrency,
             run_worker,
             reconcile_every,
+            integrity_every,
             stripe_emulator: _stripe,
             telnyx_emulator: _telnyx,
             starting,
@@ -235,6 +241,20 @@ impl Application {
             tokio::spawn(crate::services::reconcile::run_until(sweep_pool, sweep_payments, every, async {
                 let _ = sweep_stopped.await;
             }))
+        });
+        let (stop_report, report_stopped) = tokio::sync::oneshot::channel::<()>();
+        let (report_pool, report_payments, report_provisioner) =
+            (pool.clone(), state.payments.clone(), state.provisioner.clone());
+        let reporter = integrity_every.map(|every| {
+            tokio::spawn(crate::services::integrity::run_until(
+                report_pool,
+                report_payments,
+                report_provisioner,
+                every,
+                async {
+                    let _ = report_stopped.await;
+                },
+            ))
         });
         let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
         if let Some(listener) = metrics {
@@ -259,8 +279,12 @@ impl Application {
         let _ = stop_metrics.send(());
         let _ = stop_worker.send(());
         let _ = stop_sweep.send(());
+        let _ = stop_report.send(());
         if let Some(sweeper) = sweeper {
             let _ = sweeper.await;
+        }
+        if let Some(reporter) = reporter {
+            let _ = reporter.await;
         }
         if let Some(worker) = worker {
             let _ = worker.await;

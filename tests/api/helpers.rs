@@ -158,6 +158,7 @@ async fn spawn(run_worker: bool) -> TestApp {
         telnyx_action_polling: Some((Duration::from_millis(10), Duration::from_secs(5))),
         tag_grace: Duration::from_millis(300),
         reconcile_every: None,
+        integrity_every: None,
     };
     let application = Application::build(&config, options).await.expect("the application builds");
     let app = TestApp {

@@ -11,6 +11,7 @@ mod checkout;
 mod cluster;
 mod fulfilment;
 mod helpers;
+mod integrity;
 mod lifecycle;
 mod multi_instance;
 mod openapi;

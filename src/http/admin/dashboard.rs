@@ -145,6 +145,8 @@ pub struct DashboardPage {
     pub conversion: String,
     pub attention: Vec<AttentionLine>,
     pub attention_more: bool,
+    /// The latest integrity report's findings: (what, how many).
+    pub integrity: Vec<(&'static str, i64)>,
 }
 
 impl DashboardPage {
@@ -192,6 +194,7 @@ impl DashboardPage {
             conversion: d.conversion.percent(),
             attention,
             attention_more: d.attention_more,
+            integrity: d.integrity.iter().map(|(kind, n)| (kind.label(), *n)).collect(),
         }
     }
 }

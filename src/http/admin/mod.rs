@@ -15,6 +15,7 @@ use crate::http::state::AppState;
 mod audit;
 mod catalogue;
 mod dashboard;
+mod integrity;
 mod order;
 mod orders_list;
 
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::routes())
         .merge(audit::routes())
         .merge(catalogue::routes())
+        .merge(integrity::routes())
 }
 
 /// A signed-in `support` or `admin` user; others are sent to sign in, or refused.

@@ -6,6 +6,7 @@ mod catalogue;
 mod dto;
 mod esims;
 mod idempotency;
+mod integrity;
 mod order_dto;
 mod orders;
 mod problems;
@@ -95,6 +96,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/orders/{id}/esim", get(esims::show_esim))
         .route("/auth/token", axum::routing::post(auth::create_token).delete(auth::delete_token))
         .route("/me/orders", get(auth::my_orders))
+        .merge(integrity::routes())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
         .fallback(not_found)
