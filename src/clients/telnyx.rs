@@ -322,6 +322,7 @@ impl TelnyxClient {
     pub async fn list_sims_page(&self, number: u32, size: u32) -> Result<(Vec<SimCard>, u32), TelnyxError> {
         let page: Page<SimCardWire> = self
             .send(
+                "list_sim_cards",
                 self.request(Method::GET, "/sim_cards", self.read_timeout)
                     .query(&[("page[number]", number.to_string()), ("page[size]", size.to_string())]),
             )
