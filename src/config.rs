@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 
+mod mail;
+pub use self::mail::MailConfig;
+
 /// `TERN_WORKER_CONCURRENCY` when unset: jobs one process runs at once.
 /// Jobs wait on Telnyx far more than they use the CPU: bench/orders.sh met its targets with 32 to
 /// 64 (with 8, one hung call and 300 ms per call put paid → ready p95 at 2.8 s for 16 buyers).
@@ -43,6 +46,8 @@ pub struct Config {
     pub secret_key: Option<SecretString>,
     /// `TERN_WORKER_CONCURRENCY`: how many jobs this process runs at once.
     pub worker_concurrency: usize,
+    /// `SMTP_URL`, `MAIL_FROM`, `SUPPORT_EMAIL`.
+    pub mail: MailConfig,
 }
 
 #[derive(Debug)]
@@ -203,6 +208,7 @@ impl Config {
             sim_card_group_id,
             secret_key,
             worker_concurrency,
+            mail: MailConfig::read(get, environment)?,
         })
     }
 }
@@ -251,6 +257,7 @@ mod tests {
             ("TERN_SECRET_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
             ("TELNYX_SIM_CARD_GROUP_ID", "3f1c2a9e-6b0d-4f5e-9a41-2c7d8e0b5a13"),
             ("TERN_WORKER_CONCURRENCY", "16"),
+            ("SMTP_URL", "smtps://u:p@smtp.example.com:465"),
         ])
         .unwrap();
         assert_eq!(c.worker_concurrency, 16);

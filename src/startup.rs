@@ -24,6 +24,8 @@ use crate::{MIGRATOR, db, http};
 
 mod application;
 mod emulators;
+mod mailbox;
+pub use self::mailbox::DevMailbox;
 pub use self::application::{AppOptions, Application};
 #[cfg(feature = "emulators")]
 pub use self::emulators::run_standalone as run_emulators;

@@ -18,6 +18,8 @@ use crate::cluster::Cluster;
 use crate::config::{Config, Environment};
 use crate::http::state::{AppState, SiteMode};
 use crate::services::checkout::Payments;
+use crate::services::mail;
+use super::mailbox::DevMailbox;
 use crate::services::provisioning::Provisioner;
 use crate::worker::{Worker, WorkerConfig};
 
@@ -69,6 +71,8 @@ pub struct Application {
     reconcile_every: Option<Duration>,
     stripe_emulator: Option<StripeEmulator>,
     telnyx_emulator: Option<TelnyxEmulator>,
+    /// The in-process SMTP server mail goes to without `SMTP_URL` (development).
+    dev_mailbox: Option<DevMailbox>,
 }
 
 impl Application {
@@ -110,6 +114,7 @@ impl Application {
         let mode = SiteMode {
             test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some(),
             secure_cookies: config.environment == Environment::Production,
+            dev_mailbox: config.mail.smtp_url.is_none(),
         };
         let state = state(pool.clone(), mode, payments, provisioner.clone()).await?;
         if config.environment == Environment::Development
@@ -117,10 +122,11 @@ impl Application {
         {
             tracing::info!("no admin yet: create one with `cargo run -- admin create --email you@example.com`");
         }
+        let (mailer, dev_mailbox) = mailer(config, &state, &provisioner, &public_url).await?;
         let worker = Worker {
             pool,
             provisioner,
-            mailer: Default::default(),
+            mailer,
             webhooks: Default::default(),
             config: options.worker,
         };
@@ -135,6 +141,7 @@ impl Application {
             reconcile_every: options.reconcile_every,
             stripe_emulator,
             telnyx_emulator,
+            dev_mailbox,
         })
     }
 
@@ -180,6 +187,11 @@ impl Application {
         self.telnyx_emulator.as_ref()
     }
 
+    /// The development mailbox, when mail goes to it (no `SMTP_URL`).
+    pub fn dev_mailbox(&self) -> Option<&DevMailbox> {
+        self.dev_mailbox.as_ref()
+    }
+
     /// Serves HTTP and runs the job worker until `shutdown` completes; then stops the server
     /// (draining connections), the worker, the pool and the embedded cluster, in that order.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
@@ -194,6 +206,7 @@ impl Application {
             reconcile_every,
             stripe_emulator: _stripe,
             telnyx_emulator: _telnyx,
+            dev_mailbox,
         } = self;
         let pool = state.pool.clone();
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -219,10 +232,42 @@ impl Application {
         if let Some(worker) = worker {
             let _ = worker.await;
         }
+        if let Some(mailbox) = dev_mailbox {
+            mailbox.stop();
+        }
         stop_database(pool, cluster).await;
         // The emulators (`_stripe`, `_telnyx`) stop last, when they go out of scope.
         served
     }
+}
+
+/// The mailer: through `SMTP_URL`, or to the development mailbox started here.
+async fn mailer(
+    config: &Config,
+    state: &AppState,
+    provisioner: &Provisioner,
+    public_url: &str,
+) -> anyhow::Result<(mail::Mailer, Option<DevMailbox>)> {
+    let (transport, mailbox) = match &config.mail.smtp_url {
+        Some(url) => (mail::smtp_transport(url)?, None),
+        None => {
+            let mailbox = DevMailbox::start(state.pool.clone()).await?;
+            (mail::loopback_transport(mailbox.port()), Some(mailbox))
+        }
+    };
+    let settings = mail::MailSettings {
+        from: config.mail.from.clone(),
+        support_email: config.mail.support_email.clone(),
+        public_url: public_url.to_string(),
+    };
+    let mailer = mail::Mailer::new(
+        transport,
+        settings,
+        provisioner.cipher.clone(),
+        state.catalogue.clone(),
+        crate::http::email::render,
+    )?;
+    Ok((mailer, mailbox))
 }
 
 /// Closes the pool, then stops the embedded cluster when there is one.
