@@ -16,11 +16,13 @@ mod audit;
 mod catalogue;
 mod dashboard;
 mod order;
+mod order_email;
 mod orders_list;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(order::routes())
+        .merge(order_email::routes())
         .merge(orders_list::routes())
         .merge(dashboard::routes())
         .merge(audit::routes())

@@ -5,6 +5,7 @@
 //! (Composing: `compose`; the SMTP client and MIME: `transport`; what a message says: `message`.)
 
 mod compose;
+pub mod mailbox;
 pub mod message;
 mod transport;
 
