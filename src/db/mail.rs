@@ -103,14 +103,6 @@ pub async fn set_undeliverable(executor: impl PgExecutor<'_>, order_id: Uuid, un
         .map(|_| ())
 }
 
-/// Orders whose address was refused, newest first.
-pub async fn undeliverable_orders(executor: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar("select id from orders where email_undeliverable order by created_at desc limit $1")
-        .bind(limit)
-        .fetch_all(executor)
-        .await
-}
-
 /// How many events of these kinds the order has (what makes a repeated message's key unique).
 pub async fn count_events(executor: impl PgExecutor<'_>, order_id: Uuid, kinds: &[&str]) -> sqlx::Result<i64> {
     sqlx::query_scalar("select count(*) from order_events where order_id = $1 and type = any($2)")

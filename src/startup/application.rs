@@ -18,6 +18,7 @@ use crate::cluster::Cluster;
 use crate::config::{Config, Environment};
 use crate::http::state::{AppState, SiteMode};
 use crate::services::checkout::Payments;
+use crate::services::jobs::JobKinds;
 use crate::services::mail;
 use super::mailbox::DevMailbox;
 use crate::services::provisioning::Provisioner;
@@ -30,7 +31,8 @@ pub struct AppOptions {
     /// A database to use instead of `DATABASE_URL` or the embedded cluster (tests: a fresh copy
     /// of a migrated template). It is closed when the application stops.
     pub pool: Option<PgPool>,
-    /// Whether `run_until_stopped` runs the job worker (tests that step it by hand turn it off).
+    /// Whether `run_until_stopped` runs the job worker (tests that step it by hand turn it off:
+    /// then only email is sent in the background, and `Application::worker` steps the rest).
     pub run_worker: bool,
     /// The worker's lease, attempts and backoff.
     pub worker: WorkerConfig,
@@ -172,9 +174,14 @@ impl Application {
         &self.worker.provisioner
     }
 
-    /// A worker like the one `run_until_stopped` runs, for stepping jobs by hand.
+    /// A worker like the one `run_until_stopped` runs, for stepping jobs by hand. Without
+    /// `run_worker`, email is sent in the background and this worker runs every other kind.
     pub fn worker(&self) -> Worker {
-        self.worker.clone()
+        let mut worker = self.worker.clone();
+        if !self.run_worker {
+            worker.config.kinds = JobKinds::Except(MAIL_KINDS);
+        }
+        worker
     }
 
     /// The local Stripe emulator, when it stands in for missing keys.
@@ -210,11 +217,10 @@ impl Application {
         } = self;
         let pool = state.pool.clone();
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
-        let worker = run_worker.then(|| {
-            tokio::spawn(worker.run_concurrently(worker_concurrency, async {
-                let _ = worker_stopped.await;
-            }))
-        });
+        let worker = if run_worker { worker } else { mail_only(worker) };
+        let worker = Some(tokio::spawn(worker.run_concurrently(worker_concurrency, async {
+            let _ = worker_stopped.await;
+        })));
         let (stop_sweep, sweep_stopped) = tokio::sync::oneshot::channel::<()>();
         let (sweep_pool, sweep_payments) = (pool.clone(), state.payments.clone());
         let sweeper = reconcile_every.map(|every| {
@@ -239,6 +245,14 @@ impl Application {
         // The emulators (`_stripe`, `_telnyx`) stop last, when they go out of scope.
         served
     }
+}
+
+const MAIL_KINDS: &[&str] = &[mail::SEND_EMAIL];
+
+/// The worker that sends email alone, while a test steps the other jobs by hand.
+fn mail_only(mut worker: Worker) -> Worker {
+    worker.config.kinds = JobKinds::Only(MAIL_KINDS);
+    worker
 }
 
 /// The mailer: through `SMTP_URL`, or to the development mailbox started here.

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::jobs::{Backoff, ClaimedJob, JobError, RetryPolicy};
 use super::lifecycle;
 use crate::db::{self, Conn, Pool};
-use crate::domain::{Actor, EventKind, OrderStatus};
+use crate::domain::{Actor, EventKind};
 use crate::error::Result;
 
 pub use self::compose::{RESET_TTL_SECONDS, VERIFY_TTL_SECONDS, current_message, kinds};
@@ -113,14 +113,4 @@ pub async fn on_give_up(conn: &mut Conn, job: &ClaimedJob, reason: &str) -> Resu
     db::mail::set_undeliverable(&mut *conn, order_id, true).await?;
     let details = json!({ "message": job.payload["message"], "reason": reason, "attempts": job.attempts });
     lifecycle::record(conn, order_id, EventKind::EmailFailed, Actor::System, details).await
-}
-
-/// Whether an order's status has a message to resend.
-pub fn can_resend(status: OrderStatus) -> bool {
-    current_message(status).is_some()
-}
-
-/// Orders whose address was refused, newest first (the dashboard's "needs attention").
-pub async fn undeliverable_orders(pool: &Pool, limit: i64) -> Result<Vec<Uuid>> {
-    Ok(db::mail::undeliverable_orders(pool, limit).await?)
 }
