@@ -25,11 +25,11 @@ use crate::{MIGRATOR, db, http};
 mod application;
 mod emulators;
 mod mailbox;
-pub use self::mailbox::DevMailbox;
 pub use self::application::{AppOptions, Application};
 #[cfg(feature = "emulators")]
 pub use self::emulators::run_standalone as run_emulators;
 pub use self::emulators::{StripeEmulator, TelnyxEmulator};
+pub use self::mailbox::DevMailbox;
 
 /// The database Tern uses inside its embedded cluster.
 pub const EMBEDDED_DATABASE: &str = "tern";

@@ -96,7 +96,9 @@ pub struct Worker {
 impl Worker {
     /// Claims and runs one due job, if there is one, renewing its lease while it runs.
     pub async fn run_once(&self) -> Result<Option<(ClaimedJob, JobResult)>> {
-        let Some(job) = jobs::claim_kinds(&self.pool, self.config.lease, self.config.kinds).await? else { return Ok(None) };
+        let Some(job) = jobs::claim_kinds(&self.pool, self.config.lease, self.config.kinds).await? else {
+            return Ok(None);
+        };
         let result = self.run_claimed(&job).await?;
         Ok(Some((job, result)))
     }

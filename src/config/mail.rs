@@ -22,7 +22,9 @@ pub const DEFAULT_SUPPORT_EMAIL: &str = "support@tern.localhost";
 impl MailConfig {
     pub(super) fn read(get: impl Fn(&str) -> Option<String>, environment: Environment) -> Result<Self, ConfigError> {
         let smtp_url = match get("SMTP_URL") {
-            Some(v) if v.starts_with("smtp://") || v.starts_with("smtps://") => Some(SecretString::from(v.trim().to_string())),
+            Some(v) if v.starts_with("smtp://") || v.starts_with("smtps://") => {
+                Some(SecretString::from(v.trim().to_string()))
+            }
             Some(_) => {
                 return Err(ConfigError {
                     var: "SMTP_URL",
@@ -39,11 +41,17 @@ impl MailConfig {
         };
         let from = get("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()).trim().to_string();
         if !plausible_mailbox(&from) {
-            return Err(ConfigError { var: "MAIL_FROM", reason: format!("{from:?} is not like \"Tern <hello@tern.example>\"") });
+            return Err(ConfigError {
+                var: "MAIL_FROM",
+                reason: format!("{from:?} is not like \"Tern <hello@tern.example>\""),
+            });
         }
         let support_email = get("SUPPORT_EMAIL").unwrap_or_else(|| DEFAULT_SUPPORT_EMAIL.into()).trim().to_string();
         if support_email.contains(char::is_whitespace) || !support_email.contains('@') {
-            return Err(ConfigError { var: "SUPPORT_EMAIL", reason: format!("{support_email:?} is not an email address") });
+            return Err(ConfigError {
+                var: "SUPPORT_EMAIL",
+                reason: format!("{support_email:?} is not an email address"),
+            });
         }
         Ok(MailConfig { smtp_url, from, support_email })
     }

@@ -74,13 +74,11 @@ pub async fn order_ids_for_email(executor: impl PgExecutor<'_>, email: &str) -> 
 
 /// Guest orders of an address not yet in any account: attached to `user_id`. Their ids.
 pub async fn claim_guest_orders(executor: impl PgExecutor<'_>, email: &str, user_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar(
-        "update orders set user_id = $2 where lower(email) = lower($1) and user_id is null returning id",
-    )
-    .bind(email)
-    .bind(user_id)
-    .fetch_all(executor)
-    .await
+    sqlx::query_scalar("update orders set user_id = $2 where lower(email) = lower($1) and user_id is null returning id")
+        .bind(email)
+        .bind(user_id)
+        .fetch_all(executor)
+        .await
 }
 
 /// Replaces the order's address (an operator's correction) and clears its undeliverable flag.

@@ -40,7 +40,8 @@ pub async fn send_account_exists(pool: &Pool, email: &Email) -> Result<()> {
 /// attached to it. The user, to sign them in.
 pub async fn verify(pool: &Pool, raw_token: &str) -> Result<User> {
     let mut tx = pool.begin().await?;
-    let user_id = db::account_tokens::consume(&mut *tx, VERIFY, &token::digest(raw_token)).await?.ok_or_else(dead_link)?;
+    let user_id =
+        db::account_tokens::consume(&mut *tx, VERIFY, &token::digest(raw_token)).await?.ok_or_else(dead_link)?;
     db::account_tokens::retire(&mut *tx, user_id, VERIFY).await?;
     db::account_tokens::mark_verified(&mut *tx, user_id).await?;
     let user = db::users::find(&mut *tx, user_id).await?.ok_or_else(dead_link)?;
@@ -96,14 +97,20 @@ pub async fn reset_password(pool: &Pool, ip: Option<&str>, raw_token: &str, pass
     check_password(password).map_err(|m| Error::invalid("password", m))?;
     let hash = accounts::hash_password(password.to_string()).await?;
     let mut tx = pool.begin().await?;
-    let user_id = db::account_tokens::consume(&mut *tx, RESET, &token::digest(raw_token)).await?.ok_or_else(dead_link)?;
+    let user_id =
+        db::account_tokens::consume(&mut *tx, RESET, &token::digest(raw_token)).await?.ok_or_else(dead_link)?;
     db::account_tokens::retire(&mut *tx, user_id, RESET).await?;
     db::account_tokens::set_password(&mut *tx, user_id, &hash).await?;
     // Whoever reset the password proved they read the address's mail.
     db::account_tokens::mark_verified(&mut *tx, user_id).await?;
     let user = db::users::find(&mut *tx, user_id).await?.ok_or_else(dead_link)?;
-    let entry =
-        AuditEntry { user: Some(&user), action: "password_reset", target: None, details: json!({}), ip: ip.map(String::from) };
+    let entry = AuditEntry {
+        user: Some(&user),
+        action: "password_reset",
+        target: None,
+        details: json!({}),
+        ip: ip.map(String::from),
+    };
     db::users::audit(&mut *tx, entry).await?;
     tx.commit().await?;
     Ok(user)

@@ -11,10 +11,7 @@ use crate::domain::{Email, EventKind};
 use crate::error::{Error, Result};
 
 fn nothing_to_send() -> Error {
-    Error::Conflict {
-        code: "nothing_to_send",
-        message: "This order has no email to send yet: it is not paid.".into(),
-    }
+    Error::Conflict { code: "nothing_to_send", message: "This order has no email to send yet: it is not paid.".into() }
 }
 
 /// Queues the order's current message again, to the address on the order.

@@ -11,6 +11,7 @@ use crate::services::Pool as PgPool;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use super::mailbox::DevMailbox;
 use super::{
     Database, StripeEmulator, TelnyxEmulator, cipher, database, emulators, payments, provisioner, serve, state,
 };
@@ -20,7 +21,6 @@ use crate::http::state::{AppState, SiteMode};
 use crate::services::checkout::Payments;
 use crate::services::jobs::JobKinds;
 use crate::services::mail;
-use super::mailbox::DevMailbox;
 use crate::services::provisioning::Provisioner;
 use crate::worker::{Worker, WorkerConfig};
 
@@ -125,13 +125,7 @@ impl Application {
             tracing::info!("no admin yet: create one with `cargo run -- admin create --email you@example.com`");
         }
         let (mailer, dev_mailbox) = mailer(config, &state, &provisioner, &public_url).await?;
-        let worker = Worker {
-            pool,
-            provisioner,
-            mailer,
-            webhooks: Default::default(),
-            config: options.worker,
-        };
+        let worker = Worker { pool, provisioner, mailer, webhooks: Default::default(), config: options.worker };
         Ok(Application {
             listener,
             addr,

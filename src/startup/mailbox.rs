@@ -38,7 +38,8 @@ struct Control {
 impl DevMailbox {
     /// Listens on a free loopback port.
     pub async fn start(pool: PgPool) -> anyhow::Result<DevMailbox> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await.context("the development SMTP server cannot listen")?;
+        let listener =
+            TcpListener::bind(("127.0.0.1", 0)).await.context("the development SMTP server cannot listen")?;
         let mailbox = DevMailbox { addr: listener.local_addr()?, pool, control: Arc::default() };
         mailbox.serve(listener);
         tracing::info!(smtp.addr = %mailbox.addr, "development mailbox: messages are kept and shown at /_dev/mail");
@@ -156,8 +157,11 @@ impl Handler for Collector {
     }
 
     fn data_end(&mut self) -> Response {
-        let received =
-            Received { from: std::mem::take(&mut self.from), to: std::mem::take(&mut self.to), data: std::mem::take(&mut self.data) };
+        let received = Received {
+            from: std::mem::take(&mut self.from),
+            to: std::mem::take(&mut self.to),
+            data: std::mem::take(&mut self.data),
+        };
         *self.done.lock().expect("mailbox lock") = Some(received);
         response::OK
     }

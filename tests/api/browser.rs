@@ -79,7 +79,9 @@ async fn wait_for_path(browser: &fantoccini::Client, wait: Duration, on: impl Fn
         let url = browser.current_url().await.unwrap();
         if on(url.path()) {
             let state = browser.execute("return document.readyState", vec![]).await.ok();
-            if state.as_ref().and_then(|s| s.as_str()) == Some("complete") && browser.current_url().await.unwrap() == url {
+            if state.as_ref().and_then(|s| s.as_str()) == Some("complete")
+                && browser.current_url().await.unwrap() == url
+            {
                 return;
             }
         }

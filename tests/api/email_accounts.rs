@@ -73,9 +73,11 @@ async fn a_verification_link_expires() {
     sign_up(&app, "eve@example.com").await;
     let mail = app.wait_for_mail("eve@example.com", "Confirm your email address").await;
     sqlx::query("update account_tokens set expires_at = now() - interval '1 second'").execute(&app.pool).await.unwrap();
-    let expired = app.post_form("/account/verify", &[("token", &token_of(&mail.link(&app.url("/account/verify"))))]).await;
+    let expired =
+        app.post_form("/account/verify", &[("token", &token_of(&mail.link(&app.url("/account/verify"))))]).await;
     assert_eq!(expired.status(), 422);
-    let verified: bool = sqlx::query_scalar("select email_verified_at is not null from users").fetch_one(&app.pool).await.unwrap();
+    let verified: bool =
+        sqlx::query_scalar("select email_verified_at is not null from users").fetch_one(&app.pool).await.unwrap();
     assert!(!verified);
 }
 
@@ -131,6 +133,7 @@ async fn a_password_reset_link_works_once_for_an_hour_and_is_stored_hashed() {
         .await
         .unwrap();
     let expired = token_of(&second.link(&app.url("/account/reset-password?token=")));
-    let refused = app.post_form("/account/reset-password", &[("token", &expired), ("password", "a fourth password!")]).await;
+    let refused =
+        app.post_form("/account/reset-password", &[("token", &expired), ("password", "a fourth password!")]).await;
     assert_eq!(refused.status(), 422, "expired");
 }

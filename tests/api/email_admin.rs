@@ -22,11 +22,12 @@ async fn support_resends_the_esim_email() {
     let mails = app.mails_to("ana@example.com", "Your eSIM is ready").await;
     assert_ne!(mails[0].message_id(), mails[1].message_id(), "a resend is a new message");
     assert_eq!(app.event_count(id, "email_resent").await, 1);
-    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'email_resent' and target = $1")
-        .bind(format!("order:{id}"))
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'email_resent' and target = $1")
+            .bind(format!("order:{id}"))
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(audited, 1);
     // Only a paid order has something to resend.
     let (plan_id, _) = app.some_plan().await;
@@ -49,7 +50,8 @@ async fn an_operator_corrects_a_typo_in_the_address_after_confirming() {
     assert_eq!(confirm.status(), 200);
     let html = confirm.text().await.unwrap();
     assert!(html.contains("ana@example.org") && html.contains("id=\"confirm\""), "a confirmation step first");
-    let email: String = sqlx::query_scalar("select email from orders where id = $1").bind(id).fetch_one(&app.pool).await.unwrap();
+    let email: String =
+        sqlx::query_scalar("select email from orders where id = $1").bind(id).fetch_one(&app.pool).await.unwrap();
     assert_eq!(email, "ana@example.com", "nothing changes before confirming");
 
     let done = app.post_form(&path, &[("email", "ana@example.org"), ("confirmed", "yes")]).await;

@@ -66,7 +66,10 @@ async fn header_injection_through_an_email_field_is_a_field_error() {
 
     let (plan_id, _) = app.some_plan().await;
     let checkout = app
-        .post_form(&format!("/plans/{plan_id}/checkout"), &[("email", hostile), ("device_confirmed", "on"), ("step", "pay")])
+        .post_form(
+            &format!("/plans/{plan_id}/checkout"),
+            &[("email", hostile), ("device_confirmed", "on"), ("step", "pay")],
+        )
         .await;
     assert_eq!(checkout.status(), 422);
     assert!(checkout.text().await.unwrap().contains("id=\"email-error\""));
@@ -74,7 +77,8 @@ async fn header_injection_through_an_email_field_is_a_field_error() {
     let forgot = app.post_form("/account/forgot-password", &[("email", "a@example.com\nBcc: b@example.com")]).await;
     assert_eq!(forgot.status(), 422);
     let orders: i64 = sqlx::query_scalar("select count(*) from orders").fetch_one(&app.pool).await.unwrap();
-    let mails: i64 = sqlx::query_scalar("select count(*) from jobs where kind = 'send_email'").fetch_one(&app.pool).await.unwrap();
+    let mails: i64 =
+        sqlx::query_scalar("select count(*) from jobs where kind = 'send_email'").fetch_one(&app.pool).await.unwrap();
     assert_eq!((orders, mails), (0, 0), "nothing was created or queued");
     eventually("no message ever left", || async { app.mails().await.is_empty() }).await;
 }

@@ -20,13 +20,11 @@ use crate::http::errors::HtmlError;
 use crate::http::forms::FieldErrors;
 use crate::http::page::PageContext;
 use crate::http::state::AppState;
-use crate::services::order_email;
 use crate::services::order_admin::Operator;
+use crate::services::order_email;
 
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/orders/{id}/resend-email", post(resend))
-        .route("/orders/{id}/email", post(correct))
+    axum::Router::new().route("/orders/{id}/resend-email", post(resend)).route("/orders/{id}/email", post(correct))
 }
 
 fn parse_id(id: &str) -> Result<Uuid, Error> {
@@ -73,7 +71,12 @@ async fn correct(
     let refused = |ctx: PageContext, email: String, error: Error| -> Result<Response, HtmlError> {
         match error {
             Error::Invalid(fields) => {
-                let page = CorrectEmailPage { ctx: ctx.titled("Correct the email address"), order_id: id, email, errors: fields.into() };
+                let page = CorrectEmailPage {
+                    ctx: ctx.titled("Correct the email address"),
+                    order_id: id,
+                    email,
+                    errors: fields.into(),
+                };
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
             }
             other => Err(other.into()),

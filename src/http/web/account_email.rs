@@ -55,7 +55,13 @@ impl EmailStepPage {
             Step::Forgot | Step::Reset => "Reset your password",
             Step::DeadLink => "This link no longer works",
         };
-        Self { ctx: ctx.titled(title), step, token: String::new(), email: String::new(), errors: FieldErrors::default() }
+        Self {
+            ctx: ctx.titled(title),
+            step,
+            token: String::new(),
+            email: String::new(),
+            errors: FieldErrors::default(),
+        }
     }
 
     pub fn is(&self, step: Step) -> bool {

@@ -43,7 +43,11 @@ fn private(mut response: Response) -> Response {
     response
 }
 
-pub async fn list(State(mode): State<SiteMode>, State(pool): State<Pool>, ctx: PageContext) -> Result<Response, HtmlError> {
+pub async fn list(
+    State(mode): State<SiteMode>,
+    State(pool): State<Pool>,
+    ctx: PageContext,
+) -> Result<Response, HtmlError> {
     only_in_development(mode)?;
     let messages = mailbox::list(&pool).await?;
     Ok(private(MailListPage { ctx: ctx.titled("Test mailbox"), messages }.into_response()))
@@ -71,7 +75,8 @@ pub async fn html(
     let id = message_id(&id)?;
     let message = mailbox::open(&pool, id, &format!("/_dev/mail/{id}")).await?;
     let html = message.html.ok_or(Error::NotFound("HTML part"))?;
-    let mut response = ([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], html).into_response();
+    let mut response =
+        ([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], html).into_response();
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox allow-top-navigation-by-user-activation allow-popups"),
@@ -79,10 +84,16 @@ pub async fn html(
     Ok(private(response))
 }
 
-pub async fn raw(State(mode): State<SiteMode>, State(pool): State<Pool>, Path(id): Path<String>) -> Result<Response, HtmlError> {
+pub async fn raw(
+    State(mode): State<SiteMode>,
+    State(pool): State<Pool>,
+    Path(id): Path<String>,
+) -> Result<Response, HtmlError> {
     only_in_development(mode)?;
     let message = mailbox::open(&pool, message_id(&id)?, "").await?;
-    Ok(private(([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], message.raw).into_response()))
+    Ok(private(
+        ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], message.raw).into_response(),
+    ))
 }
 
 pub async fn attachment(
@@ -93,6 +104,7 @@ pub async fn attachment(
     only_in_development(mode)?;
     let index: usize = index.parse().map_err(|_| Error::NotFound("attachment"))?;
     let (content_type, bytes) = mailbox::attachment(&pool, message_id(&id)?, index).await?;
-    let content_type = HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let content_type =
+        HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
     Ok(private(([(header::CONTENT_TYPE, content_type)], bytes).into_response()))
 }

@@ -44,8 +44,12 @@ pub async fn submit_find(
     ClientIp(ip): ClientIp,
     Form(form): Form<FindForm>,
 ) -> Result<Response, HtmlError> {
-    let mut page =
-        FindOrderPage { ctx: ctx.titled("Find your order"), email: form.email, errors: FieldErrors::default(), sent: false };
+    let mut page = FindOrderPage {
+        ctx: ctx.titled("Find your order"),
+        email: form.email,
+        errors: FieldErrors::default(),
+        sent: false,
+    };
     match find_order::request(&pool, ip.as_deref(), &page.email).await {
         Ok(email) => {
             page.email = email.as_str().to_string();

@@ -31,7 +31,12 @@ pub const RESET_TTL_SECONDS: f64 = 3600.0;
 
 /// The email a job sends, or `None` when there is nothing to send any more (the order moved
 /// on, the account is gone).
-pub(super) async fn compose(pool: &Pool, inner: &Inner, order_id: Option<Uuid>, payload: &Value) -> Result<Option<Email>> {
+pub(super) async fn compose(
+    pool: &Pool,
+    inner: &Inner,
+    order_id: Option<Uuid>,
+    payload: &Value,
+) -> Result<Option<Email>> {
     let message = payload["message"].as_str().unwrap_or_default();
     let base = &inner.settings.public_url;
     let email = |to: String, content: Content| Email {

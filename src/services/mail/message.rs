@@ -49,14 +49,28 @@ pub struct EsimReady {
 pub enum Content {
     PaymentReceived(OrderSummary),
     EsimReady(Box<EsimReady>),
-    ProvisioningFailed { order: OrderSummary, refunded: Option<String> },
-    Refunded { order: OrderSummary, amount: String, full: bool },
+    ProvisioningFailed {
+        order: OrderSummary,
+        refunded: Option<String>,
+    },
+    Refunded {
+        order: OrderSummary,
+        amount: String,
+        full: bool,
+    },
     /// `/orders/find`: every order of the address.
     FindOrders(Vec<OrderSummary>),
-    VerifyEmail { link: String },
-    ResetPassword { link: String },
+    VerifyEmail {
+        link: String,
+    },
+    ResetPassword {
+        link: String,
+    },
     /// Someone tried to sign up with an address that has an account.
-    AccountExists { sign_in_link: String, reset_link: String },
+    AccountExists {
+        sign_in_link: String,
+        reset_link: String,
+    },
 }
 
 impl Content {

@@ -53,10 +53,7 @@ pub fn smtp_transport(url: &SecretString) -> anyhow::Result<AsyncSmtpTransport<T
 
 /// Plain SMTP to a server on this machine (the development mailbox).
 pub fn loopback_transport(port: u16) -> AsyncSmtpTransport<Tokio1Executor> {
-    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
-        .port(port)
-        .timeout(Some(SMTP_TIMEOUT))
-        .build()
+    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(port).timeout(Some(SMTP_TIMEOUT)).build()
 }
 
 impl Mailer {
@@ -96,9 +93,10 @@ pub(super) async fn deliver(inner: &Inner, email: &Email, message_id: &str) -> R
     let rendered = (inner.render)(email).map_err(|e| SendError::Transient(format!("rendering failed: {e}")))?;
     let html = SinglePart::html(rendered.html);
     let body = match email.content.inline_png() {
-        Some((cid, png)) => MultiPart::related()
-            .singlepart(html)
-            .singlepart(Attachment::new_inline(cid.to_string()).body(png.to_vec(), ContentType::parse("image/png").expect("image/png"))),
+        Some((cid, png)) => MultiPart::related().singlepart(html).singlepart(
+            Attachment::new_inline(cid.to_string())
+                .body(png.to_vec(), ContentType::parse("image/png").expect("image/png")),
+        ),
         None => MultiPart::related().singlepart(html),
     };
     let message = Message::builder()

@@ -43,7 +43,10 @@ impl Mail {
             .attachments()
             .filter_map(|part| {
                 let cid = part.content_id()?.to_string();
-                let ctype = part.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))).unwrap_or_default();
+                let ctype = part
+                    .content_type()
+                    .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")))
+                    .unwrap_or_default();
                 Some((cid, ctype, part.contents().to_vec()))
             })
             .collect()
@@ -62,14 +65,8 @@ impl Mail {
 impl TestApp {
     /// Every message received so far, oldest first.
     pub async fn mails(&self) -> Vec<Mail> {
-        let mut all: Vec<Mail> = self
-            .mailbox
-            .messages()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|m| Mail { to: m.rcpt_to, raw: m.raw })
-            .collect();
+        let mut all: Vec<Mail> =
+            self.mailbox.messages().await.unwrap().into_iter().map(|m| Mail { to: m.rcpt_to, raw: m.raw }).collect();
         all.reverse();
         all
     }
