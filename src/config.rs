@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 
+mod mail;
+pub use self::mail::MailConfig;
+
 /// `TERN_WORKER_CONCURRENCY` when unset: jobs one process runs at once.
 /// Jobs wait on Telnyx far more than they use the CPU: bench/orders.sh met its targets with 32 to
 /// 64 (with 8, one hung call and 300 ms per call put paid → ready p95 at 2.8 s for 16 buyers).
@@ -48,6 +51,8 @@ pub struct Config {
     /// `TERN_SHUTDOWN_DRAIN_SECONDS`: after SIGTERM, how long `/readyz` answers 503 before the
     /// server stops accepting, so a load balancer takes the instance out first (default 5).
     pub shutdown_drain: std::time::Duration,
+    /// `SMTP_URL`, `MAIL_FROM`, `SUPPORT_EMAIL`.
+    pub mail: MailConfig,
 }
 
 #[derive(Debug)]
@@ -229,6 +234,7 @@ impl Config {
             worker_concurrency,
             metrics_addr,
             shutdown_drain,
+            mail: MailConfig::read(get, environment)?,
         })
     }
 }
@@ -277,6 +283,7 @@ mod tests {
             ("TERN_SECRET_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
             ("TELNYX_SIM_CARD_GROUP_ID", "3f1c2a9e-6b0d-4f5e-9a41-2c7d8e0b5a13"),
             ("TERN_WORKER_CONCURRENCY", "16"),
+            ("SMTP_URL", "smtps://u:p@smtp.example.com:465"),
         ])
         .unwrap();
         assert_eq!(c.worker_concurrency, 16);

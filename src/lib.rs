@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod qr;
 pub mod services;
 pub mod startup;
 pub mod telemetry;

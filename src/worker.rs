@@ -15,7 +15,7 @@ use tracing::Instrument;
 use crate::config::DEFAULT_WORKER_CONCURRENCY;
 use crate::error::Result;
 use crate::services::Pool;
-use crate::services::jobs::{self, Backoff, ClaimedJob, JobError, JobWaker, RetryPolicy};
+use crate::services::jobs::{self, Backoff, ClaimedJob, JobError, JobKinds, JobWaker, RetryPolicy};
 use crate::services::provisioning::{self, Provisioner};
 use crate::services::{mail, webhooks};
 
@@ -35,6 +35,8 @@ pub struct WorkerConfig {
     pub email: RetryPolicy,
     /// Retries of a webhook delivery.
     pub webhook: RetryPolicy,
+    /// The kinds of job this worker runs (every kind by default).
+    pub kinds: JobKinds,
 }
 
 impl Default for WorkerConfig {
@@ -47,6 +49,7 @@ impl Default for WorkerConfig {
             idle_poll: Duration::from_secs(2),
             email: mail::RETRY,
             webhook: webhooks::RETRY,
+            kinds: JobKinds::All,
         }
     }
 }
@@ -94,7 +97,9 @@ pub struct Worker {
 impl Worker {
     /// Claims and runs one due job, if there is one, renewing its lease while it runs.
     pub async fn run_once(&self) -> Result<Option<(ClaimedJob, JobResult)>> {
-        let Some(job) = jobs::claim(&self.pool, self.config.lease).await? else { return Ok(None) };
+        let Some(job) = jobs::claim_kinds(&self.pool, self.config.lease, self.config.kinds).await? else {
+            return Ok(None);
+        };
         let result = self.run_claimed(&job).await?;
         Ok(Some((job, result)))
     }
@@ -196,7 +201,7 @@ impl Worker {
                 log_panic(ended);
             }
             if running.len() < concurrency {
-                match jobs::claim(&self.pool, self.config.lease).await {
+                match jobs::claim_kinds(&self.pool, self.config.lease, self.config.kinds).await {
                     Ok(Some(job)) => {
                         let worker = self.clone();
                         running.spawn(async move { worker.finish(job).await });

@@ -303,6 +303,8 @@ pub struct AttentionRow {
     pub needs_review: bool,
     /// In one of the waiting states for longer than allowed.
     pub stuck: bool,
+    /// The SMTP server refused the order's address for good.
+    pub email_undeliverable: bool,
     pub created_at: OffsetDateTime,
 }
 
@@ -323,11 +325,12 @@ pub async fn needing_attention(
         status: String,
         needs_review: bool,
         stuck: bool,
+        email_undeliverable: bool,
         created_at: OffsetDateTime,
     }
     // The status conditions compare the enum itself, so orders_status_idx can serve them.
     let rows: Vec<Row> = sqlx::query_as(
-        "select o.id, o.email, o.plan_name, o.status::text as status, o.needs_review, o.created_at,
+        "select o.id, o.email, o.plan_name, o.status::text as status, o.needs_review, o.email_undeliverable, o.created_at,
                 (o.status = any($2::text[]::order_status[])
                  and coalesce(o.paid_at, o.created_at) < now() - make_interval(secs => $3)) as stuck
            from orders o
@@ -335,6 +338,7 @@ pub async fn needing_attention(
              or (o.status = any($2::text[]::order_status[])
                  and coalesce(o.paid_at, o.created_at) < now() - make_interval(secs => $3))
              or o.needs_review
+             or o.email_undeliverable
           order by o.created_at desc, o.id desc
           limit $4",
     )
@@ -353,6 +357,7 @@ pub async fn needing_attention(
                 plan_name: r.plan_name,
                 needs_review: r.needs_review,
                 stuck: r.stuck,
+                email_undeliverable: r.email_undeliverable,
                 created_at: r.created_at,
             })
         })

@@ -65,12 +65,25 @@ pub struct ClaimedJob {
 /// worker died). `SKIP LOCKED` lets several workers claim side by side, each a different job.
 /// The claim gets a new token, so the runner it was taken from can no longer write.
 pub async fn claim(executor: impl PgExecutor<'_>, lease_seconds: f64) -> sqlx::Result<Option<ClaimedJob>> {
+    claim_kinds(executor, lease_seconds, &[], &[]).await
+}
+
+/// Like [`claim`], for a worker that runs only the kinds in `only` (all when empty) and none
+/// of those in `except`.
+pub async fn claim_kinds(
+    executor: impl PgExecutor<'_>,
+    lease_seconds: f64,
+    only: &[&str],
+    except: &[&str],
+) -> sqlx::Result<Option<ClaimedJob>> {
     sqlx::query_as(
         "update jobs set status = 'running', attempts = attempts + 1, claim_token = $2,
                 locked_until = now() + make_interval(secs => $1)
           where id = (select id from jobs
-                       where (status = 'queued' and run_at <= now())
-                          or (status = 'running' and locked_until < now())
+                       where ((status = 'queued' and run_at <= now())
+                              or (status = 'running' and locked_until < now()))
+                         and (cardinality($3::text[]) = 0 or kind = any($3))
+                         and not (kind = any($4::text[]))
                        order by run_at, id
                        for update skip locked
                        limit 1)
@@ -78,6 +91,8 @@ pub async fn claim(executor: impl PgExecutor<'_>, lease_seconds: f64) -> sqlx::R
     )
     .bind(lease_seconds)
     .bind(Uuid::new_v4())
+    .bind(only)
+    .bind(except)
     .fetch_optional(executor)
     .await
 }

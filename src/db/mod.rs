@@ -2,6 +2,7 @@
 //! does): a pool for a one-off statement, a transaction when services need several to hold
 //! together. Services name the pool and transactions through the aliases below.
 
+pub mod account_tokens;
 pub mod admin_reports;
 pub mod catalogue;
 pub mod catalogue_admin;
@@ -10,6 +11,7 @@ pub mod esims;
 pub mod idempotency;
 pub mod integrity;
 pub mod jobs;
+pub mod mail;
 pub mod notify;
 pub mod order_events;
 pub mod orders;

@@ -17,6 +17,8 @@ pub struct SiteMode {
     pub test_mode: bool,
     /// Session cookies only over HTTPS (production).
     pub secure_cookies: bool,
+    /// The in-process development mailbox runs (no `SMTP_URL`): `/_dev/mail` shows it.
+    pub dev_mailbox: bool,
 }
 
 #[derive(Clone, FromRef)]

@@ -65,7 +65,9 @@ pub struct Credentials {
     pub password: String,
 }
 
-pub async fn sign_up(pool: &Pool, ip: Option<&str>, c: &Credentials) -> Result<User> {
+/// A new account, unverified, and its verification email queued; `None` when the address
+/// already had an account: its owner gets an email instead, and the caller answers the same.
+pub async fn sign_up(pool: &Pool, ip: Option<&str>, c: &Credentials) -> Result<Option<User>> {
     let mut errors = Vec::new();
     let email = Email::parse(&c.email).map_err(|m| errors.push(FieldError::new("email", m))).ok();
     if let Err(m) = check_password(&c.password) {
@@ -74,9 +76,10 @@ pub async fn sign_up(pool: &Pool, ip: Option<&str>, c: &Credentials) -> Result<U
     let Some(email) = email.filter(|_| errors.is_empty()) else { return Err(Error::Invalid(errors)) };
     rate_limit(pool, ip, email.as_str()).await?;
     let hash = hash_password(c.password.clone()).await?;
-    let user = db::users::create(pool, email.as_str(), &hash, Role::Customer)
-        .await?
-        .ok_or_else(|| Error::invalid("email", "An account with this email exists. Sign in instead."))?;
+    let Some(user) = db::users::create(pool, email.as_str(), &hash, Role::Customer).await? else {
+        super::account_email::send_account_exists(pool, &email).await?;
+        return Ok(None);
+    };
     let entry = AuditEntry {
         user: Some(&user),
         action: "sign_up",
@@ -85,7 +88,8 @@ pub async fn sign_up(pool: &Pool, ip: Option<&str>, c: &Credentials) -> Result<U
         ip: ip.map(String::from),
     };
     db::users::audit(pool, entry).await?;
-    Ok(user)
+    super::account_email::send_verification(pool, user.id).await?;
+    Ok(Some(user))
 }
 
 /// The same answer for an unknown email and a wrong password.

@@ -128,6 +128,7 @@ pub async fn dashboard(pool: &Pool, catalogue: &Catalogue) -> Result<Dashboard> 
                 (order.status == OrderStatus::ProvisioningFailed, "eSIM could not be prepared"),
                 (order.stuck, "paid more than 10 minutes ago and still no eSIM"),
                 (order.needs_review, "payment flagged for review"),
+                (order.email_undeliverable, "email refused: correct the address and resend"),
             ];
             AttentionItem { reasons: reasons.into_iter().filter_map(|(yes, why)| yes.then_some(why)).collect(), order }
         })

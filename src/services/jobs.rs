@@ -79,6 +79,25 @@ pub async fn claim(pool: &Pool, lease: Duration) -> Result<Option<ClaimedJob>> {
     Ok(db::jobs::claim(pool, lease.as_secs_f64()).await?)
 }
 
+/// Which kinds of job a worker runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum JobKinds {
+    #[default]
+    All,
+    Only(&'static [&'static str]),
+    Except(&'static [&'static str]),
+}
+
+/// Claims the next due job of `kinds` for `lease`.
+pub async fn claim_kinds(pool: &Pool, lease: Duration, kinds: JobKinds) -> Result<Option<ClaimedJob>> {
+    let (only, except): (&[&str], &[&str]) = match kinds {
+        JobKinds::All => (&[], &[]),
+        JobKinds::Only(only) => (only, &[]),
+        JobKinds::Except(except) => (&[], except),
+    };
+    Ok(db::jobs::claim_kinds(pool, lease.as_secs_f64(), only, except).await?)
+}
+
 /// Extends the job's lease to `lease` from now while this claim still holds it.
 pub async fn heartbeat(pool: &Pool, job: &ClaimedJob, lease: Duration) -> Result<bool> {
     Ok(db::jobs::heartbeat(pool, job, lease.as_secs_f64()).await?)

@@ -1,5 +1,6 @@
 //! Use-cases shared by the web pages, the API and background tasks.
 
+pub mod account_email;
 pub mod accounts;
 pub mod admin_reports;
 pub mod catalogue;
@@ -7,12 +8,14 @@ pub mod catalogue_admin;
 pub mod checkout;
 pub mod dashboard;
 pub mod esim;
+pub mod find_order;
 pub mod idempotency;
 pub mod integrity;
 pub mod jobs;
 pub mod lifecycle;
 pub mod mail;
 pub mod order_admin;
+pub mod order_email;
 pub mod orders;
 pub mod payments;
 pub mod provisioning;

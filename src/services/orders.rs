@@ -20,10 +20,14 @@ async fn find(pool: &Pool, id: Uuid) -> Result<Order> {
     db::orders::find(pool, id).await?.ok_or(Error::NotFound("order"))
 }
 
-/// An order by id, for whoever holds its access token. A wrong token is the same as no order.
+/// An order by id, for whoever holds its access token (the checkout's, or one an email carries).
+/// A wrong token is the same as no order.
 pub async fn by_token(pool: &Pool, id: &str, access_token: &str) -> Result<Order> {
     let order = find(pool, parse_id(id)?).await?;
-    if !token::digests_equal(&token::digest(access_token), &order.access_token_sha256) {
+    let digest = token::digest(access_token);
+    if !token::digests_equal(&digest, &order.access_token_sha256)
+        && !db::mail::link_token_matches(pool, order.id, &digest).await?
+    {
         return Err(Error::NotFound("order"));
     }
     Ok(order)

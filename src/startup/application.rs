@@ -11,6 +11,7 @@ use crate::services::Pool as PgPool;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use super::mailbox::DevMailbox;
 use super::{
     Database, StripeEmulator, TelnyxEmulator, cipher, database, emulators, payments, provisioner, serve, state,
 };
@@ -18,6 +19,8 @@ use crate::cluster::Cluster;
 use crate::config::{Config, Environment};
 use crate::http::state::{AppState, SiteMode};
 use crate::services::checkout::Payments;
+use crate::services::jobs::JobKinds;
+use crate::services::mail;
 use crate::services::provisioning::Provisioner;
 use crate::worker::{Worker, WorkerConfig};
 
@@ -28,7 +31,8 @@ pub struct AppOptions {
     /// A database to use instead of `DATABASE_URL` or the embedded cluster (tests: a fresh copy
     /// of a migrated template). It is closed when the application stops.
     pub pool: Option<PgPool>,
-    /// Whether `run_until_stopped` runs the job worker (tests that step it by hand turn it off).
+    /// Whether `run_until_stopped` runs the job worker (tests that step it by hand turn it off:
+    /// then only email is sent in the background, and `Application::worker` steps the rest).
     pub run_worker: bool,
     /// The worker's lease, attempts and backoff.
     pub worker: WorkerConfig,
@@ -79,6 +83,8 @@ pub struct Application {
     metrics: Option<TcpListener>,
     /// How long `/readyz` says 503 after shutdown begins, before the server stops accepting.
     shutdown_drain: Duration,
+    /// The in-process SMTP server mail goes to without `SMTP_URL` (development).
+    dev_mailbox: Option<DevMailbox>,
 }
 
 impl Application {
@@ -130,6 +136,7 @@ impl Application {
         let mode = SiteMode {
             test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some(),
             secure_cookies: config.environment == Environment::Production,
+            dev_mailbox: config.mail.smtp_url.is_none(),
         };
         let state = state(pool.clone(), mode, payments, provisioner.clone()).await?;
         if config.environment == Environment::Development
@@ -137,13 +144,8 @@ impl Application {
         {
             tracing::info!("no admin yet: create one with `cargo run -- admin create --email you@example.com`");
         }
-        let worker = Worker {
-            pool,
-            provisioner,
-            mailer: Default::default(),
-            webhooks: Default::default(),
-            config: options.worker,
-        };
+        let (mailer, dev_mailbox) = mailer(config, &state, &provisioner, &public_url).await?;
+        let worker = Worker { pool, provisioner, mailer, webhooks: Default::default(), config: options.worker };
         Ok(Application {
             listener,
             addr,
@@ -159,6 +161,7 @@ impl Application {
             starting,
             metrics,
             shutdown_drain: config.shutdown_drain,
+            dev_mailbox,
         })
     }
 
@@ -194,9 +197,14 @@ impl Application {
         &self.worker.provisioner
     }
 
-    /// A worker like the one `run_until_stopped` runs, for stepping jobs by hand.
+    /// A worker like the one `run_until_stopped` runs, for stepping jobs by hand. Without
+    /// `run_worker`, email is sent in the background and this worker runs every other kind.
     pub fn worker(&self) -> Worker {
-        self.worker.clone()
+        let mut worker = self.worker.clone();
+        if !self.run_worker {
+            worker.config.kinds = JobKinds::Except(MAIL_KINDS);
+        }
+        worker
     }
 
     /// The local Stripe emulator, when it stands in for missing keys.
@@ -207,6 +215,11 @@ impl Application {
     /// The local Telnyx emulator, when it stands in for a missing key.
     pub fn telnyx_emulator(&self) -> Option<&TelnyxEmulator> {
         self.telnyx_emulator.as_ref()
+    }
+
+    /// The development mailbox, when mail goes to it (no `SMTP_URL`).
+    pub fn dev_mailbox(&self) -> Option<&DevMailbox> {
+        self.dev_mailbox.as_ref()
     }
 
     /// Serves HTTP and runs the job worker until `shutdown` completes; then stops the server
@@ -227,14 +240,14 @@ impl Application {
             starting,
             metrics,
             shutdown_drain,
+            dev_mailbox,
         } = self;
         let pool = state.pool.clone();
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
-        let worker = run_worker.then(|| {
-            tokio::spawn(worker.run_concurrently(worker_concurrency, async {
-                let _ = worker_stopped.await;
-            }))
-        });
+        let worker = if run_worker { worker } else { mail_only(worker) };
+        let worker = Some(tokio::spawn(worker.run_concurrently(worker_concurrency, async {
+            let _ = worker_stopped.await;
+        })));
         let (stop_sweep, sweep_stopped) = tokio::sync::oneshot::channel::<()>();
         let (sweep_pool, sweep_payments) = (pool.clone(), state.payments.clone());
         let sweeper = reconcile_every.map(|every| {
@@ -289,10 +302,50 @@ impl Application {
         if let Some(worker) = worker {
             let _ = worker.await;
         }
+        if let Some(mailbox) = dev_mailbox {
+            mailbox.stop();
+        }
         stop_database(pool, cluster).await;
         // The emulators (`_stripe`, `_telnyx`) stop last, when they go out of scope.
         served
     }
+}
+
+const MAIL_KINDS: &[&str] = &[mail::SEND_EMAIL];
+
+/// The worker that sends email alone, while a test steps the other jobs by hand.
+fn mail_only(mut worker: Worker) -> Worker {
+    worker.config.kinds = JobKinds::Only(MAIL_KINDS);
+    worker
+}
+
+/// The mailer: through `SMTP_URL`, or to the development mailbox started here.
+async fn mailer(
+    config: &Config,
+    state: &AppState,
+    provisioner: &Provisioner,
+    public_url: &str,
+) -> anyhow::Result<(mail::Mailer, Option<DevMailbox>)> {
+    let (transport, mailbox) = match &config.mail.smtp_url {
+        Some(url) => (mail::smtp_transport(url)?, None),
+        None => {
+            let mailbox = DevMailbox::start(state.pool.clone()).await?;
+            (mail::loopback_transport(mailbox.port()), Some(mailbox))
+        }
+    };
+    let settings = mail::MailSettings {
+        from: config.mail.from.clone(),
+        support_email: config.mail.support_email.clone(),
+        public_url: public_url.to_string(),
+    };
+    let mailer = mail::Mailer::new(
+        transport,
+        settings,
+        provisioner.cipher.clone(),
+        state.catalogue.clone(),
+        crate::http::email::render,
+    )?;
+    Ok((mailer, mailbox))
 }
 
 /// Closes the pool, then stops the embedded cluster when there is one.

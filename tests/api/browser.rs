@@ -1,6 +1,7 @@
 //! End to end in headless Chromium (Debian's chromium and chromium-driver): home → destination
 //! → plan → checkout form → the Stripe emulator's page → confirmation, then the QR code on the
-//! page is decoded and compared with the activation code shown beside it.
+//! page is decoded and compared with the activation code shown beside it; then the eSIM email
+//! is opened in the test mailbox and its link followed back to the order.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -69,13 +70,20 @@ async fn start_browser(profile: &std::path::Path) -> (Driver, fantoccini::Client
     panic!("could not start a Chromium session through chromedriver");
 }
 
-/// Waits until the browser is on a page whose path satisfies `on`.
+/// Waits until the browser is on a page whose path satisfies `on`, and that page has loaded
+/// (`document.readyState` is `complete`): an element found before then may belong to the page
+/// being left, or be replaced while it loads.
 async fn wait_for_path(browser: &fantoccini::Client, wait: Duration, on: impl Fn(&str) -> bool) {
     let deadline = std::time::Instant::now() + wait;
     loop {
         let url = browser.current_url().await.unwrap();
         if on(url.path()) {
-            return;
+            let state = browser.execute("return document.readyState", vec![]).await.ok();
+            if state.as_ref().and_then(|s| s.as_str()) == Some("complete")
+                && browser.current_url().await.unwrap() == url
+            {
+                return;
+            }
         }
         assert!(std::time::Instant::now() < deadline, "still on {url} after {wait:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -152,6 +160,26 @@ async fn a_traveller_buys_a_plan_and_scans_the_qr_code_in_a_real_browser() {
     let decoded = grids[0].decode().unwrap().1;
     assert!(decoded.starts_with("LPA:1$"), "{decoded}");
     assert_eq!(decoded, shown.trim(), "the QR code holds the activation code shown on the page");
+
+    // The same eSIM by email: the test mailbox lists the message, its HTML version links to the
+    // order, and the order page opened from the email shows the same code.
+    let esim_mail = Locator::XPath("//table[@id='mailbox']//a[starts-with(normalize-space(.), 'Your eSIM is ready')]");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        browser.goto(&app.url("/_dev/mail")).await.unwrap();
+        wait_for_path(&browser, wait, |path| path == "/_dev/mail").await;
+        if browser.find(esim_mail).await.is_ok() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the eSIM email never reached the test mailbox");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    browser.find(esim_mail).await.unwrap().click().await.unwrap();
+    click_on(&browser, wait, |path| path.starts_with("/_dev/mail/") && !path.ends_with("/html"), "a#open-html").await;
+    click_on(&browser, wait, |path| path.ends_with("/html"), "a[href*='/orders/']").await;
+    wait_for_path(&browser, wait, |path| path.starts_with("/orders/")).await;
+    let from_email = browser.wait().at_most(wait).for_element(Locator::Id("activation-code")).await.unwrap();
+    assert_eq!(from_email.text().await.unwrap().trim(), shown.trim(), "the email's link opens the same eSIM");
 
     let artefacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("artefacts");
     std::fs::create_dir_all(&artefacts).unwrap();

@@ -23,8 +23,10 @@ use tern::services::provisioning::Provisioner;
 use tern::startup::{AppOptions, Application};
 use tern::worker::{Worker, WorkerConfig};
 
+mod mail;
 mod page;
 mod verbs;
+pub use self::mail::Mail;
 pub use self::page::{Page, text_of};
 
 struct TestServer {
@@ -125,6 +127,8 @@ pub struct TestApp {
     pub payments: Payments,
     pub telnyx: TelnyxEmulator,
     pub provisioner: Provisioner,
+    /// The development SMTP server the app's mail goes to.
+    pub mailbox: tern::startup::DevMailbox,
     /// The worker the application built (its mailer and webhook deliverer).
     base_worker: Worker,
     worker_config: WorkerConfig,
@@ -174,6 +178,7 @@ async fn spawn(run_worker: bool) -> TestApp {
         payments: application.payments().clone(),
         telnyx: application.telnyx_emulator().expect("tests use the Telnyx emulator").clone(),
         provisioner: application.provisioner().clone(),
+        mailbox: application.dev_mailbox().expect("tests use the development mailbox").clone(),
         base_worker: application.worker(),
         worker_config: application.worker().config,
         _stop: tokio::sync::oneshot::channel().0,
@@ -193,6 +198,14 @@ pub fn fast_worker_config() -> WorkerConfig {
         base_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
         idle_poll: Duration::from_millis(50),
+        // Email retries fast and long enough to outlast an SMTP server a test takes down.
+        email: tern::services::jobs::RetryPolicy {
+            max_attempts: 100,
+            backoff: tern::services::jobs::Backoff::Exponential {
+                base: Duration::from_millis(20),
+                max: Duration::from_millis(100),
+            },
+        },
         ..WorkerConfig::default()
     }
 }

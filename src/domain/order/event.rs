@@ -57,12 +57,18 @@ event_kinds! {
     ProvisioningRetryRequested => "provisioning_retry_requested", "eSIM preparation restarted";
     Cancelled => "cancelled", "Cancelled before payment";
     ProvisioningFailed => "provisioning_failed", "eSIM could not be prepared";
+    EmailSent => "email_sent", "Email sent";
+    EmailDelayed => "email_delayed", "Email delayed; trying again";
+    EmailFailed => "email_failed", "Email could not be delivered";
+    EmailResent => "email_resent", "Email sent again";
+    EmailCorrected => "email_corrected", "Email address corrected";
 }
 
 impl EventKind {
     /// Operators' own entries: never shown to the traveller, on a page or in the API. The one
     /// list that says so.
-    pub const INTERNAL: &'static [EventKind] = &[Self::Note, Self::SimStatusRefreshed];
+    pub const INTERNAL: &'static [EventKind] =
+        &[Self::Note, Self::SimStatusRefreshed, Self::EmailDelayed, Self::EmailFailed, Self::EmailCorrected];
 
     pub fn visible_to_traveller(self) -> bool {
         !Self::INTERNAL.contains(&self)

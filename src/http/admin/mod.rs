@@ -17,11 +17,13 @@ mod catalogue;
 mod dashboard;
 mod integrity;
 mod order;
+mod order_email;
 mod orders_list;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(order::routes())
+        .merge(order_email::routes())
         .merge(orders_list::routes())
         .merge(dashboard::routes())
         .merge(audit::routes())

@@ -28,7 +28,9 @@ use crate::http::state::AppState;
 #[openapi(
     info(title = "Tern API", version = "1", description = "The Tern travel eSIM shop for mobile apps. \
         Lists answer `{\"data\": [...], \"meta\": {\"page\", \"per_page\", \"total\"}}`; errors are RFC 9457 \
-        `application/problem+json` documents with a stable `code`."),
+        `application/problem+json` documents with a stable `code`. \
+        Email: only `POST /orders` leads to mail, sent to the order's `email` once the order is paid (payment \
+        received, then the eSIM with its QR code, or news of a failure; a refund too). No other action sends mail."),
     servers((url = "/api/v1")),
     paths(
         catalogue::list_regions,

@@ -24,7 +24,8 @@ use crate::services::reconcile;
 pub struct CreateOrderRequest {
     /// The plan to buy.
     pub plan_id: String,
-    /// Where the eSIM details go.
+    /// Where the eSIM details go: once the order is paid, Tern emails this address the payment
+    /// receipt and then the eSIM (QR code, codes for manual entry, one-tap install links).
     #[schema(example = "traveller@example.com")]
     pub email: String,
 }
@@ -32,6 +33,9 @@ pub struct CreateOrderRequest {
 /// Creates an order and its Stripe Checkout Session. Requires an `Idempotency-Key`: the same
 /// key and body answer the same again; the same key with another body is refused (422).
 /// With a user's bearer token (from `POST /auth/token`) the order belongs to that account.
+///
+/// Sends email: once paid, to the order's `email` (payment received, then the eSIM ready, or
+/// that it could not be prepared; a refund later). Creating the order sends nothing yet.
 ///
 /// Errors: 400 without an `Idempotency-Key` or with a malformed body; 401 for a bearer token
 /// that is expired or revoked; 404 for no such plan; 409 when the plan is not on sale or the

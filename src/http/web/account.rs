@@ -110,17 +110,14 @@ pub async fn submit_sign_in(
 
 pub async fn submit_sign_up(
     State(pool): State<Pool>,
-    session: Session,
     ctx: PageContext,
     ClientIp(ip): ClientIp,
     Form(form): Form<CredentialsForm>,
 ) -> Result<Response, HtmlError> {
     let credentials = Credentials { email: form.email.clone(), password: form.password };
+    // The same answer whether or not the address had an account (an email says which).
     match accounts::sign_up(&pool, ip.as_deref(), &credentials).await {
-        Ok(user) => {
-            auth::sign_in(&session, &user).await?;
-            Ok(Redirect::to("/account").into_response())
-        }
+        Ok(_) => Ok(Redirect::to("/account/check-email").into_response()),
         Err(e) => {
             let mut page = SignInPage::new(ctx, "sign-up", "/account".into());
             page.email = form.email;
@@ -149,6 +146,7 @@ pub async fn my_esims(
     ctx: PageContext,
 ) -> Result<Response, HtmlError> {
     let Some(user) = user else { return Ok(Redirect::to("/account/sign-in?next=/account").into_response()) };
+    crate::services::account_email::claim_verified_orders(&pool, &user).await?;
     let orders = orders::for_account(&pool, user.id).await?;
     Ok((
         StatusCode::OK,

@@ -1,8 +1,11 @@
 //! The traveller's storefront: server-rendered askama pages that work without JavaScript.
 
 mod account;
+mod account_email;
 mod catalogue;
 mod checkout;
+mod dev_mail;
+mod find_order;
 mod orders;
 
 use axum::Router;
@@ -36,6 +39,16 @@ pub fn session_router() -> Router<AppState> {
         .route("/account/sign-in", get(account::show_sign_in).post(account::submit_sign_in))
         .route("/account/sign-up", get(account::show_sign_up).post(account::submit_sign_up))
         .route("/account/sign-out", post(account::sign_out))
+        .route("/account/check-email", get(account_email::check_email))
+        .route("/account/verify", get(account_email::show_verify).post(account_email::submit_verify))
+        .route("/account/forgot-password", post(account_email::submit_forgot))
+        .route("/account/reset-password", get(account_email::show_reset).post(account_email::submit_reset))
+        .route("/orders/find", get(find_order::show_find).post(find_order::submit_find))
+        .route("/_dev/mail", get(dev_mail::list))
+        .route("/_dev/mail/{id}", get(dev_mail::show))
+        .route("/_dev/mail/{id}/html", get(dev_mail::html))
+        .route("/_dev/mail/{id}/raw", get(dev_mail::raw))
+        .route("/_dev/mail/{id}/attachments/{index}", get(dev_mail::attachment))
 }
 
 tokio::task_local! {
