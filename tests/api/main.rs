@@ -17,7 +17,6 @@ mod fulfilment;
 mod helpers;
 mod integrity;
 mod lifecycle;
-mod multi_instance;
 mod openapi;
 mod ops;
 mod ops_logs;
