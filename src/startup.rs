@@ -24,16 +24,16 @@ use crate::{MIGRATOR, db, http};
 
 mod application;
 mod emulators;
-mod probe;
 mod mailbox;
+mod probe;
 pub use self::application::{AppOptions, Application};
 #[cfg(feature = "emulators")]
 pub use self::emulators::run_standalone as run_emulators;
-pub use self::emulators::{StripeEmulator, TelnyxEmulator};
 #[cfg(feature = "emulators")]
 pub use self::emulators::{STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, TELNYX_API_KEY};
-pub use self::probe::probe_health;
+pub use self::emulators::{StripeEmulator, TelnyxEmulator};
 pub use self::mailbox::DevMailbox;
+pub use self::probe::probe_health;
 
 /// The database Tern uses inside its embedded cluster.
 pub const EMBEDDED_DATABASE: &str = "tern";
