@@ -37,11 +37,8 @@ impl super::CallOutcome for TelnyxError {
             TelnyxError::Permanent { status, .. } => super::status_class(*status),
             TelnyxError::Retryable { reason, .. } if reason.starts_with("rate limited") => "rate_limited",
             TelnyxError::Retryable { reason, .. } if reason == "request timed out" => "timeout",
-            TelnyxError::Retryable { reason, .. }
-                if reason.starts_with("request failed") || reason.starts_with("reading the answer") =>
-            {
-                "network"
-            }
+            TelnyxError::Retryable { reason, .. } if reason.starts_with("request failed") => "network",
+            TelnyxError::Retryable { reason, .. } if reason.starts_with("reading the answer") => "network",
             TelnyxError::Retryable { reason, .. } if reason.starts_with("unexpected answer") => "bad_answer",
             TelnyxError::Retryable { .. } => "server_error",
         }

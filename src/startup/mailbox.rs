@@ -8,9 +8,9 @@ use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
+use crate::db::Pool as PgPool;
 use anyhow::Context;
 use mailin::{Action, Handler, Response, SessionBuilder, response};
-use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
