@@ -84,6 +84,7 @@ pub async fn payments(config: &Config, public_url: &str) -> anyhow::Result<(Paym
             stripe: client,
             public_url: public_url.to_string(),
             webhook_secret: stripe.webhook_secret.clone(),
+            checkout_origin: checkout_origin(&stripe.api_base),
         };
         return Ok((payments, None));
     }
@@ -91,11 +92,17 @@ pub async fn payments(config: &Config, public_url: &str) -> anyhow::Result<(Paym
     Ok((payments, Some(emulator)))
 }
 
-/// The key activation codes are encrypted with: `TERN_SECRET_KEY`, or in development one
+/// Stripe's hosted checkout for its real API; for anything else (`tern emulators`), that host.
+fn checkout_origin(api_base: &str) -> String {
+    let origin = http::headers::origin_of(api_base);
+    if origin == "https://api.stripe.com" { "https://checkout.stripe.com".to_string() } else { origin }
+}
+
+/// The keys values are encrypted with: `TERN_SECRET_KEYS` (or `TERN_SECRET_KEY`), or in development one
 /// generated once into `$TERN_DATA_DIR/secret.key`.
 pub fn cipher(config: &Config) -> anyhow::Result<Cipher> {
     if let Some(key) = &config.secret_key {
-        return Ok(Cipher::from_base64(key.expose_secret())?);
+        return Ok(Cipher::from_keys(key.expose_secret())?);
     }
     let path = config.data_dir.join("secret.key");
     if !path.exists() {
@@ -154,7 +161,8 @@ pub async fn state(
         sessions.clone(),
         tokio::time::Duration::from_secs(60),
     ));
-    Ok(AppState { pool, catalogue, mode, response_cache: Default::default(), payments, provisioner, sessions })
+    let headers = http::headers::HeaderPolicy::new(&payments.checkout_origin, mode.secure_cookies);
+    Ok(AppState { pool, catalogue, mode, response_cache: Default::default(), payments, provisioner, sessions, headers })
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then drains connections.

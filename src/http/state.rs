@@ -15,7 +15,8 @@ use crate::services::provisioning::Provisioner;
 pub struct SiteMode {
     /// Payments and eSIMs are simulated by the local emulators.
     pub test_mode: bool,
-    /// Session cookies only over HTTPS (production).
+    /// Cookies only over HTTPS (`TERN_PUBLIC_URL` is https, or production): Secure, the session
+    /// one `__Host-` prefixed; HSTS.
     pub secure_cookies: bool,
 }
 
@@ -28,6 +29,8 @@ pub struct AppState {
     pub payments: Payments,
     pub provisioner: Provisioner,
     pub sessions: tower_sessions_sqlx_store::PostgresStore,
+    /// The security headers' settings (`http::headers`).
+    pub headers: crate::http::headers::HeaderPolicy,
 }
 
 impl FromRef<AppState> for CachedCatalogue {

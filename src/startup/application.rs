@@ -109,7 +109,7 @@ impl Application {
         }
         let mode = SiteMode {
             test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some(),
-            secure_cookies: config.environment == Environment::Production,
+            secure_cookies: config.environment == Environment::Production || public_url.starts_with("https://"),
         };
         let state = state(pool.clone(), mode, payments, provisioner.clone()).await?;
         if config.environment == Environment::Development

@@ -51,6 +51,7 @@ mod enabled {
             stripe: StripeClient::new(&SecretString::from(config.api_key), &emulator.base_url())?,
             public_url: public_url.to_string(),
             webhook_secret: SecretString::from(config.webhook_secret),
+            checkout_origin: crate::http::headers::origin_of(&emulator.base_url()),
         };
         tracing::info!(stripe.api = %emulator.base_url(), "test mode: payments go to the local Stripe emulator");
         Ok((payments, emulator))

@@ -246,7 +246,7 @@ async fn the_mobile_token_flow() {
         .client
         .post(app.url("/api/v1/orders"))
         .bearer_auth(&bearer)
-        .header("idempotency-key", "mobile-1")
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
         .json(&json!({"plan_id": plan_id, "email": "mo@example.com"}))
         .send()
         .await

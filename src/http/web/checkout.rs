@@ -1,4 +1,5 @@
-//! Buying a plan: the checkout form, the review step, then off to Stripe Checkout.
+//! Buying a plan: the checkout form, the review step, then off to Stripe Checkout with the
+//! order's access cookie set.
 
 use crate::services::Pool;
 use askama::Template;
@@ -6,7 +7,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -93,6 +94,7 @@ pub async fn submit_checkout(
     State(store): State<CatalogueStore>,
     State(pool): State<Pool>,
     State(payments): State<Payments>,
+    State(mode): State<crate::http::state::SiteMode>,
     MaybeUser(user): MaybeUser,
     ctx: PageContext,
     Path(id): Path<String>,
@@ -115,9 +117,12 @@ pub async fn submit_checkout(
         return Ok(CheckoutPage::new(plan, &input, ctx).into_response());
     }
     let result = if step == "pay" {
-        checkout::start(&pool, &payments, &catalogue, &input)
-            .await
-            .map(|started| Redirect::to(&started.checkout_url).into_response())
+        checkout::start(&pool, &payments, &catalogue, &input).await.map(|started| {
+            // The browser keeps the access token in the order's cookie, for when Stripe sends
+            // it back (the success URL carries no token).
+            let cookie = super::order_cookie::set(started.order.id, &started.access_token, mode.secure_cookies);
+            ([(header::SET_COOKIE, cookie)], Redirect::to(&started.checkout_url)).into_response()
+        })
     } else {
         checkout::review(&catalogue, &input).map(|email| {
             CheckoutReviewPage {

@@ -3,6 +3,7 @@
 mod account;
 mod catalogue;
 mod checkout;
+mod order_cookie;
 mod orders;
 
 use axum::Router;
