@@ -200,6 +200,20 @@ pub async fn create_admin(config: &Config, email: &str, password: &str) -> anyho
     result
 }
 
+/// `tern rotate-key`: every sealed value re-encrypted with the current key, against the
+/// configured database (migrations applied first).
+pub async fn rotate_key(config: &Config, batch: i64) -> anyhow::Result<crate::services::key_rotation::RotationReport> {
+    let cipher = cipher(config)?;
+    let Database { pool, cluster } = database(config).await?;
+    let result = async {
+        MIGRATOR.run(&pool).await.context("database migrations failed")?;
+        Ok(crate::services::key_rotation::rotate_all(&pool, &cipher, batch).await?)
+    }
+    .await;
+    application::stop_database(pool, cluster).await;
+    result
+}
+
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -5,6 +5,7 @@ pub mod admin_reports;
 pub mod catalogue;
 pub mod catalogue_admin;
 pub mod checkout;
+pub mod code_reveal;
 pub mod dashboard;
 pub mod esim;
 pub mod idempotency;

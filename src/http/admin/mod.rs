@@ -12,6 +12,7 @@ use crate::domain::user::User;
 use crate::error::Error;
 use crate::http::state::AppState;
 
+mod activation_code;
 mod audit;
 mod catalogue;
 mod dashboard;
@@ -21,6 +22,7 @@ mod orders_list;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(order::routes())
+        .merge(activation_code::routes())
         .merge(orders_list::routes())
         .merge(dashboard::routes())
         .merge(audit::routes())
