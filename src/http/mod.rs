@@ -46,7 +46,7 @@ pub async fn serve(
 
 /// The whole application, ready to serve. Tests call this directly.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .merge(web::router(&state))
         .merge(
             web::session_router()
@@ -58,7 +58,17 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(webhooks::router())
         .nest_service("/static", statics::service())
-        .fallback(web::not_found)
+        .fallback(web::not_found);
+    with_layers(routes, state, REQUEST_TIMEOUT)
+}
+
+/// How long a request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The one layer stack around `routes` (public so that tests can put a panicking or hanging
+/// route under it).
+pub fn with_layers(routes: Router<AppState>, state: AppState, timeout: Duration) -> Router {
+    routes
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.mode, web::with_site_mode))
         .layer(
@@ -69,7 +79,7 @@ pub fn app(state: AppState) -> Router {
                     tracing::info_span!("http", http.method = %req.method(), http.route = route, http.path = %req.uri().path())
                 }))
                 .layer(CatchPanicLayer::custom(|_| web::internal_error_page()))
-                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30))),
+                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout)),
         )
         // Outermost, so that catch-panic 500s and timeout 503s get the headers too.
         .layer(middleware::from_fn_with_state(state.headers.clone(), headers::security_headers))

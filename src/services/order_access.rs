@@ -19,8 +19,9 @@ use crate::domain::user::User;
 use crate::error::{Error, Result};
 
 /// How long after its creation a Checkout Session still proves its visitor: the 30 minutes a
-/// traveller has to pay, and a day to come back to the page from the browser's history.
-pub const SESSION_PROOF_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+/// traveller has to pay and time to spare for Stripe's redirect back. The first visit gives the
+/// browser the cookie; later visits need the cookie or the emailed link.
+pub const SESSION_PROOF_WINDOW: Duration = Duration::from_secs(2 * 60 * 60);
 /// Seconds Stripe's clock may run ahead of ours.
 const CLOCK_SKEW: i64 = 300;
 const GRANT_PREFIX: &str = "g.";
