@@ -33,11 +33,13 @@ pub async fn claim(executor: impl PgExecutor<'_>, scope: &str, key: &str, reques
 }
 
 pub async fn find(executor: impl PgExecutor<'_>, scope: &str, key: &str) -> sqlx::Result<Option<StoredRequest>> {
-    sqlx::query_as("select request_sha256, status, body, body_sealed from api_idempotency where scope = $1 and key = $2")
-        .bind(scope)
-        .bind(key)
-        .fetch_optional(executor)
-        .await
+    sqlx::query_as(
+        "select request_sha256, status, body, body_sealed from api_idempotency where scope = $1 and key = $2",
+    )
+    .bind(scope)
+    .bind(key)
+    .fetch_optional(executor)
+    .await
 }
 
 pub async fn complete(

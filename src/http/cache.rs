@@ -180,7 +180,8 @@ mod tests {
         let cache = ResponseCache::default();
         let body = Bytes::from(vec![b'x'; MAX_BODY]);
         for n in 0..200 {
-            let entry = Entry { generation: 1, content_type: HeaderValue::from_static("text/html"), body: body.clone() };
+            let entry =
+                Entry { generation: 1, content_type: HeaderValue::from_static("text/html"), body: body.clone() };
             cache.put((false, format!("/plans/{n}"), vec![]), entry);
         }
         let (entries, bytes) = cache.usage();

@@ -28,8 +28,8 @@ impl HeaderPolicy {
     /// emulator's). `https`: the site is served over HTTPS (HSTS).
     pub fn new(checkout_origin: &str, https: bool) -> Self {
         let form_action = format!("form-action 'self' {checkout_origin}");
-        let csp = HeaderValue::from_str(&format!("{CSP}; {form_action}"))
-            .unwrap_or_else(|_| HeaderValue::from_static(CSP));
+        let csp =
+            HeaderValue::from_str(&format!("{CSP}; {form_action}")).unwrap_or_else(|_| HeaderValue::from_static(CSP));
         Self { form_action, csp, hsts: https }
     }
 }

@@ -28,7 +28,8 @@ pub async fn rotate_all(pool: &Pool, cipher: &Cipher, batch: i64) -> Result<Rota
         let Some((last, _)) = rows.last() else { break };
         after = Some(*last);
         for (order_id, sealed) in &rows {
-            let resealed = cipher.reseal(sealed, order_id.as_bytes()).map_err(|e| undecryptable("order", order_id, e))?;
+            let resealed =
+                cipher.reseal(sealed, order_id.as_bytes()).map_err(|e| undecryptable("order", order_id, e))?;
             if let Some(resealed) = resealed {
                 db::sealed::set_activation_code(&mut *tx, *order_id, &resealed).await?;
                 report.activation_codes += 1;

@@ -252,7 +252,11 @@ impl TestApp {
     }
 
     /// A user with `role`, signed in on `client` (another browser, from [`browser`]).
-    pub async fn sign_in_on(&self, client: &reqwest::Client, role: tern::domain::user::Role) -> tern::domain::user::User {
+    pub async fn sign_in_on(
+        &self,
+        client: &reqwest::Client,
+        role: tern::domain::user::Role,
+    ) -> tern::domain::user::User {
         let email = format!("{}-{}@example.com", role.as_str(), uuid::Uuid::new_v4().simple());
         let password = "correct horse battery";
         let hash = tern::services::accounts::hash_password(password.to_string()).await.unwrap();

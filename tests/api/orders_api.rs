@@ -99,7 +99,8 @@ async fn bad_creates_are_problems_and_create_nothing() {
     assert_eq!(p["invalid_params"][0]["name"], "email");
 
     let (status, p, _) =
-        create(&app, Some(&key("e2")), &json!({"plan_id": "00000000-0000-0000-0000-000000000000", "email": "a@b.co"})).await;
+        create(&app, Some(&key("e2")), &json!({"plan_id": "00000000-0000-0000-0000-000000000000", "email": "a@b.co"}))
+            .await;
     assert_eq!((status, p["code"].as_str()), (404, Some("not_found")));
 
     let (retired,): (uuid::Uuid,) =

@@ -62,7 +62,9 @@ async fn reveal(
     };
     match code_reveal::reveal(&state.pool, &state.provisioner.cipher, &op, id, &form.reason).await {
         Ok(code) => Ok(page(Some(code.raw), FieldErrors::default()).into_response()),
-        Err(Error::Invalid(errors)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(None, errors.into())).into_response()),
+        Err(Error::Invalid(errors)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page(None, errors.into())).into_response())
+        }
         Err(other) => Err(other.into()),
     }
 }

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
 use super::Layout;
+use super::order_cookie;
 use crate::domain::OrderStatus;
 use crate::domain::ValidityStart;
 use crate::domain::order::{Order, OrderEvent};
@@ -19,16 +20,15 @@ use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
 use crate::http::page::PageContext;
 use crate::http::qr;
+use crate::http::state::SiteMode;
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::Payments;
 use crate::services::esim;
+use crate::services::order_access;
 use crate::services::orders;
 use crate::services::payments;
 use crate::services::provisioning::Provisioner;
 use crate::services::reconcile;
-use super::order_cookie;
-use crate::http::state::SiteMode;
-use crate::services::order_access;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Redirect;
 
@@ -83,7 +83,11 @@ pub async fn show_order(
     if let Some(token) = params.text("token").ok().flatten() {
         let order = orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
         let clean = match &session_id {
-            Some(s) => format!("/orders/{}?session_id={}", order.id, form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()),
+            Some(s) => format!(
+                "/orders/{}?session_id={}",
+                order.id,
+                form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+            ),
             None => format!("/orders/{}", order.id),
         };
         let cookie = order_cookie::set(order.id, &token, mode.secure_cookies);
@@ -100,7 +104,8 @@ pub async fn show_order(
         // Back from Stripe without the cookie (another browser): the session proves the visitor.
         (None, Some(session)) => match order_access::by_checkout_session(&pool, &payments, &id, session).await {
             Ok(order) => {
-                set_cookie = Some(order_cookie::set(order.id, &order_access::grant(cipher, &order), mode.secure_cookies));
+                set_cookie =
+                    Some(order_cookie::set(order.id, &order_access::grant(cipher, &order), mode.secure_cookies));
                 order
             }
             Err(e) => orders::for_viewer(&pool, &id, None, viewer.as_ref()).await.map_err(|_| e)?,
@@ -176,7 +181,9 @@ pub async fn show_qr(
         .map(str::to_string);
     let order = match (params.text("token").ok().flatten().or(bearer), order_cookie::read(&headers)) {
         (Some(token), _) => orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?,
-        (None, Some(value)) => order_access::by_cookie(&pool, &provisioner.cipher, &id, &value, viewer.as_ref()).await?,
+        (None, Some(value)) => {
+            order_access::by_cookie(&pool, &provisioner.cipher, &id, &value, viewer.as_ref()).await?
+        }
         (None, None) => orders::for_viewer(&pool, &id, None, viewer.as_ref()).await?,
     };
     let details = esim::details(&pool, &provisioner.cipher, &order).await?.ok_or(Error::NotFound("eSIM"))?;

@@ -115,7 +115,10 @@ impl TestApp {
 
 /// The value of the `tern_order` cookie a response sets (the access token, or a grant).
 pub fn order_cookie(response: &reqwest::Response) -> Option<String> {
-    response.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|c| {
-        c.strip_prefix("tern_order=").map(|rest| rest.split(';').next().unwrap_or_default().to_string())
-    })
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("tern_order=").map(|rest| rest.split(';').next().unwrap_or_default().to_string()))
 }

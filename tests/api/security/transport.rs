@@ -55,9 +55,8 @@ async fn asvs_14_4_security_headers_are_on_every_response() {
     assert!(header(&checkout, "content-security-policy").contains(app.stripe.base_url().trim_end_matches('/')));
 
     // A panic (500) and a timeout (503) under the same layer stack carry them too.
-    let routes = axum::Router::new()
-        .route("/panic", get(panics))
-        .route("/hang", get(|| std::future::pending::<&'static str>()));
+    let routes =
+        axum::Router::new().route("/panic", get(panics)).route("/hang", get(|| std::future::pending::<&'static str>()));
     let stack = tern::http::with_layers(routes, app.state.clone(), Duration::from_millis(100));
     for (path, status) in [("/panic", 500), ("/hang", 503)] {
         let request = axum::http::Request::get(path).body(axum::body::Body::empty()).unwrap();
@@ -272,8 +271,8 @@ async fn asvs_6_4_keys_rotate_and_every_sealed_value_is_re_encrypted_resumably()
         assert!(only_new.decrypt(&sealed, id.as_bytes()).unwrap().starts_with("LPA:1$"));
         assert!(Cipher::from_keys(&old).unwrap().decrypt(&sealed, id.as_bytes()).is_err());
     }
-    let config = tern::config::Config::from_lookup(|var| (var == "TERN_SECRET_KEYS").then(|| format!("{new},{old}")))
-        .unwrap();
+    let config =
+        tern::config::Config::from_lookup(|var| (var == "TERN_SECRET_KEYS").then(|| format!("{new},{old}"))).unwrap();
     assert!(tern::startup::cipher(&config).unwrap().is_current(&only_new.encrypt("x", b"")), "the first key seals");
     let legacy = tern::config::Config::from_lookup(|var| (var == "TERN_SECRET_KEY").then(|| old.clone())).unwrap();
     assert!(legacy.secret_key.is_some(), "the single-key setting is still read");

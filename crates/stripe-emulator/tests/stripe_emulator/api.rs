@@ -306,7 +306,8 @@ async fn stripe_emulator_control_routes_take_json_and_form_bodies() {
     let again = http().post(format!("{base}_emulator/sessions/{id}/pay")).header("x-emulator-token", &token).send();
     let again = again.await.expect("pay again");
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
-    let unknown = http().post(format!("{base}_emulator/sessions/cs_test_nope/expire")).header("x-emulator-token", &token);
+    let unknown =
+        http().post(format!("{base}_emulator/sessions/cs_test_nope/expire")).header("x-emulator-token", &token);
     let unknown = unknown.send().await.expect("expire unknown");
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
