@@ -4,6 +4,7 @@ create (POST /api/v1/orders) -> pay (the Stripe emulator's control) -> poll
 paid -> ready latency percentiles read from each order's own event times."""
 
 import json
+import os
 import sys
 import threading
 import time
@@ -12,6 +13,8 @@ import uuid
 from datetime import datetime
 
 base, stripe, buyers, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+# The Stripe emulator's control token for this run (printed by `tern emulators`).
+controls = {"X-Emulator-Token": os.environ["STRIPE_CONTROL_TOKEN"]}
 
 
 def call(method, url, body=None, headers=None):
@@ -42,7 +45,7 @@ def buyer():
             created = call("POST", f"{base}/api/v1/orders", {"plan_id": plan, "email": "bench@example.com"},
                            {"Idempotency-Key": str(uuid.uuid4())})
             session = created["checkout_url"].rsplit("/", 1)[1]
-            call("POST", f"{stripe}/_emulator/sessions/{session}/pay", {})
+            call("POST", f"{stripe}/_emulator/sessions/{session}/pay", {}, controls)
             auth = {"Authorization": "Bearer " + created["access_token"]}
             while True:
                 order = call("GET", f"{base}/api/v1/orders/{created['id']}", headers=auth)

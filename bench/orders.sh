@@ -28,8 +28,14 @@ emulators=$!
 stripe="http://127.0.0.1:$STRIPE_PORT"
 telnyx="http://127.0.0.1:$TELNYX_PORT"
 base="http://127.0.0.1:$PORT"
-for _ in $(seq 1 100); do curl -s -o /dev/null "$stripe/" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -q "Ctrl-C" "$data/emulators.log" 2>/dev/null && break; sleep 0.1; done
+# Each emulator's test controls need its per-run token, as `tern emulators` printed them.
+tokens=$(sed -n 's/^  control token: *\([0-9a-f]*\).*/\1/p' "$data/emulators.log")
+STRIPE_CONTROL_TOKEN=$(echo "$tokens" | sed -n 1p)
+TELNYX_CONTROL_TOKEN=$(echo "$tokens" | sed -n 2p)
+export STRIPE_CONTROL_TOKEN
 curl -fs -X POST "$stripe/_emulator/webhooks/url" -H 'content-type: application/json' \
+  -H "X-Emulator-Token: $STRIPE_CONTROL_TOKEN" \
   -d "{\"url\": \"$base/webhooks/stripe\"}" >/dev/null
 
 start_tern() {
@@ -49,13 +55,17 @@ trap cleanup EXIT
 for _ in $(seq 1 300); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fs "$base/readyz" >/dev/null
 
-inject() { curl -fs -X POST "$telnyx/_emulator/inject" -H 'content-type: application/json' -d "$1" >/dev/null; }
+inject() {
+  curl -fs -X POST "$telnyx/_emulator/inject" -H 'content-type: application/json' \
+    -H "X-Emulator-Token: $TELNYX_CONTROL_TOKEN" -d "$1" >/dev/null
+}
 
 echo "== Telnyx's default rate limit (1,000 requests a minute), latency 0"
 python3 bench/orders.py "$base" "$stripe" 48 "$DURATION"
 
 # The targets are about Tern, not Telnyx's quota: lift the limit for the runs below.
 curl -fs -X POST "$telnyx/_emulator/rate_limit" -H 'content-type: application/json' \
+  -H "X-Emulator-Token: $TELNYX_CONTROL_TOKEN" \
   -d '{"limit": 100000000, "window_seconds": 60}' >/dev/null
 sleep 1
 echo "== no rate limit, Telnyx latency 0"

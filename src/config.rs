@@ -41,7 +41,9 @@ pub struct Config {
     pub telnyx: Option<TelnyxConfig>,
     /// `TELNYX_SIM_CARD_GROUP_ID`: the default group eSIMs are bought into (a plan's own wins).
     pub sim_card_group_id: Option<String>,
-    /// `TERN_SECRET_KEY`: base64 of 32 bytes, the key activation codes are encrypted with.
+    /// `TERN_SECRET_KEYS`: base64 keys of 32 bytes, comma-separated, the one that encrypts
+    /// first and older ones (still read, until `tern rotate-key` has re-encrypted) after. The
+    /// single-key `TERN_SECRET_KEY` of earlier versions is read when `TERN_SECRET_KEYS` is unset.
     /// `None` in development: a key is generated once into the data directory.
     pub secret_key: Option<SecretString>,
     /// `TERN_WORKER_CONCURRENCY`: how many jobs this process runs at once.
@@ -175,15 +177,15 @@ impl Config {
                     .to_string(),
             ),
         };
-        let secret_key = match get("TERN_SECRET_KEY") {
-            Some(v) => {
-                crate::crypto::Cipher::from_base64(&v)
-                    .map_err(|e| ConfigError { var: "TERN_SECRET_KEY", reason: e.to_string() })?;
+        let keys = get("TERN_SECRET_KEYS").map(|v| ("TERN_SECRET_KEYS", v));
+        let secret_key = match keys.or_else(|| get("TERN_SECRET_KEY").map(|v| ("TERN_SECRET_KEY", v))) {
+            Some((var, v)) => {
+                crate::crypto::Cipher::from_keys(&v).map_err(|e| ConfigError { var, reason: e.to_string() })?;
                 Some(SecretString::from(v))
             }
             None if environment == Environment::Production => {
                 return Err(ConfigError {
-                    var: "TERN_SECRET_KEY",
+                    var: "TERN_SECRET_KEYS",
                     reason: "is required in production: base64 of 32 random bytes (e.g. `openssl rand -base64 32`)"
                         .into(),
                 });
@@ -337,7 +339,7 @@ mod tests {
         vars.extend(stripe);
         assert_eq!(config(&vars).unwrap_err().var, "TELNYX_API_KEY");
         vars.push(("TELNYX_API_KEY", "KEY_1"));
-        assert_eq!(config(&vars).unwrap_err().var, "TERN_SECRET_KEY");
+        assert_eq!(config(&vars).unwrap_err().var, "TERN_SECRET_KEYS");
         vars.push(("TERN_SECRET_KEY", "dG9vIHNob3J0"));
         assert_eq!(config(&vars).unwrap_err().var, "TERN_SECRET_KEY", "a key that is not 32 bytes");
         assert_eq!(config(&[("TELNYX_SIM_CARD_GROUP_ID", "group-1")]).unwrap_err().var, "TELNYX_SIM_CARD_GROUP_ID");

@@ -1,5 +1,5 @@
-//! The `tern` binary: logging, configuration, then the server, an admin command, or the
-//! emulators alone.
+//! The `tern` binary: logging, configuration, then the server, an admin command, key
+//! rotation, or the emulators alone.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -23,6 +23,13 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Re-encrypt every sealed value (activation codes, kept API answers) with the first key of
+    /// TERN_SECRET_KEYS, in batches each committed on its own; run it again after an interruption.
+    RotateKey {
+        /// Rows per batch (per transaction).
+        #[arg(long, default_value_t = 500)]
+        batch: i64,
     },
     /// Run only the Stripe and Telnyx emulators, on fixed loopback ports, until Ctrl-C (for
     /// mobile apps and other services); prints their URLs and keys.
@@ -106,6 +113,13 @@ async fn main() -> ExitCode {
             }),
             Err(e) => Err(anyhow::anyhow!("reading the password: {e}")),
         },
+        Command::RotateKey { batch } => tern::startup::rotate_key(&config, batch.clamp(1, 10_000)).await.map(|r| {
+            println!(
+                "Re-encrypted {} activation codes and {} kept API answers in {} batches; every value is now \
+                 sealed with the first key of TERN_SECRET_KEYS, and older keys can be removed.",
+                r.activation_codes, r.idempotent_answers, r.batches
+            );
+        }),
         #[cfg(feature = "emulators")]
         Command::Emulators { .. } => unreachable!("handled before the configuration is read"),
         Command::Healthcheck => unreachable!("handled before the configuration is read"),

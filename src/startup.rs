@@ -90,6 +90,7 @@ pub async fn payments(config: &Config, public_url: &str) -> anyhow::Result<(Paym
             stripe: client,
             public_url: public_url.to_string(),
             webhook_secret: stripe.webhook_secret.clone(),
+            checkout_origin: checkout_origin(&stripe.api_base),
         };
         return Ok((payments, None));
     }
@@ -97,11 +98,17 @@ pub async fn payments(config: &Config, public_url: &str) -> anyhow::Result<(Paym
     Ok((payments, Some(emulator)))
 }
 
-/// The key activation codes are encrypted with: `TERN_SECRET_KEY`, or in development one
+/// Stripe's hosted checkout for its real API; for anything else (`tern emulators`), that host.
+fn checkout_origin(api_base: &str) -> String {
+    let origin = http::headers::origin_of(api_base);
+    if origin == "https://api.stripe.com" { "https://checkout.stripe.com".to_string() } else { origin }
+}
+
+/// The keys values are encrypted with: `TERN_SECRET_KEYS` (or `TERN_SECRET_KEY`), or in development one
 /// generated once into `$TERN_DATA_DIR/secret.key`.
 pub fn cipher(config: &Config) -> anyhow::Result<Cipher> {
     if let Some(key) = &config.secret_key {
-        return Ok(Cipher::from_base64(key.expose_secret())?);
+        return Ok(Cipher::from_keys(key.expose_secret())?);
     }
     let path = config.data_dir.join("secret.key");
     if !path.exists() {
@@ -160,6 +167,7 @@ pub async fn state(
         sessions.clone(),
         tokio::time::Duration::from_secs(60),
     ));
+    let headers = http::headers::HeaderPolicy::new(&payments.checkout_origin, mode.secure_cookies);
     Ok(AppState {
         pool,
         catalogue,
@@ -169,6 +177,7 @@ pub async fn state(
         provisioner,
         sessions,
         readiness: Default::default(),
+        headers,
     })
 }
 
@@ -231,6 +240,20 @@ pub async fn create_admin(config: &Config, email: &str, password: &str) -> anyho
             }
             other => anyhow::Error::from(other),
         })
+    }
+    .await;
+    application::stop_database(pool, cluster).await;
+    result
+}
+
+/// `tern rotate-key`: every sealed value re-encrypted with the current key, against the
+/// configured database (migrations applied first).
+pub async fn rotate_key(config: &Config, batch: i64) -> anyhow::Result<crate::services::key_rotation::RotationReport> {
+    let cipher = cipher(config)?;
+    let Database { pool, cluster } = database(config).await?;
+    let result = async {
+        MIGRATOR.run(&pool).await.context("database migrations failed")?;
+        Ok(crate::services::key_rotation::rotate_all(&pool, &cipher, batch).await?)
     }
     .await;
     application::stop_database(pool, cluster).await;

@@ -84,6 +84,8 @@ pub struct SessionFacts {
     pub currency: Option<String>,
     pub payment_intent: Option<String>,
     pub client_reference_id: Option<String>,
+    /// When Stripe created the session (Unix seconds).
+    pub created: i64,
 }
 
 impl SessionFacts {
@@ -186,6 +188,7 @@ impl StripeClient {
                 currency: s.currency.map(|c| c.to_string().to_ascii_uppercase()),
                 payment_intent: s.payment_intent.as_ref().map(|pi| pi.id().as_str().to_string()),
                 client_reference_id: s.client_reference_id.clone(),
+                created: s.created,
             })
         })
         .await

@@ -16,6 +16,7 @@ pub mod notify;
 pub mod order_events;
 pub mod orders;
 pub mod reconcile;
+pub mod sealed;
 pub mod stripe_events;
 mod types;
 pub mod users;

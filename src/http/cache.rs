@@ -1,7 +1,9 @@
 //! A cache of rendered catalogue responses. The catalogue only changes by whole snapshots,
 //! so a page rendered for one snapshot generation stays right until the next; the home page
 //! alone renders ~100 destinations and every multi-country plan, which is worth not redoing
-//! on every request.
+//! on every request. Entries are keyed by the path and only the query parameters that route
+//! reads (the home page reads none, so `/?n=1…N` is one entry), and the whole cache is bounded
+//! by bytes, so no stream of distinct URLs can grow it without limit.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -14,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 
 use crate::services::catalogue::CatalogueStore;
 
-/// Entries kept at most; past that the cache starts over (old generations pile up otherwise).
-const MAX_ENTRIES: usize = 4096;
+/// Bytes kept at most (bodies and keys); past that the cache starts over.
+const MAX_BYTES: usize = 32 * 1024 * 1024;
 /// Bodies larger than this are not kept.
 const MAX_BODY: usize = 512 * 1024;
 
@@ -25,24 +27,53 @@ struct Entry {
     body: Bytes,
 }
 
+/// Test mode (pages differ: the banner), the path, the parameters the route reads.
+type Key = (bool, String, Vec<(String, String)>);
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<Key, Entry>,
+    bytes: usize,
+}
+
 #[derive(Default)]
 pub struct ResponseCache {
-    entries: RwLock<HashMap<(bool, String), Entry>>,
+    entries: RwLock<Entries>,
+}
+
+fn cost(key: &Key, entry: &Entry) -> usize {
+    key.1.len() + key.2.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() + entry.body.len() + 64
 }
 
 impl ResponseCache {
-    fn get(&self, key: &(bool, String), generation: u64) -> Option<Response> {
+    fn get(&self, key: &Key, generation: u64) -> Option<Response> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        let entry = entries.get(key).filter(|e| e.generation == generation)?;
+        let entry = entries.map.get(key).filter(|e| e.generation == generation)?;
         Some(([(header::CONTENT_TYPE, entry.content_type.clone())], entry.body.clone()).into_response())
     }
 
-    fn put(&self, key: (bool, String), entry: Entry) {
+    fn put(&self, key: Key, entry: Entry) {
+        let size = cost(&key, &entry);
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+        if entries.bytes + size > MAX_BYTES {
+            // Stale generations first; if that is not enough, everything.
+            entries.map.retain(|_, e| e.generation == entry.generation);
+            entries.bytes = entries.map.iter().map(|(k, e)| cost(k, e)).sum();
+            if entries.bytes + size > MAX_BYTES {
+                entries.map.clear();
+                entries.bytes = 0;
+            }
         }
-        entries.insert(key, entry);
+        if let Some(old) = entries.map.insert(key.clone(), entry) {
+            entries.bytes -= cost(&key, &old);
+        }
+        entries.bytes += size;
+    }
+
+    /// Entries and bytes held (for tests and metrics).
+    pub fn usage(&self) -> (usize, usize) {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        (entries.map.len(), entries.bytes)
     }
 }
 
@@ -55,15 +86,50 @@ pub struct CachedCatalogue {
     pub test_mode: bool,
 }
 
+/// The query parameters each cached route reads; a route not listed is not cached.
+fn params_read(path: &str) -> Option<&'static [&'static str]> {
+    const PAGING: [&str; 2] = ["page", "per_page"];
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    Some(match segments.as_slice() {
+        [""] | ["destinations", _] => &[],
+        ["destinations"] => &["q", "region"],
+        ["plans", _] => &["checkout"],
+        ["api", "v1", "regions"] => &PAGING,
+        ["api", "v1", "destinations"] => &["page", "per_page", "q", "region"],
+        ["api", "v1", "destinations", _] | ["api", "v1", "plans", _] => &[],
+        ["api", "v1", "plans"] => {
+            &["page", "per_page", "destination", "type", "min_days", "max_price", "unlimited", "region"]
+        }
+        _ => return None,
+    })
+}
+
+/// The cache key of a request: `None` when it must not be cached (an unknown route, or a
+/// parameter given twice, which the handler refuses anyway).
+fn key(test_mode: bool, path: &str, query: Option<&str>) -> Option<Key> {
+    let read = params_read(path)?;
+    let mut params: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(k, v)| read.contains(&k.as_ref()) && !v.trim().is_empty())
+        .map(|(k, v)| (k.into_owned(), v.trim().to_string()))
+        .collect();
+    params.sort();
+    if params.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    // Ids and ISO codes are read case-insensitively.
+    Some((test_mode, path.to_ascii_lowercase(), params))
+}
+
 /// Serves successful GETs of catalogue routes from the cache when the snapshot is unchanged.
 pub async fn cached(State(state): State<CachedCatalogue>, request: Request, next: Next) -> Response {
     if request.method() != Method::GET {
         return next.run(request).await;
     }
-    let test_mode = state.test_mode;
     // The full path: inside a nested router `uri()` has lost its prefix (`/api/v1`).
     let uri = request.extensions().get::<OriginalUri>().map(|o| &o.0).unwrap_or(request.uri());
-    let key = (test_mode, uri.to_string());
+    let Some(key) = key(state.test_mode, uri.path(), uri.query()) else {
+        return next.run(request).await;
+    };
     let store: &CatalogueStore = &state.catalogue;
     // Read before rendering: a reload during rendering leaves this entry already stale.
     let generation = store.generation();
@@ -89,4 +155,37 @@ pub async fn cached(State(state): State<CachedCatalogue>, request: Request, next
         state.responses.put(key, Entry { generation, content_type: content_type.clone(), body: bytes.clone() });
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_hold_the_route_and_the_parameters_it_reads() {
+        assert_eq!(key(false, "/", Some("n=1")), key(false, "/", Some("n=2")), "the home page reads no parameter");
+        assert_eq!(key(false, "/destinations", Some("q=ja&utm=x")), key(false, "/destinations", Some("q=ja")));
+        assert_ne!(key(false, "/destinations", Some("q=ja")), key(false, "/destinations", Some("q=fr")));
+        assert_eq!(
+            key(false, "/api/v1/plans", Some("per_page=5&type=local")),
+            key(false, "/api/v1/plans", Some("type=local&per_page=5&x=1"))
+        );
+        assert!(key(false, "/destinations", Some("q=a&q=b")).is_none(), "refused by the handler: not cached");
+        assert!(key(false, "/orders/x", None).is_none(), "not a catalogue route");
+        assert_ne!(key(true, "/", None), key(false, "/", None));
+    }
+
+    #[test]
+    fn the_cache_is_bounded_by_bytes() {
+        let cache = ResponseCache::default();
+        let body = Bytes::from(vec![b'x'; MAX_BODY]);
+        for n in 0..200 {
+            let entry =
+                Entry { generation: 1, content_type: HeaderValue::from_static("text/html"), body: body.clone() };
+            cache.put((false, format!("/plans/{n}"), vec![]), entry);
+        }
+        let (entries, bytes) = cache.usage();
+        assert!(bytes <= MAX_BYTES, "{bytes} bytes held");
+        assert!(entries > 0 && entries < 200);
+    }
 }

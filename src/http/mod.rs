@@ -9,6 +9,7 @@ pub mod email;
 pub mod errors;
 pub mod extract;
 pub mod forms;
+pub mod headers;
 pub mod health;
 pub mod metrics;
 pub mod page;
@@ -22,13 +23,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -49,7 +49,7 @@ pub async fn serve(
 
 /// The whole application, ready to serve. Tests call this directly.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .merge(web::router(&state))
         .merge(
             web::session_router()
@@ -61,7 +61,17 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(webhooks::router())
         .nest_service("/static", statics::service())
-        .fallback(web::not_found)
+        .fallback(web::not_found);
+    with_layers(routes, state, REQUEST_TIMEOUT)
+}
+
+/// How long a request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The one layer stack around `routes` (public so that tests can put a panicking or hanging
+/// route under it).
+pub fn with_layers(routes: Router<AppState>, state: AppState, timeout: Duration) -> Router {
+    routes
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.mode, web::with_site_mode))
         .layer(middleware::from_fn(metrics::record))
@@ -76,29 +86,26 @@ pub fn app(state: AppState) -> Router {
                     tracing::info_span!("http", http.method = %req.method(), http.route = route, http.path = %req.uri().path(), request_id)
                 }))
                 .layer(CatchPanicLayer::custom(|_| web::internal_error_page()))
-                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
-                .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
-                .layer(security_header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
-                .layer(security_header(
-                    header::CONTENT_SECURITY_POLICY,
-                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-                     object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
-                )),
+                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout)),
         )
+        // Outermost, so that catch-panic 500s and timeout 503s get the headers too.
+        .layer(middleware::from_fn_with_state(state.headers.clone(), headers::security_headers))
         .with_state(state)
 }
 
-/// Sessions in PostgreSQL: HttpOnly, SameSite=Lax, Secure in production, a week of inactivity.
+/// The session cookie's name: with the `__Host-` prefix whenever it is Secure (HTTPS), so that
+/// no subdomain or plain-HTTP page can set or shadow it.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-tern_session" } else { "tern_session" }
+}
+
+/// Sessions in PostgreSQL: HttpOnly, SameSite=Lax, Secure over HTTPS, a week of inactivity.
 fn sessions(state: &AppState) -> tower_sessions::SessionManagerLayer<tower_sessions_sqlx_store::PostgresStore> {
     tower_sessions::SessionManagerLayer::new(state.sessions.clone())
-        .with_name("tern_session")
+        .with_name(session_cookie_name(state.mode.secure_cookies))
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
         .with_secure(state.mode.secure_cookies)
         .with_expiry(tower_sessions::Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(7)))
-}
-
-fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }

@@ -15,7 +15,8 @@ use crate::services::provisioning::Provisioner;
 pub struct SiteMode {
     /// Payments and eSIMs are simulated by the local emulators.
     pub test_mode: bool,
-    /// Session cookies only over HTTPS (production).
+    /// Cookies only over HTTPS (`TERN_PUBLIC_URL` is https, or production): Secure, the session
+    /// one `__Host-` prefixed; HSTS.
     pub secure_cookies: bool,
     /// The in-process development mailbox runs (no `SMTP_URL`): `/_dev/mail` shows it.
     pub dev_mailbox: bool,
@@ -32,6 +33,8 @@ pub struct AppState {
     pub sessions: tower_sessions_sqlx_store::PostgresStore,
     /// Starting, serving or draining: what `/readyz` reports.
     pub readiness: crate::http::health::Readiness,
+    /// The security headers' settings (`http::headers`).
+    pub headers: crate::http::headers::HeaderPolicy,
 }
 
 impl FromRef<AppState> for CachedCatalogue {

@@ -27,6 +27,9 @@ pub struct Payments {
     pub public_url: String,
     /// The `whsec_…` secret Stripe signs webhook events with.
     pub webhook_secret: secrecy::SecretString,
+    /// The origin of Stripe's hosted checkout pages (`https://checkout.stripe.com`, or the
+    /// emulator's): where the checkout form may send the browser (CSP `form-action`).
+    pub checkout_origin: String,
 }
 
 /// What a traveller (or an app) submits to buy a plan.
@@ -65,6 +68,13 @@ fn not_on_sale() -> Error {
     Error::Conflict { code: "plan_not_on_sale", message: "This plan is no longer on sale.".into() }
 }
 
+/// Where Stripe sends the traveller after paying: the order and the session only, never the
+/// access token (it would sit in Stripe, the browser's history and proxy logs). The session,
+/// read back from Stripe, proves the visitor (`order_access::by_checkout_session`).
+pub fn success_url(base: &str, order_id: Uuid) -> String {
+    format!("{base}/orders/{order_id}?session_id={{CHECKOUT_SESSION_ID}}")
+}
+
 /// A started checkout: the order, the traveller's access token, and where to pay.
 #[derive(Debug)]
 pub struct StartedCheckout {
@@ -99,7 +109,7 @@ pub async fn start(
         amount_minor: order.amount.minor,
         currency: order.amount.currency.clone(),
         customer_email: order.email.clone(),
-        success_url: format!("{base}/orders/{}?token={access_token}&session_id={{CHECKOUT_SESSION_ID}}", order.id),
+        success_url: success_url(base, order.id),
         cancel_url: format!("{base}/plans/{}?checkout=cancelled", plan.id),
         expires_at: time::OffsetDateTime::now_utc().unix_timestamp() + (CHECKOUT_TTL + EXPIRY_MARGIN).as_secs() as i64,
     };

@@ -1,7 +1,10 @@
 //! Idempotency keys: the first request under a key is recorded with its fingerprint, and its
-//! answer kept for the same request again. What counts as an answer worth keeping, and how it
-//! is sent, is the API's business (`http::api::idempotency`).
+//! answer kept, sealed with the application's key (answers carry access tokens), for the same
+//! request again within 24 hours; older keys are purged. What counts as an answer worth
+//! keeping, how keys are scoped and how answers are sent is the API's business
+//! (`http::api::idempotency`).
 
+use crate::crypto::Cipher;
 use crate::db::{self, Pool};
 use crate::domain::token;
 use crate::error::{Error, Result};
@@ -15,9 +18,15 @@ pub enum Claim {
     Replay { status: u16, body: serde_json::Value },
 }
 
+/// What a kept answer is bound to: a sealed answer moved to another key does not open.
+pub fn associated_data(scope: &str, key: &str) -> Vec<u8> {
+    [scope.as_bytes(), b"\0", key.as_bytes()].concat()
+}
+
 /// Takes `key` in `scope` for `request`. Another request under the key is refused, and one
-/// still in flight is a conflict.
-pub async fn claim(pool: &Pool, scope: &str, key: &str, request: &[u8]) -> Result<Claim> {
+/// still in flight is a conflict. Keys older than 24 hours are purged first.
+pub async fn claim(pool: &Pool, cipher: &Cipher, scope: &str, key: &str, request: &[u8]) -> Result<Claim> {
+    db::idempotency::purge_expired(pool).await?;
     let fingerprint = token::sha256(request);
     if db::idempotency::claim(pool, scope, key, &fingerprint).await? {
         return Ok(Claim::New);
@@ -26,7 +35,16 @@ pub async fn claim(pool: &Pool, scope: &str, key: &str, request: &[u8]) -> Resul
     if !token::digests_equal(&stored.request_sha256, &fingerprint) {
         return Err(Error::IdempotencyMismatch);
     }
-    match (stored.status, stored.body) {
+    let body = match (stored.body_sealed, stored.body) {
+        (Some(sealed), _) => {
+            let plain = cipher
+                .open(&sealed, &associated_data(scope, key))
+                .map_err(|e| anyhow::anyhow!("kept idempotent answer: {e}"))?;
+            Some(serde_json::from_slice(&plain).map_err(anyhow::Error::from)?)
+        }
+        (None, body) => body,
+    };
+    match (stored.status, body) {
         (Some(status), Some(body)) => Ok(Claim::Replay { status: status as u16, body }),
         _ => Err(Error::Conflict {
             code: "idempotency_key_in_use",
@@ -35,9 +53,18 @@ pub async fn claim(pool: &Pool, scope: &str, key: &str, request: &[u8]) -> Resul
     }
 }
 
-/// Keeps the answer to replay.
-pub async fn keep(pool: &Pool, scope: &str, key: &str, status: u16, body: &serde_json::Value) -> Result<()> {
-    Ok(db::idempotency::complete(pool, scope, key, status as i16, body).await?)
+/// Keeps the answer to replay, sealed.
+pub async fn keep(
+    pool: &Pool,
+    cipher: &Cipher,
+    scope: &str,
+    key: &str,
+    status: u16,
+    body: &serde_json::Value,
+) -> Result<()> {
+    let plain = serde_json::to_vec(body).map_err(anyhow::Error::from)?;
+    let sealed = cipher.seal(&plain, &associated_data(scope, key));
+    Ok(db::idempotency::complete(pool, scope, key, status as i16, &sealed).await?)
 }
 
 /// Frees the key, so that the client may try again.

@@ -135,7 +135,7 @@ impl Application {
         }
         let mode = SiteMode {
             test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some(),
-            secure_cookies: config.environment == Environment::Production,
+            secure_cookies: config.environment == Environment::Production || public_url.starts_with("https://"),
             dev_mailbox: config.mail.smtp_url.is_none(),
         };
         let state = state(pool.clone(), mode, payments, provisioner.clone()).await?;

@@ -51,6 +51,7 @@ mod enabled {
             stripe: StripeClient::new(&SecretString::from(config.api_key), &emulator.base_url())?,
             public_url: public_url.to_string(),
             webhook_secret: SecretString::from(config.webhook_secret),
+            checkout_origin: crate::http::headers::origin_of(&emulator.base_url()),
         };
         tracing::info!(stripe.api = %emulator.base_url(), "test mode: payments go to the local Stripe emulator");
         Ok((payments, emulator))
@@ -86,9 +87,11 @@ mod enabled {
         println!("Stripe emulator:  {stripe_url}");
         println!("  API key:        {STRIPE_API_KEY}   (Authorization: Bearer, or curl -u {STRIPE_API_KEY}:)");
         println!("  webhook secret: {STRIPE_WEBHOOK_SECRET}");
+        println!("  control token:  {}   (X-Emulator-Token header on /_emulator/… requests)", stripe.control_token());
         println!("  webhooks go to: POST {stripe_url}_emulator/webhooks/url {{\"url\": \"http://…\"}}");
         println!("Telnyx emulator:  {}", telnyx.base_url());
         println!("  API key:        {TELNYX_API_KEY}   (Authorization: Bearer)");
+        println!("  control token:  {}   (X-Emulator-Token header on /_emulator/… requests)", telnyx.control_token());
         println!("Ctrl-C stops both.");
         super::super::shutdown_signal().await;
         Ok(())

@@ -188,7 +188,7 @@ async fn my_esims_lists_orders_placed_signed_in_and_claimed_guest_orders() {
         .await
         .unwrap();
     assert!(!app.page("/account", 200).await.contains(&guest_order.to_string()));
-    app.page(&format!("/orders/{guest_order}?token={token}"), 200).await;
+    app.order_page(guest_order, &token, "").await;
     assert!(app.page("/account", 200).await.contains(&guest_order.to_string()), "claimed by opening its link");
     // From the account, the order opens without the token.
     app.page(&format!("/orders/{guest_order}"), 200).await;
@@ -222,11 +222,13 @@ async fn my_esims_lists_orders_placed_signed_in_and_claimed_guest_orders() {
         "the owner opens it without the token"
     );
 
-    // Someone else's order never opens without its token.
-    app.post_form("/account/sign-out", &[]).await;
-    app.sign_in_as(Role::Customer).await;
-    assert_eq!(app.get(&format!("/orders/{signed_in_order}")).await.status(), 404);
-    assert_eq!(app.get(&format!("/orders/{guest_order}")).await.status(), 404);
+    // Someone else's order never opens without its token (in a browser of their own: this one
+    // holds the orders' access cookies).
+    let stranger = crate::helpers::browser();
+    app.sign_in_on(&stranger, Role::Customer).await;
+    for order in [signed_in_order, guest_order] {
+        assert_eq!(stranger.get(app.url(&format!("/orders/{order}"))).send().await.unwrap().status(), 404);
+    }
 }
 
 #[tokio::test]
@@ -251,7 +253,7 @@ async fn the_mobile_token_flow() {
         .client
         .post(app.url("/api/v1/orders"))
         .bearer_auth(&bearer)
-        .header("idempotency-key", "mobile-1")
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
         .json(&json!({"plan_id": plan_id, "email": "mo@example.com"}))
         .send()
         .await

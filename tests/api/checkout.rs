@@ -60,7 +60,7 @@ async fn a_plan_is_bought_end_to_end_and_paid_exactly_once() {
         .unwrap();
     assert_eq!(jobs, 1, "provisioning queued with the payment");
 
-    let page = app.page(&format!("/orders/{id}?token={token}&session_id={session_id}"), 200).await;
+    let page = app.order_page(id, &token, &format!("&session_id={session_id}")).await;
     assert!(page.contains("Payment received"), "the success page");
     assert!(page.contains("http-equiv=\"refresh\""), "refreshes itself while the eSIM is prepared");
     assert!(page.contains("Test mode"), "test mode banner");
@@ -72,8 +72,9 @@ async fn the_order_page_needs_the_right_token() {
     let app = spawn_app().await;
     let (plan_id, _) = app.some_plan().await;
     let (id, token, _) = app.buy_plan(&plan_id).await;
-    assert!(app.page(&format!("/orders/{id}?token={token}"), 200).await.contains("Waiting for payment"));
-    app.page(&format!("/orders/{id}"), 404).await;
+    assert!(app.order_page(id, &token, "").await.contains("Waiting for payment"));
+    let stranger = reqwest::Client::new();
+    assert_eq!(stranger.get(app.url(&format!("/orders/{id}"))).send().await.unwrap().status(), 404, "no cookie");
     app.page(&format!("/orders/{id}?token=wrong"), 404).await;
     app.page(&format!("/orders/{}?token={token}", Uuid::new_v4()), 404).await;
     app.page(&format!("/orders/not-an-id?token={token}"), 404).await;
@@ -236,7 +237,9 @@ async fn the_webhook_and_the_success_page_racing_pay_once() {
     let (id, token, session_id) = app.buy_plan(&plan_id).await;
     app.stripe.hold_events(true);
     app.pay(&session_id).await;
-    let page = app.url(&format!("/orders/{id}?token={token}&session_id={session_id}"));
+    // Back from Stripe: the success URL with the session id, in the browser holding the cookie.
+    assert!(!token.is_empty());
+    let page = app.url(&format!("/orders/{id}?session_id={session_id}"));
     let mut visits = tokio::task::JoinSet::new();
     for _ in 0..4 {
         let (client, page) = (app.client.clone(), page.clone());
@@ -261,11 +264,11 @@ async fn a_missed_webhook_is_made_up_for_by_the_success_page() {
     app.pay(&session_id).await;
     app.stripe.wait_for_deliveries().await;
     assert_eq!(app.status(id).await, "awaiting_payment", "no webhook arrived");
-    app.page(&format!("/orders/{id}?token={token}&session_id={session_id}"), 200).await;
+    app.order_page(id, &token, &format!("&session_id={session_id}")).await;
     assert_eq!(app.status(id).await, "paid");
     // A session id that is not the order's is not used to confirm it.
     let (other, other_token, _) = app.buy_plan(&plan_id).await;
-    app.page(&format!("/orders/{other}?token={other_token}&session_id={session_id}"), 200).await;
+    app.order_page(other, &other_token, &format!("&session_id={session_id}")).await;
     assert_eq!(app.status(other).await, "awaiting_payment");
 }
 

@@ -57,7 +57,7 @@ async fn the_esim_email_carries_the_code_its_qr_as_a_cid_image_and_a_working_lin
 
     // The order link opens the order page, without any session.
     let link = mail.link(&app.url(&format!("/orders/{id}?token=")));
-    let stranger = reqwest::Client::new();
+    let stranger = crate::helpers::link_opener();
     let page = stranger.get(&link).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains(&code), "the link shows the eSIM");

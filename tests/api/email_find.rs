@@ -19,7 +19,11 @@ async fn finding_orders_answers_the_same_and_mails_only_a_known_address() {
 
     let list = app.wait_for_mail("ana@example.com", "Your Tern orders").await;
     let link = list.link(&app.url(&format!("/orders/{id}?token=")));
-    assert_eq!(reqwest::Client::new().get(&link).send().await.unwrap().status(), 200, "each link opens its order");
+    assert_eq!(
+        crate::helpers::link_opener().get(&link).send().await.unwrap().status(),
+        200,
+        "each link opens its order"
+    );
     // Nothing for the unknown address, even once the known one's list has gone out.
     let jobs: i64 = sqlx::query_scalar("select count(*) from jobs where kind = 'send_email' and payload->>'to' = $1")
         .bind("nobody@example.com")

@@ -28,6 +28,7 @@ mod page;
 mod verbs;
 pub use self::mail::Mail;
 pub use self::page::{Page, text_of};
+pub use self::verbs::order_cookie;
 
 struct TestServer {
     admin: PgConnectOptions,
@@ -129,6 +130,8 @@ pub struct TestApp {
     pub provisioner: Provisioner,
     /// The development SMTP server the app's mail goes to.
     pub mailbox: tern::startup::DevMailbox,
+    /// The state the application's handlers get.
+    pub state: tern::http::state::AppState,
     /// The worker the application built (its mailer and webhook deliverer).
     base_worker: Worker,
     worker_config: WorkerConfig,
@@ -148,12 +151,22 @@ pub async fn spawn_app_with_worker() -> TestApp {
     spawn(true).await
 }
 
+/// Like `spawn_app`, with the configuration changed by `edit` first (a public URL, keys...).
+pub async fn spawn_app_with(edit: impl FnOnce(&mut tern::config::Config)) -> TestApp {
+    spawn_configured(false, edit).await
+}
+
 async fn spawn(run_worker: bool) -> TestApp {
+    spawn_configured(run_worker, |_| {}).await
+}
+
+async fn spawn_configured(run_worker: bool, edit: impl FnOnce(&mut tern::config::Config)) -> TestApp {
     let mut config = tern::config::Config::from_lookup(|_| None).unwrap();
     config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
     config.secret_key = Some(SecretString::from(Cipher::generate_key()));
     config.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
     config.shutdown_drain = Duration::ZERO;
+    edit(&mut config);
     let options = AppOptions {
         pool: Some(fresh_database().await),
         run_worker,
@@ -169,16 +182,13 @@ async fn spawn(run_worker: bool) -> TestApp {
         addr: application.address(),
         metrics_addr: application.metrics_address().expect("tests serve metrics"),
         pool: application.pool().clone(),
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .unwrap(),
+        client: browser(),
         stripe: application.stripe_emulator().expect("tests use the Stripe emulator").clone(),
         payments: application.payments().clone(),
         telnyx: application.telnyx_emulator().expect("tests use the Telnyx emulator").clone(),
         provisioner: application.provisioner().clone(),
         mailbox: application.dev_mailbox().expect("tests use the development mailbox").clone(),
+        state: application.state().clone(),
         base_worker: application.worker(),
         worker_config: application.worker().config,
         _stop: tokio::sync::oneshot::channel().0,
@@ -188,6 +198,17 @@ async fn spawn(run_worker: bool) -> TestApp {
         let _ = stopped.await;
     }));
     TestApp { _stop: stop, ..app }
+}
+
+/// A fresh browser that follows redirects with a cookie jar of its own: what opening an
+/// emailed link in another browser does (the link sets the order cookie, then redirects).
+pub fn link_opener() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).build().unwrap()
+}
+
+/// Another browser: a cookie jar of its own (no session, no order cookies), redirects not followed.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap()
 }
 
 /// Worker settings for tests: short backoff and lease.
@@ -252,11 +273,23 @@ impl TestApp {
 
     /// A user with `role`, signed in on this app's client.
     pub async fn sign_in_as(&self, role: tern::domain::user::Role) -> tern::domain::user::User {
+        self.sign_in_on(&self.client, role).await
+    }
+
+    /// A user with `role`, signed in on `client` (another browser, from [`browser`]).
+    pub async fn sign_in_on(
+        &self,
+        client: &reqwest::Client,
+        role: tern::domain::user::Role,
+    ) -> tern::domain::user::User {
         let email = format!("{}-{}@example.com", role.as_str(), uuid::Uuid::new_v4().simple());
         let password = "correct horse battery";
         let hash = tern::services::accounts::hash_password(password.to_string()).await.unwrap();
         let user = tern::db::users::create(&self.pool, &email, &hash, role).await.unwrap().unwrap();
-        let response = self.post_form("/account/sign-in", &[("email", email.as_str()), ("password", password)]).await;
+        let form = client.get(self.url("/account/sign-in")).send().await.unwrap().text().await.unwrap();
+        let csrf = Page::parse(&form).attr("input[name=csrf_token]", "value").expect("a CSRF field");
+        let fields = [("email", email.as_str()), ("password", password), ("csrf_token", csrf.as_str())];
+        let response = client.post(self.url("/account/sign-in")).form(&fields).send().await.unwrap();
         assert_eq!(response.status(), 303, "signed in");
         user
     }

@@ -24,7 +24,7 @@ async fn an_internal_note_never_reaches_the_travellers_page_or_the_api() {
     let staff_page = app.page(&format!("/admin/orders/{id}"), 200).await;
     assert!(staff_page.contains(secret), "staff see the note");
 
-    let page = app.page(&format!("/orders/{id}?token={token}"), 200).await;
+    let page = app.order_page(id, &token, "").await;
     assert!(page.contains("Payment received"), "the traveller's timeline is there");
     for hidden in [secret, "Internal note", "eSIM status checked"] {
         assert!(!page.contains(hidden), "the order page shows {hidden:?}");

@@ -115,7 +115,7 @@ async fn the_orders_endpoints_answer_as_documented() {
     let response = app
         .client
         .post(app.url("/api/v1/orders"))
-        .header("idempotency-key", "doc-test")
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
         .json(&json!({"plan_id": plan_id, "email": "doc@example.com"}))
         .send()
         .await

@@ -8,6 +8,11 @@ async fn plan_id(app: &TestApp) -> String {
     app.json("/api/v1/plans?per_page=1", 200).await["data"][0]["id"].as_str().unwrap().to_string()
 }
 
+/// A high-entropy Idempotency-Key named by `label` (the same label, the same key).
+fn key(label: &str) -> String {
+    tern::domain::token::sha256(label.as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 async fn create(app: &TestApp, key: Option<&str>, body: &Value) -> (u16, Value, String) {
     let mut request = app.client.post(app.url("/api/v1/orders")).json(body);
     if let Some(key) = key {
@@ -27,26 +32,26 @@ async fn orders_count(app: &TestApp) -> i64 {
 async fn creating_an_order_is_idempotent_per_key() {
     let app = spawn_app().await;
     let body = json!({"plan_id": plan_id(&app).await, "email": "app@example.com"});
-    let (status, first, content_type) = create(&app, Some("key-1"), &body).await;
+    let (status, first, content_type) = create(&app, Some(&key("key-1")), &body).await;
     assert_eq!(status, 201, "{first}");
     assert_eq!(content_type, "application/json");
     assert_eq!(first["status"], "awaiting_payment");
     assert!(first["checkout_url"].as_str().unwrap().starts_with(&app.stripe.base_url()));
     assert_eq!(first["access_token"].as_str().unwrap().len(), 43);
 
-    let (status, again, _) = create(&app, Some("key-1"), &body).await;
+    let (status, again, _) = create(&app, Some(&key("key-1")), &body).await;
     assert_eq!(status, 201);
     assert_eq!(again, first, "same key, same body: the same answer");
     assert_eq!(orders_count(&app).await, 1);
 
     let other = json!({"plan_id": body["plan_id"], "email": "someone.else@example.com"});
-    let (status, problem, content_type) = create(&app, Some("key-1"), &other).await;
+    let (status, problem, content_type) = create(&app, Some(&key("key-1")), &other).await;
     assert_eq!(status, 422);
     assert_eq!(content_type, "application/problem+json");
     assert_eq!(problem["code"], "idempotency_key_reused");
     assert_eq!(orders_count(&app).await, 1);
 
-    let (status, second, _) = create(&app, Some("key-2"), &body).await;
+    let (status, second, _) = create(&app, Some(&key("key-2")), &body).await;
     assert_eq!(status, 201);
     assert_ne!(second["id"], first["id"]);
 }
@@ -55,7 +60,7 @@ async fn creating_an_order_is_idempotent_per_key() {
 async fn an_order_is_read_back_with_its_token_only() {
     let app = spawn_app().await;
     let body = json!({"plan_id": plan_id(&app).await, "email": "app@example.com"});
-    let (_, created, _) = create(&app, Some("k"), &body).await;
+    let (_, created, _) = create(&app, Some(&key("k")), &body).await;
     let path = format!("/api/v1/orders/{}", created["id"].as_str().unwrap());
     let token = created["access_token"].as_str().unwrap();
     let response = app.client.get(app.url(&path)).bearer_auth(token).send().await.unwrap();
@@ -88,27 +93,28 @@ async fn bad_creates_are_problems_and_create_nothing() {
     let (status, p, _) = create(&app, None, &json!({"plan_id": plan, "email": "a@b.co"})).await;
     assert_eq!((status, p["code"].as_str()), (400, Some("idempotency_key_missing")));
 
-    let (status, p, _) = create(&app, Some("e1"), &json!({"plan_id": plan, "email": "not-an-email"})).await;
+    let (status, p, _) = create(&app, Some(&key("e1")), &json!({"plan_id": plan, "email": "not-an-email"})).await;
     assert_eq!(status, 422);
     assert_eq!(p["code"], "validation_failed");
     assert_eq!(p["invalid_params"][0]["name"], "email");
 
     let (status, p, _) =
-        create(&app, Some("e2"), &json!({"plan_id": "00000000-0000-0000-0000-000000000000", "email": "a@b.co"})).await;
+        create(&app, Some(&key("e2")), &json!({"plan_id": "00000000-0000-0000-0000-000000000000", "email": "a@b.co"}))
+            .await;
     assert_eq!((status, p["code"].as_str()), (404, Some("not_found")));
 
     let (retired,): (uuid::Uuid,) =
         sqlx::query_as("select id from plans where not on_sale limit 1").fetch_one(&app.pool).await.unwrap();
-    let (status, p, _) = create(&app, Some("e3"), &json!({"plan_id": retired, "email": "a@b.co"})).await;
+    let (status, p, _) = create(&app, Some(&key("e3")), &json!({"plan_id": retired, "email": "a@b.co"})).await;
     assert_eq!((status, p["code"].as_str()), (409, Some("plan_not_on_sale")));
 
-    let (status, p, _) = create(&app, Some("e4"), &json!({"plan": plan})).await;
+    let (status, p, _) = create(&app, Some(&key("e4")), &json!({"plan": plan})).await;
     assert_eq!((status, p["code"].as_str()), (400, Some("invalid_body")));
 
     let response = app
         .client
         .post(app.url("/api/v1/orders"))
-        .header("idempotency-key", "e5")
+        .header("idempotency-key", key("e5"))
         .header("content-type", "application/json")
         .body("{not json")
         .send()
@@ -118,7 +124,7 @@ async fn bad_creates_are_problems_and_create_nothing() {
     assert_eq!(response.headers()["content-type"], "application/problem+json");
 
     let huge = json!({"plan_id": plan, "email": "x".repeat(100 * 1024)});
-    let (status, p, _) = create(&app, Some("e6"), &huge).await;
+    let (status, p, _) = create(&app, Some(&key("e6")), &huge).await;
     assert_eq!((status, p["code"].as_str()), (413, Some("payload_too_large")));
 
     assert_eq!(orders_count(&app).await, 0);

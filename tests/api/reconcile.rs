@@ -158,6 +158,6 @@ async fn the_order_page_confirms_a_dropped_payment() {
     app.pay(&session_id).await;
     app.stripe.wait_for_deliveries().await;
     // Opened later from the e-mail, not from Stripe's redirect (no session id).
-    app.page(&format!("/orders/{id}?token={token}"), 200).await;
+    app.order_page(id, &token, "").await;
     assert_eq!(app.status(id).await, "paid");
 }

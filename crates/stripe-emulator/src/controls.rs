@@ -79,7 +79,7 @@ impl Shared {
     }
 }
 
-pub fn router() -> Router<Arc<Shared>> {
+pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
         .route("/_emulator/sessions/{id}", post(show_session).get(show_session))
         .route("/_emulator/sessions/{id}/pay", post(pay))
@@ -100,6 +100,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/webhooks/wait", post(wait_for_deliveries))
         .route("/_emulator/requests/fail", post(fail_next_requests))
         .route("/_emulator/refunds/pending", post(pending_refunds))
+        .route_layer(axum::middleware::from_fn_with_state(shared, super::control_auth::require))
 }
 
 /// A control's body: JSON when sent as JSON, else a form; an empty body means defaults.

@@ -5,6 +5,7 @@
 
 mod api;
 mod checkout;
+mod control_auth;
 mod controls;
 mod error;
 mod events;
@@ -99,6 +100,12 @@ impl StripeEmulator {
     /// `http://127.0.0.1:PORT/`, with the trailing slash `ClientBuilder::url` expects.
     pub fn base_url(&self) -> String {
         self.shared().base_url.clone()
+    }
+
+    /// This run's token for the HTTP test controls: send it as `X-Emulator-Token` on every
+    /// `/_emulator/…` request (the Rust methods here need none).
+    pub fn control_token(&self) -> String {
+        self.shared().control_token.clone()
     }
 
     /// Where signed events are POSTed. Events created before this is set wait in the queue.
@@ -208,7 +215,7 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(api::router(shared.clone()))
         .merge(pay_page::router())
-        .merge(controls::router())
+        .merge(controls::router(shared.clone()))
         .with_state(shared)
 }
 

@@ -77,6 +77,8 @@ impl State {
 pub struct Shared {
     pub api_key: String,
     pub base_url: String,
+    /// What `/_emulator/…` requests must send (`control_auth`).
+    pub control_token: String,
     pub http: reqwest::Client,
     /// Wakes the delivery worker when something was queued.
     pub delivery_wakeup: Notify,
@@ -89,6 +91,7 @@ impl Shared {
         Self {
             api_key,
             base_url,
+            control_token: super::control_auth::generate(),
             http,
             delivery_wakeup: Notify::new(),
             clock_offset: AtomicI64::new(0),

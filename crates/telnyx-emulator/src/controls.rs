@@ -93,7 +93,7 @@ impl Shared {
     }
 }
 
-pub fn router() -> Router<Arc<Shared>> {
+pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
         .route("/_emulator/inject", post(inject))
         .route("/_emulator/purchases/fail_after_creating", post(fail_after_creating))
@@ -109,6 +109,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/sims/{id}/billing_period", post(billing_period))
         .route("/_emulator/sims/{id}/remove_group", post(remove_group))
         .route("/_emulator/requests", get(requests))
+        .route_layer(axum::middleware::from_fn_with_state(shared, super::control_auth::require))
 }
 
 /// A control's refusal: `{"error": "…"}` with a 400 or 404.

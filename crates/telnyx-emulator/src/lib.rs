@@ -5,6 +5,7 @@
 //! base URL at [`TelnyxEmulator::base_url`].
 
 mod actions;
+mod control_auth;
 mod controls;
 mod error;
 mod generate;
@@ -118,6 +119,12 @@ impl TelnyxEmulator {
         self.shared.base_url.clone()
     }
 
+    /// This run's token for the HTTP test controls: send it as `X-Emulator-Token` on every
+    /// `/_emulator/…` request (the Rust methods here need none).
+    pub fn control_token(&self) -> String {
+        self.shared.control_token.clone()
+    }
+
     /// The next `times` requests matching `target` get `fault` (processed before the normal work, so nothing is created).
     pub fn inject(&self, target: Target, fault: Fault, times: usize) {
         self.shared.inject(target, fault, times);
@@ -205,5 +212,5 @@ fn router(shared: Arc<Shared>) -> Router {
         .fallback(guard::unknown_route)
         .method_not_allowed_fallback(guard::unknown_route)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), guard::guard));
-    Router::new().nest("/v2", v2).merge(controls::router()).with_state(shared)
+    Router::new().nest("/v2", v2).merge(controls::router(shared.clone())).with_state(shared)
 }

@@ -262,13 +262,16 @@ impl State {
 pub struct Shared {
     pub api_key: String,
     pub base_url: String,
+    /// What `/_emulator/…` requests must send (`control_auth`).
+    pub control_token: String,
     pub action_delay: Duration,
     state: Mutex<State>,
 }
 
 impl Shared {
     pub fn new(api_key: String, base_url: String, action_delay: Duration, state: State) -> Self {
-        Self { api_key, base_url, action_delay, state: Mutex::new(state) }
+        let control_token = super::control_auth::generate();
+        Self { api_key, base_url, control_token, action_delay, state: Mutex::new(state) }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

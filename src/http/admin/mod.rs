@@ -12,6 +12,7 @@ use crate::domain::user::User;
 use crate::error::Error;
 use crate::http::state::AppState;
 
+mod activation_code;
 mod audit;
 mod catalogue;
 mod dashboard;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(order::routes())
         .merge(order_email::routes())
+        .merge(activation_code::routes())
         .merge(orders_list::routes())
         .merge(dashboard::routes())
         .merge(audit::routes())

@@ -42,7 +42,9 @@ pub struct CreateOrderRequest {
 /// same key is still in flight; 422 for an invalid email or a key used with another body;
 /// 502 when Stripe did not answer (nothing was created for this key).
 #[utoipa::path(post, path = "/orders", tag = "orders",
-    params(("Idempotency-Key" = String, Header, description = "1 to 255 characters, unique per intended order")),
+    params(("Idempotency-Key" = String, Header, description = "A UUID, or at least 128 random bits (22+ base64url \
+        characters or 32+ hex digits), unique per intended order; kept 24 hours, per account (or per client address \
+        when anonymous)")),
     security((), ("user_token" = [])),
     request_body = CreateOrderRequest,
     responses(
@@ -59,17 +61,14 @@ pub async fn create_order(
     State(pool): State<Pool>,
     State(payments): State<Payments>,
     State(store): State<CatalogueStore>,
+    State(provisioner): State<crate::services::provisioning::Provisioner>,
     OptionalAccount(account): OptionalAccount,
-    headers: HeaderMap,
+    idempotency::IdempotencyKey { key, client }: idempotency::IdempotencyKey,
     ApiJson(body): ApiJson<CreateOrderRequest>,
 ) -> Result<Response, ApiError> {
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).ok_or(Error::BadRequest {
-        code: "idempotency_key_missing",
-        message: "Send an Idempotency-Key header so a retried request cannot create a second order.".into(),
-    })?;
     let request = serde_json::to_vec(&body).map_err(anyhow::Error::from)?;
-    let scope = account.as_ref().map(|u| format!("orders:{}", u.id)).unwrap_or_else(|| "orders".into());
-    let (status, json) = idempotency::run(&pool, &scope, key, &request, || async {
+    let scope = idempotency::scope("orders", account.as_ref().map(|u| u.id), client.as_deref());
+    let (status, json) = idempotency::run(&pool, &provisioner.cipher, &scope, &key, &request, || async {
         let catalogue = store.snapshot();
         let input = CheckoutInput {
             plan_id: body.plan_id.clone(),

@@ -1,4 +1,5 @@
-//! Buying a plan: the checkout form, the review step, then off to Stripe Checkout.
+//! Buying a plan: the checkout form, the review step, then off to Stripe Checkout with the
+//! order's access cookie set.
 
 use crate::services::Pool;
 use askama::Template;
@@ -6,13 +7,12 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::domain::Plan;
 use crate::error::Error;
-use crate::http::auth::MaybeUser;
 use crate::http::errors::HtmlError;
 use crate::http::forms::FieldErrors;
 use crate::http::page::PageContext;
@@ -93,7 +93,7 @@ pub async fn submit_checkout(
     State(store): State<CatalogueStore>,
     State(pool): State<Pool>,
     State(payments): State<Payments>,
-    MaybeUser(user): MaybeUser,
+    State(mode): State<crate::http::state::SiteMode>,
     ctx: PageContext,
     Path(id): Path<String>,
     form: Result<Form<CheckoutForm>, FormRejection>,
@@ -108,16 +108,19 @@ pub async fn submit_checkout(
         plan_id: id,
         email: form.email.trim().to_string(),
         device_confirmed: form.device_confirmed.is_some_and(|v| v == "on" || v == "true"),
-        user_id: user.map(|u| u.id),
+        user_id: ctx.user.as_ref().map(|u| u.id),
     };
     let step = form.step.as_deref().unwrap_or("review");
     if step == "edit" {
         return Ok(CheckoutPage::new(plan, &input, ctx).into_response());
     }
     let result = if step == "pay" {
-        checkout::start(&pool, &payments, &catalogue, &input)
-            .await
-            .map(|started| Redirect::to(&started.checkout_url).into_response())
+        checkout::start(&pool, &payments, &catalogue, &input).await.map(|started| {
+            // The browser keeps the access token in the order's cookie, for when Stripe sends
+            // it back (the success URL carries no token).
+            let cookie = super::order_cookie::set(started.order.id, &started.access_token, mode.secure_cookies);
+            ([(header::SET_COOKIE, cookie)], Redirect::to(&started.checkout_url)).into_response()
+        })
     } else {
         checkout::review(&catalogue, &input).map(|email| {
             CheckoutReviewPage {

@@ -6,6 +6,7 @@ mod catalogue;
 mod checkout;
 mod dev_mail;
 mod find_order;
+mod order_cookie;
 mod orders;
 
 use axum::Router;

@@ -1,6 +1,7 @@
-//! The traveller's order page: reachable with the order's access token only. It is also where
-//! Stripe sends the traveller back after paying (with the session id), and it confirms the
-//! payment from there too, in case the webhook is slow.
+//! The traveller's order page: for the holder of the order's access cookie (set by checkout, or
+//! by a `?token=` link, which then redirects to the clean URL), its account, or the visitor
+//! Stripe sends back after paying (the session id, checked with Stripe, proves them; they get
+//! the cookie). It confirms the payment from there too, in case the webhook is slow.
 
 use crate::services::Pool;
 use askama::Template;
@@ -9,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
 use super::Layout;
+use super::order_cookie;
 use crate::domain::OrderStatus;
 use crate::domain::ValidityStart;
 use crate::domain::order::{Order, OrderEvent};
@@ -18,14 +20,17 @@ use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
 use crate::http::page::PageContext;
 use crate::http::qr;
+use crate::http::state::SiteMode;
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::Payments;
 use crate::services::esim;
+use crate::services::order_access;
 use crate::services::orders;
 use crate::services::payments;
 use crate::services::provisioning::Provisioner;
 use crate::services::reconcile;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Redirect;
 
 /// What the confirmation page shows of a ready eSIM.
 pub struct EsimView {
@@ -61,38 +66,68 @@ pub struct OrderPage {
     pub plan: Option<PlanFacts>,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn show_order(
     State(pool): State<Pool>,
     State(payments): State<Payments>,
     State(provisioner): State<Provisioner>,
     State(store): State<CatalogueStore>,
+    State(mode): State<SiteMode>,
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<String>,
     QueryParams(params): QueryParams,
+    headers: HeaderMap,
 ) -> Result<Response, HtmlError> {
-    let token = params.text("token").ok().flatten().unwrap_or_default();
-    let mut order = orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
     let session_id = params.text("session_id").ok().flatten();
+    // A link with the token (the emailed one): the token goes into the cookie, out of the URL.
+    if let Some(token) = params.text("token").ok().flatten() {
+        let order = orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
+        let clean = match &session_id {
+            Some(s) => format!(
+                "/orders/{}?session_id={}",
+                order.id,
+                form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+            ),
+            None => format!("/orders/{}", order.id),
+        };
+        let cookie = order_cookie::set(order.id, &token, mode.secure_cookies);
+        return Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&clean)).into_response());
+    }
+    let cipher = &provisioner.cipher;
+    let mut set_cookie = None;
+    let by_cookie = match order_cookie::read(&headers) {
+        Some(value) => order_access::by_cookie(&pool, cipher, &id, &value, viewer.as_ref()).await.ok(),
+        None => None,
+    };
+    let mut order = match (by_cookie, &session_id) {
+        (Some(order), _) => order,
+        // Back from Stripe without the cookie (another browser): the session proves the visitor.
+        (None, Some(session)) => match order_access::by_checkout_session(&pool, &payments, &id, session).await {
+            Ok(order) => {
+                set_cookie =
+                    Some(order_cookie::set(order.id, &order_access::grant(cipher, &order), mode.secure_cookies));
+                order
+            }
+            Err(e) => orders::for_viewer(&pool, &id, None, viewer.as_ref()).await.map_err(|_| e)?,
+        },
+        (None, None) => orders::for_viewer(&pool, &id, None, viewer.as_ref()).await?,
+    };
     let returning_from_payment = session_id.is_some() && session_id == order.stripe_session_id;
     if returning_from_payment && order.status == OrderStatus::AwaitingPayment {
         if let Err(e) = payments::fulfil_checkout(&pool, &payments, session_id.as_deref().unwrap_or_default()).await {
             tracing::warn!(order.id = %order.id, error = %e, "confirming the payment from the success page failed");
         }
-        order = orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
+        order = orders::by_id(&pool, order.id).await?;
     } else if reconcile::confirm_on_read(&pool, &payments, &order).await {
-        order = orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
+        order = orders::by_id(&pool, order.id).await?;
     }
     let events = orders::timeline(&pool, order.id).await?;
-    let esim = match esim::details(&pool, &provisioner.cipher, &order).await? {
+    let esim = match esim::details(&pool, cipher, &order).await? {
         None => None,
         Some(details) => Some(EsimView {
             iccid: details.iccid,
             qr_data_url: qr::data_url(&details.code.raw)?,
-            qr_png_url: if token.is_empty() {
-                format!("/orders/{}/qr.png", order.id)
-            } else {
-                format!("/orders/{}/qr.png?token={token}", order.id)
-            },
+            qr_png_url: format!("/orders/{}/qr.png", order.id),
             ios_install_url: details.code.ios_install_url(),
             android_install_url: details.code.android_install_url(),
             activation_code: details.code.raw,
@@ -120,27 +155,43 @@ pub async fn show_order(
         plan,
     }
     .into_response();
-    // The page carries the activation code: never cached by shared caches, and not stored.
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    // The page carries the activation code: never stored by any cache (`http::headers` too).
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(cookie) = set_cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
     Ok(response)
 }
 
-/// The QR code alone, as a PNG, for the holder of the order's token.
+/// The QR code alone, as a PNG: for the browser holding the order's cookie, its account, or
+/// (mobile apps, `GET /api/v1/orders/{id}/esim`) the access token as a bearer token or the
+/// `token` parameter. Never cached.
 pub async fn show_qr(
     State(pool): State<Pool>,
     State(provisioner): State<Provisioner>,
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<String>,
     QueryParams(params): QueryParams,
+    headers: HeaderMap,
 ) -> Result<Response, HtmlError> {
-    let token = params.text("token").ok().flatten().unwrap_or_default();
-    let order = orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?;
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let order = match (params.text("token").ok().flatten().or(bearer), order_cookie::read(&headers)) {
+        (Some(token), _) => orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?,
+        (None, Some(value)) => {
+            order_access::by_cookie(&pool, &provisioner.cipher, &id, &value, viewer.as_ref()).await?
+        }
+        (None, None) => orders::for_viewer(&pool, &id, None, viewer.as_ref()).await?,
+    };
     let details = esim::details(&pool, &provisioner.cipher, &order).await?.ok_or(Error::NotFound("eSIM"))?;
     let png = qr::png(&details.code.raw)?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         png,
     )

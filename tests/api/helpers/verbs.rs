@@ -20,6 +20,7 @@ impl TestApp {
             self.post_form(&path, &[("email", "ana@example.com"), ("device_confirmed", "on"), ("step", "pay")]).await;
         assert_eq!(response.status(), 303);
         let location = response.headers()["location"].to_str().unwrap().to_string();
+        assert!(!location.contains("token="), "no token in the URL to Stripe");
         assert!(location.starts_with(&self.stripe.base_url()), "to the (emulated) Stripe page: {location}");
         let session_id = location.rsplit('/').next().unwrap().to_string();
         assert!(session_id.starts_with("cs_test_"));
@@ -28,11 +29,17 @@ impl TestApp {
             .fetch_one(&self.pool)
             .await
             .unwrap();
-        let session = self.stripe.session(&session_id).unwrap();
-        let success = session["success_url"].as_str().map(str::to_string).unwrap_or_default();
-        let token =
-            success.split("token=").nth(1).map(|t| t.split('&').next().unwrap().to_string()).unwrap_or_default();
-        (id, token, session_id)
+        (id, order_cookie(&response).expect("checkout sets the order's access cookie"), session_id)
+    }
+
+    /// The order page through a link with the token (as emailed): it sets the access cookie and
+    /// redirects to the clean URL, which this client then opens; returns the page.
+    pub async fn order_page(&self, id: Uuid, token: &str, query: &str) -> String {
+        let link = self.get(&format!("/orders/{id}?token={token}{query}")).await;
+        assert_eq!(link.status(), 303, "a link with the token redirects");
+        let clean = link.headers()["location"].to_str().unwrap().to_string();
+        assert!(!clean.contains("token="), "to the clean URL: {clean}");
+        self.page(&clean, 200).await
     }
 
     /// Pays the Checkout session on the (emulated) Stripe page.
@@ -104,4 +111,14 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// The value of the `tern_order` cookie a response sets (the access token, or a grant).
+pub fn order_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("tern_order=").map(|rest| rest.split(';').next().unwrap_or_default().to_string()))
 }

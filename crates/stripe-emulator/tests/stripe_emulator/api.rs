@@ -275,9 +275,15 @@ async fn stripe_emulator_control_routes_take_json_and_form_bodies() {
     let stripe = start().await;
     let id = create_session(&stripe, "ord_c").await;
     let base = stripe.emulator.base_url();
+    let token = stripe.emulator.control_token();
+    let without = http().post(format!("{base}_emulator/sessions/{id}/pay")).send().await.expect("pay without token");
+    assert_eq!(without.status(), StatusCode::UNAUTHORIZED, "controls need this run's token");
+    let wrong = http().post(format!("{base}_emulator/clock/advance")).header("x-emulator-token", "0000").send();
+    assert_eq!(wrong.await.expect("wrong token").status(), StatusCode::UNAUTHORIZED);
     let before = stripe.emulator.now();
     let response = http()
         .post(format!("{base}_emulator/clock/advance"))
+        .header("x-emulator-token", &token)
         .form(&[("seconds", "120")])
         .send()
         .await
@@ -287,6 +293,7 @@ async fn stripe_emulator_control_routes_take_json_and_form_bodies() {
 
     let response = http()
         .post(format!("{base}_emulator/sessions/{id}/pay"))
+        .header("x-emulator-token", &token)
         .json(&serde_json::json!({ "email": "json@example.com" }))
         .send()
         .await
@@ -296,9 +303,11 @@ async fn stripe_emulator_control_routes_take_json_and_form_bodies() {
     assert_eq!(session["payment_status"], "paid");
     assert_eq!(session["customer_details"]["email"], "json@example.com");
 
-    let again = http().post(format!("{base}_emulator/sessions/{id}/pay")).send().await.expect("pay again");
+    let again = http().post(format!("{base}_emulator/sessions/{id}/pay")).header("x-emulator-token", &token).send();
+    let again = again.await.expect("pay again");
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
     let unknown =
-        http().post(format!("{base}_emulator/sessions/cs_test_nope/expire")).send().await.expect("expire unknown");
+        http().post(format!("{base}_emulator/sessions/cs_test_nope/expire")).header("x-emulator-token", &token);
+    let unknown = unknown.send().await.expect("expire unknown");
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }

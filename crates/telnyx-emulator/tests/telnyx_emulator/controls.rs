@@ -48,6 +48,9 @@ async fn http_controls_quirks_and_the_action_list() {
     assert_eq!(t.control("/_emulator/rate_limit", json!({ "limit": 500, "window_seconds": 10 })).await, StatusCode::OK);
     assert_eq!(t.get("/sim_cards").await.headers["x-ratelimit-limit"], "500");
     assert_eq!(t.get("/_emulator/sims").await.status, StatusCode::NOT_FOUND, "controls are not under /v2");
+    let root = t.emulator.base_url().strip_suffix("/v2").expect("base ends with /v2").to_string();
+    let without = t.http.post(format!("{root}/_emulator/rate_limit")).json(&json!({ "limit": 1, "window_seconds": 1 }));
+    assert_eq!(without.send().await.expect("control").status(), StatusCode::UNAUTHORIZED, "controls need the token");
     assert_spec_conformant(&t.emulator);
 }
 

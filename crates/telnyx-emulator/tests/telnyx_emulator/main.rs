@@ -126,7 +126,9 @@ impl Telnyx {
     async fn control(&self, path: &str, body: Value) -> StatusCode {
         let base = self.emulator.base_url();
         let root = base.strip_suffix("/v2").expect("base ends with /v2");
-        self.http.post(format!("{root}{path}")).json(&body).send().await.expect("control").status()
+        let token = self.emulator.control_token();
+        let request = self.http.post(format!("{root}{path}")).header("x-emulator-token", token).json(&body);
+        request.send().await.expect("control").status()
     }
 }
 
