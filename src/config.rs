@@ -43,6 +43,9 @@ pub struct Config {
     pub secret_key: Option<SecretString>,
     /// `TERN_WORKER_CONCURRENCY`: how many jobs this process runs at once.
     pub worker_concurrency: usize,
+    /// `TERN_TRUSTED_PROXIES`: CIDR blocks of the proxies whose `Forwarded` and
+    /// `X-Forwarded-For` headers name the client; none by default.
+    pub trusted_proxies: crate::domain::client_addr::TrustedProxies,
 }
 
 #[derive(Debug)]
@@ -192,6 +195,8 @@ impl Config {
                 }
             },
         };
+        let trusted_proxies = crate::domain::client_addr::TrustedProxies::parse(&get("TERN_TRUSTED_PROXIES").unwrap_or_default())
+            .map_err(|reason| ConfigError { var: "TERN_TRUSTED_PROXIES", reason })?;
         Ok(Self {
             addr,
             database_url,
@@ -203,6 +208,7 @@ impl Config {
             sim_card_group_id,
             secret_key,
             worker_concurrency,
+            trusted_proxies,
         })
     }
 }

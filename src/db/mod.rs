@@ -9,6 +9,8 @@ pub mod constraints;
 pub mod esims;
 pub mod idempotency;
 pub mod jobs;
+pub mod logins;
+pub mod mfa;
 pub mod notify;
 pub mod order_events;
 pub mod orders;

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod errors;
 pub mod extract;
 pub mod forms;
+mod guard;
 mod health;
 pub mod page;
 pub mod qr;
@@ -60,6 +61,8 @@ pub fn app(state: AppState) -> Router {
         .nest_service("/static", statics::service())
         .fallback(web::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(guard::reject_control_chars))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::log_access_failures))
         .layer(middleware::from_fn_with_state(state.mode, web::with_site_mode))
         .layer(
             ServiceBuilder::new()

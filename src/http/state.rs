@@ -28,6 +28,8 @@ pub struct AppState {
     pub payments: Payments,
     pub provisioner: Provisioner,
     pub sessions: tower_sessions_sqlx_store::PostgresStore,
+    /// `TERN_TRUSTED_PROXIES`: whose forwarding headers name the client (`http::auth::ClientIp`).
+    pub trusted_proxies: Arc<crate::domain::client_addr::TrustedProxies>,
 }
 
 impl FromRef<AppState> for CachedCatalogue {

@@ -11,11 +11,13 @@ pub mod idempotency;
 pub mod jobs;
 pub mod lifecycle;
 pub mod mail;
+pub mod mfa;
 pub mod order_admin;
 pub mod orders;
 pub mod payments;
 pub mod provisioning;
 pub mod reconcile;
+pub mod sessions;
 pub mod stripe_events;
 pub mod webhooks;
 

@@ -111,7 +111,7 @@ impl Application {
             test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some(),
             secure_cookies: config.environment == Environment::Production,
         };
-        let state = state(pool.clone(), mode, payments, provisioner.clone()).await?;
+        let state = state(pool.clone(), mode, payments, provisioner.clone(), config.trusted_proxies.clone()).await?;
         if config.environment == Environment::Development
             && !crate::services::accounts::has_admin(&pool).await.unwrap_or(true)
         {

@@ -17,6 +17,9 @@ mod catalogue;
 mod dashboard;
 mod order;
 mod orders_list;
+mod reauth;
+
+pub use reauth::ReauthedAdmin;
 
 pub fn router() -> Router<AppState> {
     Router::new()

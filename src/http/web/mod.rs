@@ -3,6 +3,7 @@
 mod account;
 mod catalogue;
 mod checkout;
+mod mfa;
 mod orders;
 
 use axum::Router;
@@ -36,6 +37,8 @@ pub fn session_router() -> Router<AppState> {
         .route("/account/sign-in", get(account::show_sign_in).post(account::submit_sign_in))
         .route("/account/sign-up", get(account::show_sign_up).post(account::submit_sign_up))
         .route("/account/sign-out", post(account::sign_out))
+        .route("/account/sign-out-everywhere", post(account::sign_out_everywhere))
+        .route("/account/mfa", get(mfa::show_mfa).post(mfa::submit_mfa))
 }
 
 tokio::task_local! {
