@@ -195,8 +195,9 @@ impl Config {
                 }
             },
         };
-        let trusted_proxies = crate::domain::client_addr::TrustedProxies::parse(&get("TERN_TRUSTED_PROXIES").unwrap_or_default())
-            .map_err(|reason| ConfigError { var: "TERN_TRUSTED_PROXIES", reason })?;
+        let trusted_proxies =
+            crate::domain::client_addr::TrustedProxies::parse(&get("TERN_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|reason| ConfigError { var: "TERN_TRUSTED_PROXIES", reason })?;
         Ok(Self {
             addr,
             database_url,

@@ -44,7 +44,8 @@ pub async fn find(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Optio
     .fetch_optional(executor)
     .await?;
     row.map(|r| {
-        let role = r.role.parse().map_err(|e: String| sqlx::Error::ColumnDecode { index: "role".into(), source: e.into() })?;
+        let role =
+            r.role.parse().map_err(|e: String| sqlx::Error::ColumnDecode { index: "role".into(), source: e.into() })?;
         Ok(Login {
             id: r.id,
             user: User { id: r.user_id, email: r.email, role },
@@ -57,7 +58,11 @@ pub async fn find(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Optio
 }
 
 pub async fn touch(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("update user_sessions set last_seen_at = now() where id = $1").bind(id).execute(executor).await.map(|_| ())
+    sqlx::query("update user_sessions set last_seen_at = now() where id = $1")
+        .bind(id)
+        .execute(executor)
+        .await
+        .map(|_| ())
 }
 
 /// The second factor was checked just now.

@@ -15,8 +15,12 @@ pub struct Cidr {
 impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.network, canonical(ip)) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => mask(u32::from(net).into(), 32, self.prefix) == mask(u32::from(ip).into(), 32, self.prefix),
-            (IpAddr::V6(net), IpAddr::V6(ip)) => mask(u128::from(net), 128, self.prefix) == mask(u128::from(ip), 128, self.prefix),
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                mask(u32::from(net).into(), 32, self.prefix) == mask(u32::from(ip).into(), 32, self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                mask(u128::from(net), 128, self.prefix) == mask(u128::from(ip), 128, self.prefix)
+            }
             _ => false,
         }
     }
@@ -47,7 +51,9 @@ impl FromStr for Cidr {
         let width = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => width,
-            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= width).ok_or_else(|| format!("{s:?} has a bad prefix length"))?,
+            Some(p) => {
+                p.parse::<u8>().ok().filter(|p| *p <= width).ok_or_else(|| format!("{s:?} has a bad prefix length"))?
+            }
         };
         Ok(Cidr { network, prefix })
     }

@@ -76,11 +76,13 @@ fn refused(api: bool, field: &str) -> Response {
     let name: String = field.chars().filter(|c| !c.is_control()).take(64).collect();
     let status = StatusCode::UNPROCESSABLE_ENTITY;
     if api {
-        let mut problem = Problem::new(status, "validation_failed", format!("The field {name} {}", lowercase(CONTROL_MESSAGE)));
+        let mut problem =
+            Problem::new(status, "validation_failed", format!("The field {name} {}", lowercase(CONTROL_MESSAGE)));
         problem.invalid_params.push(InvalidParam { name, reason: CONTROL_MESSAGE.to_string() });
         problem.into_response()
     } else {
-        let message = format!("The field “{name}” holds a control character (such as NUL). Remove it and send the form again.");
+        let message =
+            format!("The field “{name}” holds a control character (such as NUL). Remove it and send the form again.");
         html_response(status, ErrorPage::new(status, message))
     }
 }

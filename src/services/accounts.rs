@@ -109,7 +109,9 @@ pub async fn sign_up(pool: &Pool, ip: Option<&str>, c: &Credentials) -> Result<U
     }
     let Some(email) = email.filter(|_| errors.is_empty()) else { return Err(Error::Invalid(errors)) };
     check_source(pool, ip).await?;
-    if db::users::count_attempt(pool, &format!("sign_up:{}", source(ip)), ATTEMPT_WINDOW_SECONDS).await? > SIGN_UPS_PER_IP {
+    if db::users::count_attempt(pool, &format!("sign_up:{}", source(ip)), ATTEMPT_WINDOW_SECONDS).await?
+        > SIGN_UPS_PER_IP
+    {
         return Err(Error::RateLimited(TOO_MANY));
     }
     let hash = hash_password(c.password.clone()).await?;
@@ -170,7 +172,8 @@ pub async fn create_admin(pool: &Pool, email: &str, password: &str, promote: boo
     let hash = hash_password(password.to_string()).await?;
     if let Some(user) = db::users::create(pool, email.as_str(), &hash, Role::Admin).await? {
         let details = serde_json::json!({ "via": "cli" });
-        let entry = AuditEntry { user: None, action: "admin_created", target: Some(user.email.clone()), details, ip: None };
+        let entry =
+            AuditEntry { user: None, action: "admin_created", target: Some(user.email.clone()), details, ip: None };
         db::users::audit(pool, entry).await?;
         return Ok(user);
     }
@@ -192,7 +195,8 @@ pub async fn create_admin(pool: &Pool, email: &str, password: &str, promote: boo
     db::logins::revoke_all(&mut *tx, user.id).await?;
     db::logins::revoke_all_tokens(&mut *tx, user.id).await?;
     let details = serde_json::json!({ "via": "cli", "previous_role": user.role.as_str() });
-    let entry = AuditEntry { user: None, action: "admin_promoted", target: Some(user.email.clone()), details, ip: None };
+    let entry =
+        AuditEntry { user: None, action: "admin_promoted", target: Some(user.email.clone()), details, ip: None };
     db::users::audit(&mut *tx, entry).await?;
     tx.commit().await?;
     Ok(User { role: Role::Admin, ..user })

@@ -105,7 +105,7 @@ async fn check(pool: &Pool, cipher: &Cipher, user: &User, ip: Option<&str>, code
         _ => false,
     };
     if !ok {
-        accounts::record_failure(pool, &[key.clone()], Some(user), ip, "mfa_failed").await?;
+        accounts::record_failure(pool, std::slice::from_ref(&key), Some(user), ip, "mfa_failed").await?;
         return Err(Error::invalid("code", WRONG_CODE));
     }
     accounts::clear_failures(pool, &key).await?;

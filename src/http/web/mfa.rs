@@ -48,12 +48,13 @@ pub struct CodeForm {
     next: Option<String>,
 }
 
-/// Who may be here: a signed-in member of staff (second factor given or not).
-fn staff(login: Option<SignedIn>) -> Result<SignedIn, Response> {
+/// Who may be here: a signed-in member of staff (second factor given or not); others are sent
+/// where they belong.
+fn staff(login: Option<SignedIn>) -> Result<SignedIn, &'static str> {
     match login {
         Some(login) if login.user.role.is_staff() => Ok(login),
-        Some(_) => Err(Redirect::to("/account").into_response()),
-        None => Err(Redirect::to("/account/sign-in").into_response()),
+        Some(_) => Err("/account"),
+        None => Err("/account/sign-in"),
     }
 }
 
@@ -83,7 +84,7 @@ pub async fn show_mfa(
 ) -> Result<Response, HtmlError> {
     let login = match staff(login) {
         Ok(login) => login,
-        Err(response) => return Ok(response),
+        Err(elsewhere) => return Ok(Redirect::to(elsewhere).into_response()),
     };
     let page = page(&state, ctx, &login, safe_next(q.next)).await?;
     Ok(([("cache-control", "no-store")], page).into_response())
@@ -99,7 +100,7 @@ pub async fn submit_mfa(
 ) -> Result<Response, HtmlError> {
     let login = match staff(login) {
         Ok(login) => login,
-        Err(response) => return Ok(response),
+        Err(elsewhere) => return Ok(Redirect::to(elsewhere).into_response()),
     };
     let next = safe_next(form.next);
     let (pool, cipher) = (&state.pool, &state.provisioner.cipher);

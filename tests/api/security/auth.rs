@@ -134,7 +134,8 @@ async fn v5_1_4_control_characters_are_refused_before_the_database_everywhere() 
     assert_eq!(response.status(), 422);
     assert_eq!(count(&app, notes).await, 0);
     // Line breaks are text, not control characters: a multi-line note is fine.
-    let response = app.post_form(&format!("/admin/orders/{order}/notes"), &[("note", "called them\r\nno answer")]).await;
+    let response =
+        app.post_form(&format!("/admin/orders/{order}/notes"), &[("note", "called them\r\nno answer")]).await;
     assert_eq!(response.status(), 303);
     assert_eq!(count(&app, notes).await, 1);
 }
@@ -163,13 +164,9 @@ async fn v2_2_1_the_owner_signs_in_from_home_while_an_attacker_hammers_from_else
     assert_eq!(failures, free as i64, "a refused try tests no password and is not a failure");
 
     // The owner, from their own address, with the right password.
-    let response = post_from(
-        &app,
-        "198.51.100.7",
-        "/account/sign-in",
-        &[("email", owner.email.as_str()), ("password", PASSWORD)],
-    )
-    .await;
+    let response =
+        post_from(&app, "198.51.100.7", "/account/sign-in", &[("email", owner.email.as_str()), ("password", PASSWORD)])
+            .await;
     assert_eq!(response.status(), 303, "not locked out");
     assert!(location(&response).starts_with("/account/mfa"));
 
@@ -224,10 +221,8 @@ async fn v2_7_staff_enrol_totp_at_first_sign_in_and_give_a_code_every_time() {
         sqlx::query_scalar("select code_sha256 from mfa_recovery_codes").fetch_all(&app.pool).await.unwrap();
     assert_eq!(digests.len(), 10);
     assert!(digests.iter().all(|d| d.len() == 32));
-    let audit: String = sqlx::query_scalar("select string_agg(details::text, ' ') from audit_log")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let audit: String =
+        sqlx::query_scalar("select string_agg(details::text, ' ') from audit_log").fetch_one(&app.pool).await.unwrap();
     assert!(!audit.contains(&secret));
 
     // The next sign-in asks for a code (no new secret shown); a wrong one is a field error.
@@ -295,7 +290,8 @@ async fn v4_3_1_refunds_sims_and_catalogue_changes_need_a_second_factor_within_1
     assert_eq!(refund.status(), 303);
     assert!(location(&refund).starts_with("/account/mfa?next="), "{}", location(&refund));
     assert_eq!(app.refunded_minor(order).await, 0, "nothing refunded");
-    let sim = app.post_form(&format!("/admin/orders/{order}/sim"), &[("action", "disable"), ("confirmed", "yes")]).await;
+    let sim =
+        app.post_form(&format!("/admin/orders/{order}/sim"), &[("action", "disable"), ("confirmed", "yes")]).await;
     assert!(location(&sim).starts_with("/account/mfa"));
     let edit = app.get("/admin/destinations/new").await;
     assert_eq!(location(&edit), "/account/mfa?next=%2Fadmin%2Fdestinations%2Fnew");
@@ -359,7 +355,8 @@ async fn v3_3_sign_out_everywhere_ends_every_session_and_api_token() {
     let app = spawn_app().await;
     let user = app.sign_in_as(Role::Customer).await;
     // The same account on a second device, and in the mobile app.
-    let phone = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+    let phone =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
     let html = phone.get(app.url("/account/sign-in")).send().await.unwrap().text().await.unwrap();
     let csrf = Page::parse(&html).attr("input[name=csrf_token]", "value").unwrap();
     let signed_in = phone
@@ -398,9 +395,8 @@ async fn v3_3_sign_out_everywhere_ends_every_session_and_api_token() {
 async fn v4_1_admin_create_refuses_an_existing_account_unless_promoted_then_requires_mfa() {
     use tern::services::accounts::create_admin;
     let app = spawn_app().await;
-    let response = app
-        .post_form("/account/sign-up", &[("email", "self@example.com"), ("password", "the traveller's own")])
-        .await;
+    let response =
+        app.post_form("/account/sign-up", &[("email", "self@example.com"), ("password", "the traveller's own")]).await;
     assert_eq!(response.status(), 303);
     app.post_form("/account/sign-out", &[]).await;
 
@@ -411,10 +407,12 @@ async fn v4_1_admin_create_refuses_an_existing_account_unless_promoted_then_requ
 
     let user = create_admin(&app.pool, "self@example.com", "the operator's password", true).await.unwrap();
     assert_eq!(user.role, Role::Admin);
-    let old = app.post_form("/account/sign-in", &[("email", "self@example.com"), ("password", "the traveller's own")]).await;
+    let old =
+        app.post_form("/account/sign-in", &[("email", "self@example.com"), ("password", "the traveller's own")]).await;
     assert_eq!(old.status(), 422, "the typed password replaced the old one");
-    let new =
-        app.post_form("/account/sign-in", &[("email", "self@example.com"), ("password", "the operator's password")]).await;
+    let new = app
+        .post_form("/account/sign-in", &[("email", "self@example.com"), ("password", "the operator's password")])
+        .await;
     assert_eq!(location(&new), "/account/mfa?next=%2Faccount", "MFA enrolment is required");
     assert!(Page::parse(&app.page("/account/mfa", 200).await).exists("#mfa-secret"));
     let audit: Value = sqlx::query_scalar("select details from audit_log where action = 'admin_promoted'")
