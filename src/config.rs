@@ -55,6 +55,9 @@ pub struct Config {
     pub shutdown_drain: std::time::Duration,
     /// `SMTP_URL`, `MAIL_FROM`, `SUPPORT_EMAIL`.
     pub mail: MailConfig,
+    /// `TERN_TRUSTED_PROXIES`: CIDR blocks of the proxies whose `Forwarded` and
+    /// `X-Forwarded-For` headers name the client; none by default.
+    pub trusted_proxies: crate::domain::client_addr::TrustedProxies,
 }
 
 #[derive(Debug)]
@@ -223,6 +226,9 @@ impl Config {
                 }
             },
         };
+        let trusted_proxies =
+            crate::domain::client_addr::TrustedProxies::parse(&get("TERN_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|reason| ConfigError { var: "TERN_TRUSTED_PROXIES", reason })?;
         Ok(Self {
             addr,
             database_url,
@@ -237,6 +243,7 @@ impl Config {
             metrics_addr,
             shutdown_drain,
             mail: MailConfig::read(get, environment)?,
+            trusted_proxies,
         })
     }
 }

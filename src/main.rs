@@ -46,9 +46,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminCommand {
-    /// Create an admin (or make an existing user one). The password is asked for, or read
-    /// from the first line of standard input when it is not a terminal.
+    /// Create an admin. The password is asked for, or read from the first line of standard
+    /// input when it is not a terminal. An existing account is refused unless --promote.
     Create {
+        #[arg(long)]
+        email: String,
+        /// Make an existing account an admin: its password becomes the one typed, its MFA is
+        /// reset (enrolment at the next sign-in), its sessions end; audited.
+        #[arg(long)]
+        promote: bool,
+    },
+    /// Forget a user's second factor (a lost phone): they enrol again at their next sign-in.
+    ResetMfa {
         #[arg(long)]
         email: String,
     },
@@ -107,9 +116,12 @@ async fn main() -> ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => tern::startup::run(config).await,
-        Command::Admin { command: AdminCommand::Create { email } } => match read_password() {
-            Ok(password) => tern::startup::create_admin(&config, &email, &password).await.map(|user| {
-                println!("Admin {} can now sign in at /account/sign-in and open /admin.", user.email);
+        Command::Admin { command: AdminCommand::Create { email, promote } } => match read_password() {
+            Ok(password) => tern::startup::create_admin(&config, &email, &password, promote).await.map(|user| {
+                println!(
+                    "Admin {} can now sign in at /account/sign-in, enrol an authenticator app, and open /admin.",
+                    user.email
+                );
             }),
             Err(e) => Err(anyhow::anyhow!("reading the password: {e}")),
         },
@@ -120,6 +132,11 @@ async fn main() -> ExitCode {
                 r.activation_codes, r.idempotent_answers, r.batches
             );
         }),
+        Command::Admin { command: AdminCommand::ResetMfa { email } } => {
+            tern::startup::reset_mfa(&config, &email).await.map(|user| {
+                println!("{}'s second factor is reset: they enrol again at their next sign-in.", user.email);
+            })
+        }
         #[cfg(feature = "emulators")]
         Command::Emulators { .. } => unreachable!("handled before the configuration is read"),
         Command::Healthcheck => unreachable!("handled before the configuration is read"),

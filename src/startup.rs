@@ -157,6 +157,7 @@ pub async fn state(
     mode: SiteMode,
     payments: Payments,
     provisioner: Provisioner,
+    trusted_proxies: crate::domain::client_addr::TrustedProxies,
 ) -> anyhow::Result<AppState> {
     MIGRATOR.run(&pool).await.context("database migrations failed")?;
     let catalogue = CatalogueStore::load_and_follow(pool.clone()).await.context("cannot load the catalogue")?;
@@ -178,6 +179,7 @@ pub async fn state(
         sessions,
         readiness: Default::default(),
         headers,
+        trusted_proxies: std::sync::Arc::new(trusted_proxies),
     })
 }
 
@@ -228,11 +230,33 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
 /// `tern admin create`: against the configured database (the embedded cluster is started, or
 /// the one a running Tern serves is used), with migrations applied.
-pub async fn create_admin(config: &Config, email: &str, password: &str) -> anyhow::Result<crate::domain::user::User> {
+pub async fn create_admin(
+    config: &Config,
+    email: &str,
+    password: &str,
+    promote: bool,
+) -> anyhow::Result<crate::domain::user::User> {
+    with_database(config, |pool| async move {
+        crate::services::accounts::create_admin(&pool, email, password, promote).await
+    })
+    .await
+}
+
+/// `tern admin reset-mfa`: the user enrols a new second factor at their next sign-in.
+pub async fn reset_mfa(config: &Config, email: &str) -> anyhow::Result<crate::domain::user::User> {
+    with_database(config, |pool| async move { crate::services::mfa::reset(&pool, email).await }).await
+}
+
+/// Runs an admin command against the configured database, migrated; field errors as one line.
+async fn with_database<T, F, Fut>(config: &Config, command: F) -> anyhow::Result<T>
+where
+    F: FnOnce(PgPool) -> Fut,
+    Fut: Future<Output = crate::error::Result<T>>,
+{
     let Database { pool, cluster } = database(config).await?;
     let result = async {
         MIGRATOR.run(&pool).await.context("database migrations failed")?;
-        crate::services::accounts::create_admin(&pool, email, password).await.map_err(|e| match e {
+        command(pool.clone()).await.map_err(|e| match e {
             crate::error::Error::Invalid(fields) => {
                 anyhow::anyhow!(
                     fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")

@@ -79,6 +79,15 @@ pub async fn set_role(executor: impl PgExecutor<'_>, id: Uuid, role: Role) -> sq
         .map(|_| ())
 }
 
+pub async fn set_password(executor: impl PgExecutor<'_>, id: Uuid, password_hash: &str) -> sqlx::Result<()> {
+    sqlx::query("update users set password_hash = $2 where id = $1")
+        .bind(id)
+        .bind(password_hash)
+        .execute(executor)
+        .await
+        .map(|_| ())
+}
+
 pub async fn insert_token(
     executor: impl PgExecutor<'_>,
     user_id: Uuid,

@@ -1,12 +1,16 @@
 //! The domain: pure types and rules, no I/O. Nothing here imports another layer of Tern.
 
 pub mod catalogue;
+pub mod client_addr;
 pub mod email;
 pub mod lpa;
 pub mod money;
 pub mod order;
 pub mod query;
+pub mod redirect;
 pub mod search;
+pub mod session;
+pub mod text;
 pub mod token;
 pub mod user;
 

@@ -1,25 +1,31 @@
-//! Who is asking: sessions kept in PostgreSQL (tower-sessions), the signed-in user, CSRF
-//! tokens on every state-changing form, and the client's address for rate limits and the audit log.
+//! Who is asking: sessions kept in PostgreSQL (tower-sessions) pointing at a signed-in session
+//! row (`services::sessions`: lifetimes, second factor, revocation), the signed-in user, CSRF
+//! tokens on every state-changing form, and the client's real address (behind trusted proxies)
+//! for rate limits and the audit log.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
-use axum::http::Method;
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::errors::HtmlError;
+use crate::domain::client_addr::{TrustedProxies, rate_limit_group};
 use crate::domain::token;
 use crate::domain::user::User;
 use crate::error::Error;
 use crate::http::state::AppState;
-use crate::services::accounts;
+use crate::services::Pool;
+use crate::services::sessions::{self, SignedIn};
 
-const USER_KEY: &str = "user_id";
+/// The session's signed-in session row (`user_sessions.id`).
+const LOGIN_KEY: &str = "login_id";
 const CSRF_KEY: &str = "csrf_token";
 /// The form field carrying the token.
 pub const CSRF_FIELD: &str = "csrf_token";
@@ -61,22 +67,53 @@ pub async fn verify_csrf(session: Session, request: Request, next: Next) -> Resp
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
-/// Signs `user` in: a new session id (no fixation), then the user id.
-pub async fn sign_in(session: &Session, user: &User) -> Result<(), Error> {
+/// Signs `user` in: a new session id (no fixation), then a new signed-in session row. Staff
+/// still owe their second factor (`sessions::SignedIn::awaits_mfa`).
+pub async fn sign_in(session: &Session, pool: &Pool, user: &User) -> Result<(), Error> {
     session.cycle_id().await.map_err(session_error)?;
-    session.insert(USER_KEY, user.id).await.map_err(session_error)?;
+    let login = sessions::start(pool, user).await?;
+    session.insert(LOGIN_KEY, login).await.map_err(session_error)?;
     // A fresh CSRF token for the signed-in session.
     let (fresh, _) = token::generate();
     session.insert(CSRF_KEY, &fresh).await.map_err(session_error)?;
     Ok(())
 }
 
-pub async fn sign_out(session: &Session) -> Result<(), Error> {
+/// Ends this session: its row is revoked and the browser session emptied.
+pub async fn sign_out(session: &Session, pool: &Pool) -> Result<(), Error> {
+    if let Some(login) = session.get::<Uuid>(LOGIN_KEY).await.map_err(session_error)? {
+        sessions::end(pool, login).await?;
+    }
     session.flush().await.map_err(session_error)
 }
 
-/// The signed-in user, if any. Looked up once per request: later extractors (a guard, then
-/// `PageContext`) reuse it.
+/// The live signed-in session of this request, if any, whether or not its second factor was
+/// given. Looked up once per request; an expired or revoked one empties the browser session.
+#[derive(Clone)]
+pub struct CurrentLogin(pub Option<SignedIn>);
+
+impl FromRequestParts<AppState> for CurrentLogin {
+    type Rejection = HtmlError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(known) = parts.extensions.get::<CurrentLogin>() {
+            return Ok(known.clone());
+        }
+        let Ok(session) = Session::from_request_parts(parts, state).await else { return Ok(CurrentLogin(None)) };
+        let Some(id) = session.get::<Uuid>(LOGIN_KEY).await.map_err(session_error)? else {
+            return Ok(CurrentLogin(None));
+        };
+        let login = sessions::current(&state.pool, id).await?;
+        if login.is_none() {
+            session.flush().await.map_err(session_error)?;
+        }
+        parts.extensions.insert(CurrentLogin(login.clone()));
+        Ok(CurrentLogin(login))
+    }
+}
+
+/// The signed-in user, if any: staff count as signed in only once their second factor was
+/// checked. Later extractors (a guard, then `PageContext`) reuse the lookup.
 #[derive(Clone)]
 pub struct MaybeUser(pub Option<User>);
 
@@ -84,27 +121,41 @@ impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = HtmlError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(known) = parts.extensions.get::<MaybeUser>() {
-            return Ok(known.clone());
-        }
-        let Ok(session) = Session::from_request_parts(parts, state).await else { return Ok(MaybeUser(None)) };
-        let Some(id) = session.get::<Uuid>(USER_KEY).await.map_err(session_error)? else { return Ok(MaybeUser(None)) };
-        let user = accounts::find_user(&state.pool, id).await?;
-        if user.is_none() {
-            sign_out(&session).await?;
-        }
-        parts.extensions.insert(MaybeUser(user.clone()));
-        Ok(MaybeUser(user))
+        let CurrentLogin(login) = CurrentLogin::from_request_parts(parts, state).await?;
+        Ok(MaybeUser(login.filter(|l| !l.awaits_mfa()).map(|l| l.user)))
     }
 }
 
-/// The client's address, as the connection shows it.
+/// The client's address: the connection's peer, or, when the peer is one of
+/// `TERN_TRUSTED_PROXIES`, the client those proxies name in `Forwarded` / `X-Forwarded-For`.
 pub struct ClientIp(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl ClientIp {
+    /// The key this client counts under for rate limits (an IPv6 client by its /64).
+    pub fn rate_group(&self) -> Option<String> {
+        self.0.as_deref().map(rate_limit_group)
+    }
+}
+
+/// The real client of a request (see [`ClientIp`]).
+pub fn client_addr(headers: &HeaderMap, peer: Option<IpAddr>, proxies: &TrustedProxies) -> Option<IpAddr> {
+    let joined = |name: &str| {
+        let values: Vec<&str> = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+        (!values.is_empty()).then(|| values.join(","))
+    };
+    peer.map(|peer| proxies.client(peer, joined("forwarded").as_deref(), joined("x-forwarded-for").as_deref()))
+}
+
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    Arc<TrustedProxies>: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let proxies = Arc::<TrustedProxies>::from_ref(state);
+        Ok(ClientIp(client_addr(&parts.headers, peer, &proxies).map(|ip| ip.to_string())))
     }
 }

@@ -9,6 +9,7 @@ pub mod email;
 pub mod errors;
 pub mod extract;
 pub mod forms;
+mod guard;
 pub mod headers;
 pub mod health;
 pub mod metrics;
@@ -73,6 +74,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn with_layers(routes: Router<AppState>, state: AppState, timeout: Duration) -> Router {
     routes
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(guard::reject_control_chars))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::log_access_failures))
         .layer(middleware::from_fn_with_state(state.mode, web::with_site_mode))
         .layer(middleware::from_fn(metrics::record))
         .layer(

@@ -35,6 +35,8 @@ pub struct AppState {
     pub readiness: crate::http::health::Readiness,
     /// The security headers' settings (`http::headers`).
     pub headers: crate::http::headers::HeaderPolicy,
+    /// `TERN_TRUSTED_PROXIES`: whose forwarding headers name the client (`http::auth::ClientIp`).
+    pub trusted_proxies: Arc<crate::domain::client_addr::TrustedProxies>,
 }
 
 impl FromRef<AppState> for CachedCatalogue {

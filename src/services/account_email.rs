@@ -104,11 +104,14 @@ pub async fn reset_password(pool: &Pool, ip: Option<&str>, raw_token: &str, pass
     // Whoever reset the password proved they read the address's mail.
     db::account_tokens::mark_verified(&mut *tx, user_id).await?;
     let user = db::users::find(&mut *tx, user_id).await?.ok_or_else(dead_link)?;
+    // A new password ends every session and API token the old one opened (ASVS V3.3.3).
+    let sessions = db::logins::revoke_all(&mut *tx, user_id).await?;
+    let tokens = db::logins::revoke_all_tokens(&mut *tx, user_id).await?;
     let entry = AuditEntry {
         user: Some(&user),
         action: "password_reset",
         target: None,
-        details: json!({}),
+        details: json!({ "sessions_ended": sessions, "api_tokens_revoked": tokens }),
         ip: ip.map(String::from),
     };
     db::users::audit(&mut *tx, entry).await?;

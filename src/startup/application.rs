@@ -138,7 +138,7 @@ impl Application {
             secure_cookies: config.environment == Environment::Production || public_url.starts_with("https://"),
             dev_mailbox: config.mail.smtp_url.is_none(),
         };
-        let state = state(pool.clone(), mode, payments, provisioner.clone()).await?;
+        let state = state(pool.clone(), mode, payments, provisioner.clone(), config.trusted_proxies.clone()).await?;
         if config.environment == Environment::Development
             && !crate::services::accounts::has_admin(&pool).await.unwrap_or(true)
         {

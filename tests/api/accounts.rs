@@ -110,10 +110,10 @@ async fn sign_up_input_is_checked_beside_each_field() {
 }
 
 #[tokio::test]
-async fn sign_in_is_rate_limited_per_account() {
+async fn sign_in_failures_slow_down_the_account_from_that_source() {
     let app = spawn_app().await;
     let mut last = 0;
-    for _ in 0..=tern::services::accounts::ATTEMPTS_PER_ACCOUNT {
+    for _ in 0..=tern::domain::session::FREE_FAILURES {
         last = app
             .post_form("/account/sign-in", &[("email", "target@example.com"), ("password", "guess guess guess")])
             .await
@@ -295,35 +295,46 @@ async fn the_mobile_token_flow() {
     assert_eq!(app.client.get(app.url("/api/v1/me/orders")).send().await.unwrap().status(), 401);
 }
 
-#[tokio::test]
-async fn the_cli_creates_an_admin_from_stdin() {
+/// Runs `tern` with `args` on the embedded cluster in `dir`, `stdin` piped in.
+fn run_cli(dir: &std::path::Path, args: &[&str], stdin: &[u8]) -> std::process::Output {
     use std::io::Write;
-    let dir = crate::helpers::scratch_dir("cli");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(["admin", "create", "--email", "boss@example.com"])
+        .args(args)
         .env_remove("DATABASE_URL")
-        .env("TERN_DATA_DIR", dir.path())
+        .env("TERN_DATA_DIR", dir)
         .env("RUST_LOG", "warn")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"a very long admin password\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn the_cli_creates_an_admin_from_stdin() {
+    let dir = crate::helpers::scratch_dir("cli");
+    let create = ["admin", "create", "--email", "boss@example.com"];
+    let out = run_cli(dir.path(), &create, b"a very long admin password\n");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("boss@example.com"));
 
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(["admin", "create", "--email", "boss2@example.com"])
-        .env_remove("DATABASE_URL")
-        .env("TERN_DATA_DIR", dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_cli(dir.path(), &["admin", "create", "--email", "boss2@example.com"], b"short\n");
     assert!(!out.status.success(), "a short password is refused");
     assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+
+    // ASVS V4.1: an existing account is never promoted silently.
+    let out = run_cli(dir.path(), &create, b"another long admin password\n");
+    assert!(!out.status.success(), "an existing account is refused without --promote");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--promote"));
+    let promote = ["admin", "create", "--email", "boss@example.com", "--promote"];
+    let out = run_cli(dir.path(), &promote, b"another long admin password\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = run_cli(dir.path(), &["admin", "reset-mfa", "--email", "boss@example.com"], b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("enrol again"));
+    let out = run_cli(dir.path(), &["admin", "reset-mfa", "--email", "nobody@example.com"], b"");
+    assert!(!out.status.success(), "an unknown account is an error");
 }

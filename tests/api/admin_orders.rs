@@ -616,7 +616,7 @@ async fn the_audit_log_lists_sign_ins_newest_first_in_pages() {
     assert!(!first.contains("<b>x</b>"));
     let next = next_link(&first).expect("a link to older entries");
     let second = app.page(&next, 200).await;
-    assert_eq!(second.matches("<tr>").count(), 1 + 51, "the other 50 and the sign-in");
+    assert_eq!(second.matches("<tr>").count(), 1 + 52, "the other 50, the sign-in and the MFA enrolment");
     assert!(second.contains("test_action_50<") && !second.contains("test_action_51<"));
     assert!(second.contains("<code>sign_in</code>"));
     assert!(next_link(&second).is_none());

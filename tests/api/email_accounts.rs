@@ -86,6 +86,11 @@ async fn a_password_reset_link_works_once_for_an_hour_and_is_stored_hashed() {
     let app = spawn_app().await;
     let hash = tern::services::accounts::hash_password("the old password!".into()).await.unwrap();
     tern::db::users::create(&app.pool, "flo@example.com", &hash, tern::domain::user::Role::Customer).await.unwrap();
+    // Flo is still signed in on another device, with the old password.
+    let other_device = crate::helpers::browser();
+    let fields = [("email", "flo@example.com"), ("password", "the old password!")];
+    assert_eq!(app.post_form_on(&other_device, "/account/sign-in", &fields).await.status(), 303);
+    assert_eq!(other_device.get(app.url("/account")).send().await.unwrap().status(), 200);
 
     let known = app.post_form("/account/forgot-password", &[("email", "flo@example.com")]).await;
     let unknown = app.post_form("/account/forgot-password", &[("email", "nobody@example.com")]).await;
@@ -112,6 +117,8 @@ async fn a_password_reset_link_works_once_for_an_hour_and_is_stored_hashed() {
     assert_eq!(short.status(), 422, "a bad password is a field error and uses nothing");
     let reset = app.post_form("/account/reset-password", &[("token", &token), ("password", "the new password!")]).await;
     assert_eq!(reset.status(), 303);
+    let after = other_device.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(after.status(), 303, "the reset ended the other device's session (ASVS V3.3.3)");
     app.post_form("/account/sign-out", &[]).await;
     let signed_in =
         app.post_form("/account/sign-in", &[("email", "flo@example.com"), ("password", "the new password!")]).await;

@@ -146,6 +146,13 @@ pub async fn spawn_app() -> TestApp {
     spawn(false).await
 }
 
+/// Like `spawn_app`, with `TERN_TRUSTED_PROXIES` set to `proxies` (tests connect from
+/// 127.0.0.1, so `127.0.0.1/32` makes the test client a proxy whose `X-Forwarded-For` counts).
+pub async fn spawn_app_trusting(proxies: &str) -> TestApp {
+    let trusted = tern::domain::client_addr::TrustedProxies::parse(proxies).expect("CIDR blocks");
+    spawn_configured(false, move |config| config.trusted_proxies = trusted).await
+}
+
 /// Like `spawn_app`, with the job worker run by the application, as in production.
 pub async fn spawn_app_with_worker() -> TestApp {
     spawn(true).await
@@ -259,19 +266,31 @@ impl TestApp {
 
     /// This client's CSRF token (its session is kept in the client's cookie jar).
     pub async fn csrf(&self) -> String {
-        let page = Page::parse(&self.page("/account/sign-in", 200).await);
+        self.csrf_on(&self.client).await
+    }
+
+    /// `client`'s CSRF token.
+    pub async fn csrf_on(&self, client: &reqwest::Client) -> String {
+        let page = client.get(self.url("/account/sign-in")).send().await.expect("request");
+        let page = Page::parse(&page.text().await.unwrap());
         page.attr("input[name=csrf_token]", "value").expect("a CSRF field")
     }
 
     /// POSTs a form with this session's CSRF token added.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let token = self.csrf().await;
-        let mut fields: Vec<(&str, &str)> = form.to_vec();
-        fields.push(("csrf_token", &token));
-        self.client.post(self.url(path)).form(&fields).send().await.expect("request")
+        self.post_form_on(&self.client, path, form).await
     }
 
-    /// A user with `role`, signed in on this app's client.
+    /// POSTs a form from `client` with its CSRF token added.
+    pub async fn post_form_on(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_on(client).await;
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        fields.push(("csrf_token", &token));
+        client.post(self.url(path)).form(&fields).send().await.expect("request")
+    }
+
+    /// A user with `role`, signed in on this app's client. Staff go the real way: password,
+    /// then MFA enrolment with a code computed by totp-rs from the secret the page shows.
     pub async fn sign_in_as(&self, role: tern::domain::user::Role) -> tern::domain::user::User {
         self.sign_in_on(&self.client, role).await
     }
@@ -282,16 +301,61 @@ impl TestApp {
         client: &reqwest::Client,
         role: tern::domain::user::Role,
     ) -> tern::domain::user::User {
+        self.sign_in_with_secret_on(client, role).await.0
+    }
+
+    /// Like `sign_in_as`; also the staff member's TOTP secret (`None` for a customer).
+    pub async fn sign_in_with_secret(
+        &self,
+        role: tern::domain::user::Role,
+    ) -> (tern::domain::user::User, Option<String>) {
+        self.sign_in_with_secret_on(&self.client, role).await
+    }
+
+    /// Like `sign_in_with_secret`, on `client`.
+    pub async fn sign_in_with_secret_on(
+        &self,
+        client: &reqwest::Client,
+        role: tern::domain::user::Role,
+    ) -> (tern::domain::user::User, Option<String>) {
         let email = format!("{}-{}@example.com", role.as_str(), uuid::Uuid::new_v4().simple());
-        let password = "correct horse battery";
-        let hash = tern::services::accounts::hash_password(password.to_string()).await.unwrap();
-        let user = tern::db::users::create(&self.pool, &email, &hash, role).await.unwrap().unwrap();
-        let form = client.get(self.url("/account/sign-in")).send().await.unwrap().text().await.unwrap();
-        let csrf = Page::parse(&form).attr("input[name=csrf_token]", "value").expect("a CSRF field");
-        let fields = [("email", email.as_str()), ("password", password), ("csrf_token", csrf.as_str())];
-        let response = client.post(self.url("/account/sign-in")).form(&fields).send().await.unwrap();
+        let user = self.create_user(&email, role).await;
+        let fields = [("email", email.as_str()), ("password", PASSWORD)];
+        let response = self.post_form_on(client, "/account/sign-in", &fields).await;
         assert_eq!(response.status(), 303, "signed in");
-        user
+        if !role.is_staff() {
+            return (user, None);
+        }
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.starts_with("/account/mfa"), "staff give a second factor: {location}");
+        let secret = self.enrol_mfa_on(client).await;
+        (user, Some(secret))
+    }
+
+    /// A user with the helpers' password.
+    pub async fn create_user(&self, email: &str, role: tern::domain::user::Role) -> tern::domain::user::User {
+        let hash = tern::services::accounts::hash_password(PASSWORD.to_string()).await.unwrap();
+        tern::db::users::create(&self.pool, email, &hash, role).await.unwrap().unwrap()
+    }
+
+    /// Finishes MFA enrolment of the staff member signing in: reads the secret off the page,
+    /// sends the current code, and checks the ten recovery codes are shown. Returns the secret.
+    pub async fn enrol_mfa(&self) -> String {
+        self.enrol_mfa_on(&self.client).await
+    }
+
+    /// Like `enrol_mfa`, on `client`.
+    pub async fn enrol_mfa_on(&self, client: &reqwest::Client) -> String {
+        let page = client.get(self.url("/account/mfa")).send().await.unwrap();
+        assert_eq!(page.status(), 200, "the enrolment page");
+        let page = Page::parse(&page.text().await.unwrap());
+        assert!(page.attr("img[alt^='QR code']", "src").unwrap().starts_with("data:image/png;base64,"));
+        let secret = page.text("#mfa-secret");
+        let response = self.post_form_on(client, "/account/mfa", &[("code", &totp_code(&secret, 0))]).await;
+        assert_eq!(response.status(), 200, "enrolled");
+        let codes = Page::parse(&response.text().await.unwrap()).texts("#recovery-codes code");
+        assert_eq!(codes.len(), 10, "ten recovery codes");
+        secret
     }
 
     /// GET a page, asserting the status, and return its body.
@@ -318,6 +382,20 @@ impl TestApp {
         assert!(body["code"].is_string() && body["title"].is_string() && body["detail"].is_string());
         body
     }
+}
+
+/// The password `create_user` and `sign_in_as` give accounts.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The TOTP code of `secret` (base32) `steps_ahead` 30-second steps from now, as an
+/// authenticator app computes it (totp-rs, RFC 6238).
+pub fn totp_code(secret: &str, steps_ahead: u64) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).expect("a base32 secret"))
+        .build()
+        .expect("a valid TOTP");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    totp.generate(now + 30 * steps_ahead).to_string()
 }
 
 /// Waits (bounded) until `check` holds; for effects that arrive asynchronously.

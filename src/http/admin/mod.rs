@@ -20,6 +20,9 @@ mod integrity;
 mod order;
 mod order_email;
 mod orders_list;
+mod reauth;
+
+pub use reauth::ReauthedAdmin;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{AdminUser, StaffUser};
+use super::{AdminUser, ReauthedAdmin, StaffUser};
 use crate::domain::order::{Order, OrderEvent};
 use crate::domain::{Money, OrderStatus};
 use crate::error::Error;
@@ -172,7 +172,7 @@ fn confirm(
 
 async fn set_sim(
     State(state): State<AppState>,
-    AdminUser(user): AdminUser,
+    ReauthedAdmin(user): ReauthedAdmin,
     ctx: PageContext,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
@@ -207,7 +207,7 @@ fn parse_amount(raw: &str, currency: &str) -> Result<Option<Money>, Error> {
 
 async fn refund(
     State(state): State<AppState>,
-    AdminUser(user): AdminUser,
+    ReauthedAdmin(user): ReauthedAdmin,
     ctx: PageContext,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,

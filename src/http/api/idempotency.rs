@@ -52,10 +52,13 @@ pub struct IdempotencyKey {
     pub client: Option<String>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+impl FromRequestParts<crate::http::state::AppState> for IdempotencyKey {
     type Rejection = crate::http::errors::ApiError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &crate::http::state::AppState,
+    ) -> Result<Self, Self::Rejection> {
         let key = parts.headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
         let key = key.ok_or(Error::BadRequest {
             code: "idempotency_key_missing",

@@ -1,4 +1,5 @@
-//! Traveller accounts: sign up, sign in, sign out, and "My eSIMs".
+//! Accounts: sign up, sign in (staff then give their second factor, `web::mfa`), sign out,
+//! sign out everywhere, and "My eSIMs".
 
 use crate::services::Pool;
 use askama::Template;
@@ -12,12 +13,12 @@ use tower_sessions::Session;
 
 use crate::domain::order::Order;
 use crate::error::Error;
-use crate::http::auth::{self, ClientIp, MaybeUser};
+use crate::http::auth::{self, ClientIp, CurrentLogin, MaybeUser};
 use crate::http::errors::HtmlError;
 use crate::http::forms::FieldErrors;
 use crate::http::page::PageContext;
 use crate::services::accounts::{self, Credentials};
-use crate::services::orders;
+use crate::services::{orders, sessions};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account/sign_in.html")]
@@ -60,10 +61,19 @@ pub struct NextParam {
     next: Option<String>,
 }
 
-/// Only local paths: an open redirect is not offered.
-fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/account".into())
+/// Only paths on this site, as a URL parser reads them: an open redirect is not offered.
+pub(super) fn safe_next(next: Option<String>) -> String {
+    crate::domain::redirect::safe_next(next.as_deref(), "/account")
+}
+
+/// Where a signed-in user goes: staff to their second factor first.
+pub(super) fn after_sign_in(user: &crate::domain::user::User, next: &str) -> String {
+    if user.role.is_staff() {
+        let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        format!("/account/mfa?next={next}")
+    } else {
+        next.to_string()
+    }
 }
 
 pub async fn show_sign_in(
@@ -97,8 +107,8 @@ pub async fn submit_sign_in(
     let credentials = Credentials { email: form.email.clone(), password: form.password };
     match accounts::sign_in(&pool, ip.as_deref(), &credentials).await {
         Ok(user) => {
-            auth::sign_in(&session, &user).await?;
-            Ok(Redirect::to(&next).into_response())
+            auth::sign_in(&session, &pool, &user).await?;
+            Ok(Redirect::to(&after_sign_in(&user, &next)).into_response())
         }
         Err(e) => {
             let mut page = SignInPage::new(ctx, "sign-in", next);
@@ -126,9 +136,23 @@ pub async fn submit_sign_up(
     }
 }
 
-pub async fn sign_out(session: Session) -> Result<Response, HtmlError> {
-    auth::sign_out(&session).await?;
+pub async fn sign_out(State(pool): State<Pool>, session: Session) -> Result<Response, HtmlError> {
+    auth::sign_out(&session, &pool).await?;
     Ok(Redirect::to("/").into_response())
+}
+
+/// Ends every session of the account, on every device, and revokes its API tokens (ASVS V3.3).
+pub async fn sign_out_everywhere(
+    State(pool): State<Pool>,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    CurrentLogin(login): CurrentLogin,
+) -> Result<Response, HtmlError> {
+    if let Some(login) = login {
+        sessions::end_everywhere(&pool, &login.user, ip.as_deref()).await?;
+    }
+    auth::sign_out(&session, &pool).await?;
+    Ok(Redirect::to("/account/sign-in").into_response())
 }
 
 #[derive(Template, WebTemplate)]

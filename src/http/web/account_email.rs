@@ -118,8 +118,8 @@ pub async fn submit_verify(
 ) -> Result<Response, HtmlError> {
     match account_email::verify(&pool, &form.token).await {
         Ok(user) => {
-            auth::sign_in(&session, &user).await?;
-            Ok(Redirect::to("/account").into_response())
+            auth::sign_in(&session, &pool, &user).await?;
+            Ok(Redirect::to(&super::account::after_sign_in(&user, "/account")).into_response())
         }
         Err(e) => EmailStepPage::new(ctx, Step::Verify).refused(e),
     }
@@ -179,8 +179,8 @@ pub async fn submit_reset(
 ) -> Result<Response, HtmlError> {
     match account_email::reset_password(&pool, ip.as_deref(), &form.token, &form.password).await {
         Ok(user) => {
-            auth::sign_in(&session, &user).await?;
-            Ok(Redirect::to("/account").into_response())
+            auth::sign_in(&session, &pool, &user).await?;
+            Ok(Redirect::to(&super::account::after_sign_in(&user, "/account")).into_response())
         }
         Err(e) => {
             let mut page = EmailStepPage::new(ctx, Step::Reset);

@@ -6,6 +6,7 @@ mod catalogue;
 mod checkout;
 mod dev_mail;
 mod find_order;
+mod mfa;
 mod order_cookie;
 mod orders;
 
@@ -50,6 +51,8 @@ pub fn session_router() -> Router<AppState> {
         .route("/_dev/mail/{id}/html", get(dev_mail::html))
         .route("/_dev/mail/{id}/raw", get(dev_mail::raw))
         .route("/_dev/mail/{id}/attachments/{index}", get(dev_mail::attachment))
+        .route("/account/sign-out-everywhere", post(account::sign_out_everywhere))
+        .route("/account/mfa", get(mfa::show_mfa).post(mfa::submit_mfa))
 }
 
 tokio::task_local! {

@@ -1,1 +1,514 @@
 //! ASVS V2, V3, V4, V5 and V7: sign-in, sessions, staff MFA, redirects, input and the client address.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::{Value, json};
+use tern::domain::user::Role;
+
+use crate::helpers::{PASSWORD, Page, TestApp, spawn_app, spawn_app_trusting, totp_code};
+
+/// POSTs a form through the test client as if a trusted proxy forwarded it from `client`.
+async fn post_from(app: &TestApp, client: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    let token = app.csrf().await;
+    let mut fields = form.to_vec();
+    fields.push(("csrf_token", &token));
+    app.client.post(app.url(path)).header("x-forwarded-for", client).form(&fields).send().await.unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
+}
+
+// ---- V5.1.5: open redirects -------------------------------------------------------------
+
+#[tokio::test]
+async fn v5_1_5_sign_in_next_accepts_only_same_site_paths() {
+    let app = spawn_app().await;
+    let user = app.create_user("nora@example.com", Role::Customer).await;
+    let hostile = [
+        "/%09/evil.example",
+        "/\t/evil.example",
+        "/\r\n/evil.example",
+        "\\\\evil.example",
+        "/\\evil.example",
+        "/%5C/evil.example",
+        "//evil.example",
+        "/%2F%2Fevil.example",
+        "/.//evil.example",
+        "//tern.example@evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "http:/evil.example",
+    ];
+    for next in hostile {
+        // The form the page renders carries only a safe value...
+        let query: String = form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
+        let page = Page::parse(&app.page(&format!("/account/sign-in?{query}"), 200).await);
+        assert_eq!(page.attr("input[name=next]", "value").as_deref(), Some("/account"), "{next:?}");
+        // ...and a forged post is sent home, not away (tab, CR/LF and NUL-like bytes included).
+        let response =
+            app.post_form("/account/sign-in", &[("email", &user.email), ("password", PASSWORD), ("next", next)]).await;
+        if response.status() == 303 {
+            assert_eq!(location(&response), "/account", "{next:?}");
+        } else {
+            assert_eq!(response.status(), 422, "{next:?}: a control character is refused outright");
+        }
+        app.post_form("/account/sign-out", &[]).await;
+    }
+    // A scheme or an `@` inside a path stays a path on this site.
+    for next in ["/@evil.example", "/https://evil.example"] {
+        let response =
+            app.post_form("/account/sign-in", &[("email", &user.email), ("password", PASSWORD), ("next", next)]).await;
+        let to = location(&response);
+        assert!(to.starts_with('/') && !to.starts_with("//"), "{next:?} -> {to:?}");
+        app.post_form("/account/sign-out", &[]).await;
+    }
+    let response = app
+        .post_form("/account/sign-in", &[("email", &user.email), ("password", PASSWORD), ("next", "/orders?x=1")])
+        .await;
+    assert_eq!(location(&response), "/orders?x=1", "a same-site path is kept");
+}
+
+// ---- V5.1.4: control characters ---------------------------------------------------------
+
+#[tokio::test]
+async fn v5_1_4_control_characters_are_refused_before_the_database_everywhere() {
+    let app = spawn_app().await;
+    let audit_before = count(&app, "select count(*) from audit_log").await;
+
+    // The sign-in form: a 422 page naming the field; nothing recorded.
+    let response =
+        app.post_form("/account/sign-in", &[("email", "ana\u{0}@example.com"), ("password", "whatever it is")]).await;
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.unwrap().contains("“email” holds a control character"));
+
+    // The API token endpoint: problem+json naming the field.
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"email": "ana\u{0}@example.com", "password": "whatever it is"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "validation_failed");
+    assert_eq!(problem["invalid_params"][0]["name"], "email");
+    // Nested JSON and other control characters (escape, DEL) too.
+    let (plan_id, _) = app.some_plan().await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+        .json(&json!({"plan_id": plan_id, "email": "bo\u{1b}@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    assert_eq!(response.json::<Value>().await.unwrap()["invalid_params"][0]["name"], "email");
+    assert_eq!(count(&app, "select count(*) from audit_log").await, audit_before, "nothing reached the database");
+
+    // Checkout: no order is created.
+    let response = app
+        .post_form(
+            &format!("/plans/{plan_id}/checkout"),
+            &[("email", "cy\u{7f}@example.com"), ("device_confirmed", "on"), ("step", "pay")],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(count(&app, "select count(*) from orders").await, 0);
+
+    // A query string (the search box).
+    assert_eq!(app.get("/destinations?q=ja%00pan").await.status(), 422);
+
+    // An admin form: the note is not added.
+    let (order, _, _) = app.buy_plan(&plan_id).await;
+    app.sign_in_as(Role::Support).await;
+    let notes = "select count(*) from order_events where type = 'note'";
+    let response = app.post_form(&format!("/admin/orders/{order}/notes"), &[("note", "called\u{0} them")]).await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(count(&app, notes).await, 0);
+    // Line breaks are text, not control characters: a multi-line note is fine.
+    let response =
+        app.post_form(&format!("/admin/orders/{order}/notes"), &[("note", "called them\r\nno answer")]).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(count(&app, notes).await, 1);
+}
+
+// ---- V2.2.1: no lockout abuse -----------------------------------------------------------
+
+#[tokio::test]
+async fn v2_2_1_the_owner_signs_in_from_home_while_an_attacker_hammers_from_elsewhere() {
+    let app = spawn_app_trusting("127.0.0.1/32").await;
+    let owner = app.create_user("owner@example.com", Role::Admin).await;
+    let free = tern::domain::session::FREE_FAILURES as usize;
+    let mut statuses = Vec::new();
+    for _ in 0..free + 5 {
+        let response = post_from(
+            &app,
+            "203.0.113.66",
+            "/account/sign-in",
+            &[("email", "owner@example.com"), ("password", "guess guess guess")],
+        )
+        .await;
+        statuses.push(response.status().as_u16());
+    }
+    assert!(statuses[..free].iter().all(|s| *s == 422), "{statuses:?}");
+    assert!(statuses[free..].iter().all(|s| *s == 429), "then slowed down: {statuses:?}");
+    let failures = count(&app, "select count(*) from audit_log where action = 'sign_in_failed'").await;
+    assert_eq!(failures, free as i64, "a refused try tests no password and is not a failure");
+
+    // The owner, from their own address, with the right password.
+    let response =
+        post_from(&app, "198.51.100.7", "/account/sign-in", &[("email", owner.email.as_str()), ("password", PASSWORD)])
+            .await;
+    assert_eq!(response.status(), 303, "not locked out");
+    assert!(location(&response).starts_with("/account/mfa"));
+
+    // The attacker's neighbours in the same IPv6 /64 share its slow-down.
+    let mut v6 = Vec::new();
+    for n in 0..free + 1 {
+        let from = format!("2001:db8:1:2::{:x}", n + 1);
+        let response =
+            post_from(&app, &from, "/account/sign-in", &[("email", "owner@example.com"), ("password", "nope nope")])
+                .await;
+        v6.push(response.status().as_u16());
+    }
+    assert_eq!(v6.last(), Some(&429), "one /64, one source: {v6:?}");
+}
+
+#[tokio::test]
+async fn v2_2_1_correct_sign_ins_never_count_towards_a_limit() {
+    let app = spawn_app().await;
+    let user = app.create_user("often@example.com", Role::Customer).await;
+    for _ in 0..(tern::domain::session::FREE_FAILURES * 3) {
+        let response = app.post_form("/account/sign-in", &[("email", &user.email), ("password", PASSWORD)]).await;
+        assert_eq!(response.status(), 303);
+    }
+    // And a success clears that source's failures on the account.
+    for _ in 0..tern::domain::session::FREE_FAILURES - 1 {
+        app.post_form("/account/sign-in", &[("email", &user.email), ("password", "wrong wrong")]).await;
+    }
+    app.post_form("/account/sign-in", &[("email", &user.email), ("password", PASSWORD)]).await;
+    for _ in 0..tern::domain::session::FREE_FAILURES - 1 {
+        let response = app.post_form("/account/sign-in", &[("email", &user.email), ("password", "wrong wrong")]).await;
+        assert_eq!(response.status(), 422);
+    }
+}
+
+// ---- V2.7, V2.8: staff MFA ----------------------------------------------------------------
+
+#[tokio::test]
+async fn v2_7_staff_enrol_totp_at_first_sign_in_and_give_a_code_every_time() {
+    let app = spawn_app().await;
+    let admin = app.create_user("ops@example.com", Role::Support).await;
+    let response = app.post_form("/account/sign-in", &[("email", admin.email.as_str()), ("password", PASSWORD)]).await;
+    assert_eq!(location(&response), "/account/mfa?next=%2Faccount");
+    // Password alone opens nothing of the admin area.
+    assert!(location(&app.get("/admin").await).starts_with("/account/sign-in"));
+
+    let secret = app.enrol_mfa().await;
+    assert_eq!(app.get("/admin").await.status(), 200);
+    // The secret is encrypted at rest; the recovery codes are hashed.
+    let stored: Vec<u8> = sqlx::query_scalar("select secret_enc from user_mfa").fetch_one(&app.pool).await.unwrap();
+    assert!(!stored.windows(8).any(|w| w == &secret.as_bytes()[..8]), "never in the clear");
+    let digests: Vec<Vec<u8>> =
+        sqlx::query_scalar("select code_sha256 from mfa_recovery_codes").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(digests.len(), 10);
+    assert!(digests.iter().all(|d| d.len() == 32));
+    let audit: String =
+        sqlx::query_scalar("select string_agg(details::text, ' ') from audit_log").fetch_one(&app.pool).await.unwrap();
+    assert!(!audit.contains(&secret));
+
+    // The next sign-in asks for a code (no new secret shown); a wrong one is a field error.
+    app.post_form("/account/sign-out", &[]).await;
+    let response = app
+        .post_form("/account/sign-in", &[("email", admin.email.as_str()), ("password", PASSWORD), ("next", "/admin")])
+        .await;
+    assert_eq!(location(&response), "/account/mfa?next=%2Fadmin");
+    let page = Page::parse(&app.page("/account/mfa?next=/admin", 200).await);
+    assert!(!page.exists("#mfa-secret"), "the secret is shown only while enrolling");
+    let wrong = app.post_form("/account/mfa", &[("code", "000000"), ("next", "/admin")]).await;
+    assert_eq!(wrong.status(), 422);
+    assert!(wrong.text().await.unwrap().contains("That code is not right"));
+    // The enrolment code was used already: a code is accepted once (RFC 6238 §5.2).
+    let replay = app.post_form("/account/mfa", &[("code", &totp_code(&secret, 0)), ("next", "/admin")]).await;
+    assert_eq!(replay.status(), 422, "a used code is refused");
+    let response = app.post_form("/account/mfa", &[("code", &totp_code(&secret, 1)), ("next", "/admin")]).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/admin");
+    assert_eq!(app.get("/admin").await.status(), 200);
+}
+
+#[tokio::test]
+async fn v2_8_recovery_codes_work_once_and_failed_codes_slow_down() {
+    let app = spawn_app().await;
+    let admin = app.create_user("lost-phone@example.com", Role::Admin).await;
+    app.post_form("/account/sign-in", &[("email", admin.email.as_str()), ("password", PASSWORD)]).await;
+    let page = Page::parse(&app.page("/account/mfa", 200).await);
+    let secret = page.text("#mfa-secret");
+    let enrolled = app.post_form("/account/mfa", &[("code", &totp_code(&secret, 0))]).await;
+    let codes = Page::parse(&enrolled.text().await.unwrap()).texts("#recovery-codes code");
+    assert_eq!(codes.len(), 10);
+    app.post_form("/account/sign-out", &[]).await;
+
+    app.post_form("/account/sign-in", &[("email", admin.email.as_str()), ("password", PASSWORD)]).await;
+    let response = app.post_form("/account/mfa", &[("code", &codes[0].to_uppercase())]).await;
+    assert_eq!(response.status(), 303, "a recovery code signs in");
+    app.post_form("/account/sign-out", &[]).await;
+    app.post_form("/account/sign-in", &[("email", admin.email.as_str()), ("password", PASSWORD)]).await;
+    assert_eq!(app.post_form("/account/mfa", &[("code", &codes[0])]).await.status(), 422, "once");
+
+    let free = tern::domain::session::FREE_FAILURES;
+    for _ in 1..free {
+        app.post_form("/account/mfa", &[("code", "123456")]).await;
+    }
+    let slowed = app.post_form("/account/mfa", &[("code", &codes[1])]).await;
+    assert_eq!(slowed.status(), 429, "guessing codes is slowed down like passwords");
+}
+
+#[tokio::test]
+async fn v4_3_1_refunds_sims_and_catalogue_changes_need_a_second_factor_within_15_minutes() {
+    let app = spawn_app().await;
+    let (order, _) = app.paid_order().await;
+    let (admin, secret) = app.sign_in_with_secret(Role::Admin).await;
+    let secret = secret.unwrap();
+    // Just signed in: allowed at once.
+    assert_eq!(app.get("/admin/destinations/new").await.status(), 200);
+
+    sqlx::query("update user_sessions set mfa_at = now() - interval '16 minutes' where user_id = $1")
+        .bind(admin.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let refund = app.post_form(&format!("/admin/orders/{order}/refund"), &[("amount", ""), ("confirmed", "yes")]).await;
+    assert_eq!(refund.status(), 303);
+    assert!(location(&refund).starts_with("/account/mfa?next="), "{}", location(&refund));
+    assert_eq!(app.refunded_minor(order).await, 0, "nothing refunded");
+    let sim =
+        app.post_form(&format!("/admin/orders/{order}/sim"), &[("action", "disable"), ("confirmed", "yes")]).await;
+    assert!(location(&sim).starts_with("/account/mfa"));
+    let edit = app.get("/admin/destinations/new").await;
+    assert_eq!(location(&edit), "/account/mfa?next=%2Fadmin%2Fdestinations%2Fnew");
+    // Viewing is not sensitive.
+    assert_eq!(app.get(&format!("/admin/orders/{order}")).await.status(), 200);
+
+    let response =
+        app.post_form("/account/mfa", &[("code", &totp_code(&secret, 1)), ("next", "/admin/destinations/new")]).await;
+    assert_eq!(location(&response), "/admin/destinations/new");
+    assert_eq!(app.get("/admin/destinations/new").await.status(), 200);
+    let refund = app.post_form(&format!("/admin/orders/{order}/refund"), &[("amount", ""), ("confirmed", "yes")]).await;
+    assert_eq!(refund.status(), 303);
+    assert!(!location(&refund).starts_with("/account/mfa"));
+    assert!(app.refunded_minor(order).await > 0, "refunded once re-authenticated");
+}
+
+// ---- V3.3: session lifetimes and sign out everywhere ------------------------------------
+
+async fn backdate(app: &TestApp, user: uuid::Uuid, column: &str, interval: &str) {
+    sqlx::query(&format!("update user_sessions set {column} = now() - interval '{interval}' where user_id = $1"))
+        .bind(user)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn v3_3_staff_sessions_last_30_minutes_idle_and_12_hours_at_most() {
+    let app = spawn_app().await;
+    let staff = app.sign_in_as(Role::Support).await;
+    backdate(&app, staff.id, "last_seen_at", "29 minutes").await;
+    assert_eq!(app.get("/admin").await.status(), 200, "29 minutes idle is fine");
+    backdate(&app, staff.id, "last_seen_at", "31 minutes").await;
+    assert!(location(&app.get("/admin").await).starts_with("/account/sign-in"), "31 minutes idle is not");
+
+    let staff = app.sign_in_as(Role::Admin).await;
+    backdate(&app, staff.id, "created_at", "11 hours").await;
+    assert_eq!(app.get("/admin").await.status(), 200);
+    backdate(&app, staff.id, "created_at", "12 hours 1 minute").await;
+    assert!(location(&app.get("/admin").await).starts_with("/account/sign-in"), "12 hours at most, however busy");
+}
+
+#[tokio::test]
+async fn v3_3_traveller_sessions_last_7_days_idle_and_30_days_at_most() {
+    let app = spawn_app().await;
+    let traveller = app.sign_in_as(Role::Customer).await;
+    backdate(&app, traveller.id, "last_seen_at", "6 days").await;
+    assert_eq!(app.get("/account").await.status(), 200);
+    backdate(&app, traveller.id, "created_at", "29 days").await;
+    assert_eq!(app.get("/account").await.status(), 200);
+    backdate(&app, traveller.id, "created_at", "30 days 1 minute").await;
+    assert_eq!(location(&app.get("/account").await), "/account/sign-in?next=/account");
+
+    let traveller = app.sign_in_as(Role::Customer).await;
+    backdate(&app, traveller.id, "last_seen_at", "7 days 1 minute").await;
+    assert_eq!(app.get("/account").await.status(), 303, "a week idle ends it");
+}
+
+#[tokio::test]
+async fn v3_3_sign_out_everywhere_ends_every_session_and_api_token() {
+    let app = spawn_app().await;
+    let user = app.sign_in_as(Role::Customer).await;
+    // The same account on a second device, and in the mobile app.
+    let phone =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+    let html = phone.get(app.url("/account/sign-in")).send().await.unwrap().text().await.unwrap();
+    let csrf = Page::parse(&html).attr("input[name=csrf_token]", "value").unwrap();
+    let signed_in = phone
+        .post(app.url("/account/sign-in"))
+        .form(&[("email", user.email.as_str()), ("password", PASSWORD), ("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(phone.get(app.url("/account")).send().await.unwrap().status(), 200);
+    let token: Value = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"email": user.email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["token"].as_str().unwrap();
+    let me = || app.client.get(app.url("/api/v1/me/orders")).bearer_auth(bearer).send();
+    assert_eq!(me().await.unwrap().status(), 200);
+
+    let response = app.post_form("/account/sign-out-everywhere", &[]).await;
+    assert_eq!(location(&response), "/account/sign-in");
+    assert_eq!(app.get("/account").await.status(), 303, "this browser");
+    assert_eq!(phone.get(app.url("/account")).send().await.unwrap().status(), 303, "the other device");
+    assert_eq!(me().await.unwrap().status(), 401, "the API token");
+    assert_eq!(count(&app, "select count(*) from audit_log where action = 'signed_out_everywhere'").await, 1);
+}
+
+// ---- V4.1: the CLI never promotes silently ------------------------------------------------
+
+#[tokio::test]
+async fn v4_1_admin_create_refuses_an_existing_account_unless_promoted_then_requires_mfa() {
+    use tern::services::accounts::create_admin;
+    let app = spawn_app().await;
+    let response =
+        app.post_form("/account/sign-up", &[("email", "self@example.com"), ("password", "the traveller's own")]).await;
+    assert_eq!(response.status(), 303);
+    app.post_form("/account/sign-out", &[]).await;
+
+    let refused = create_admin(&app.pool, "self@example.com", "the operator's password", false).await;
+    assert!(matches!(refused, Err(tern::error::Error::Conflict { code: "account_exists", .. })));
+    let role: String = sqlx::query_scalar("select role::text from users").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(role, "customer", "nothing changed");
+
+    let user = create_admin(&app.pool, "self@example.com", "the operator's password", true).await.unwrap();
+    assert_eq!(user.role, Role::Admin);
+    let old =
+        app.post_form("/account/sign-in", &[("email", "self@example.com"), ("password", "the traveller's own")]).await;
+    assert_eq!(old.status(), 422, "the typed password replaced the old one");
+    let new = app
+        .post_form("/account/sign-in", &[("email", "self@example.com"), ("password", "the operator's password")])
+        .await;
+    assert_eq!(location(&new), "/account/mfa?next=%2Faccount", "MFA enrolment is required");
+    assert!(Page::parse(&app.page("/account/mfa", 200).await).exists("#mfa-secret"));
+    let audit: Value = sqlx::query_scalar("select details from audit_log where action = 'admin_promoted'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(audit["previous_role"], "customer");
+
+    // `tern admin reset-mfa`: an enrolled admin enrols again.
+    app.enrol_mfa().await;
+    tern::services::mfa::reset(&app.pool, "self@example.com").await.unwrap();
+    assert_eq!(app.get("/admin").await.status(), 303, "their sessions ended");
+    app.post_form("/account/sign-in", &[("email", "self@example.com"), ("password", "the operator's password")]).await;
+    assert!(Page::parse(&app.page("/account/mfa", 200).await).exists("#mfa-secret"), "a new enrolment");
+}
+
+// ---- V7, V2.2: the client's address ------------------------------------------------------
+
+async fn failed_sign_in_ip(app: &TestApp, headers: &[(&str, &str)]) -> Option<String> {
+    let token = app.csrf().await;
+    let mut request = app.client.post(app.url("/account/sign-in"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let form = [("email", "x@example.com"), ("password", "wrong wrong"), ("csrf_token", &token)];
+    assert_eq!(request.form(&form).send().await.unwrap().status(), 422);
+    sqlx::query_scalar("select ip from audit_log where action = 'sign_in_failed' order by id desc limit 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn v7_forwarding_headers_count_only_from_trusted_proxies() {
+    let untrusting = spawn_app().await;
+    let spoofed = failed_sign_in_ip(&untrusting, &[("x-forwarded-for", "198.51.100.7")]).await;
+    assert_eq!(spoofed.as_deref(), Some("127.0.0.1"), "a client cannot choose its own address");
+
+    let behind_proxy = spawn_app_trusting("127.0.0.1/32, 10.0.0.0/8").await;
+    let ip = failed_sign_in_ip(&behind_proxy, &[("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.1.2.3")]).await;
+    assert_eq!(ip.as_deref(), Some("198.51.100.7"), "the first hop that is not ours");
+    let ip = failed_sign_in_ip(&behind_proxy, &[("forwarded", r#"for="[2001:db8:cafe::17]:4711";proto=https"#)]).await;
+    assert_eq!(ip.as_deref(), Some("2001:db8:cafe::17"));
+}
+
+// ---- V7.2: access-control failures are logged ----------------------------------------------
+
+/// Everything logged at warn and above in this test process.
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let writer = move || Sink(sink.clone());
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(writer)
+            .try_init()
+            .expect("no other subscriber in the test process");
+        logs
+    })
+    .clone()
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn v7_2_403s_and_wrong_token_404s_are_logged_at_warn_without_the_token() {
+    let logs = captured_logs();
+    let app = spawn_app().await;
+    let (plan_id, _) = app.some_plan().await;
+    let (order, _, _) = app.buy_plan(&plan_id).await;
+    let guessed = "GuessedTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    assert_eq!(app.get(&format!("/orders/{order}?token={guessed}")).await.status(), 404);
+    let api = app.client.get(app.url(&format!("/api/v1/orders/{order}"))).bearer_auth(guessed).send().await.unwrap();
+    assert!(api.status() == 404 || api.status() == 401, "{}", api.status());
+    app.sign_in_as(Role::Customer).await;
+    assert_eq!(app.get("/admin/audit").await.status(), 403);
+
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("access refused")).collect();
+    let order_line = lines.iter().find(|l| l.contains(&format!("/orders/{order}"))).expect("the wrong token is logged");
+    assert!(order_line.contains("WARN") && order_line.contains("http.status=404"), "{order_line}");
+    assert!(order_line.contains("client.ip=127.0.0.1"), "{order_line}");
+    let forbidden = lines.iter().find(|l| l.contains("/admin/audit")).expect("the 403 is logged");
+    assert!(forbidden.contains("http.status=403") && forbidden.contains("client.ip=127.0.0.1"), "{forbidden}");
+    assert!(!text.contains(guessed), "never the token");
+}

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use super::{read_form, region_choices, saved};
 use crate::domain::{Catalogue, Destination};
 use crate::error::{Error, FieldError};
-use crate::http::admin::AdminUser;
+use crate::http::admin::ReauthedAdmin;
 use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
 use crate::http::forms::{Choice, FieldErrors};
@@ -62,7 +62,7 @@ impl DestinationFormPage {
 
 pub async fn new_destination(
     State(store): State<CatalogueStore>,
-    AdminUser(_): AdminUser,
+    ReauthedAdmin(_): ReauthedAdmin,
     ctx: PageContext,
 ) -> Result<DestinationFormPage, HtmlError> {
     Ok(DestinationFormPage::new(&store.snapshot(), ctx, None, DestinationInput::default()))
@@ -71,7 +71,7 @@ pub async fn new_destination(
 pub async fn create_destination(
     State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
-    AdminUser(user): AdminUser,
+    ReauthedAdmin(user): ReauthedAdmin,
     ctx: PageContext,
     ClientIp(ip): ClientIp,
     form: Result<Form<DestinationInput>, FormRejection>,
@@ -89,7 +89,7 @@ pub async fn create_destination(
 
 pub async fn edit_destination(
     State(store): State<CatalogueStore>,
-    AdminUser(_): AdminUser,
+    ReauthedAdmin(_): ReauthedAdmin,
     ctx: PageContext,
     Path(iso): Path<String>,
 ) -> Result<DestinationFormPage, HtmlError> {
@@ -101,7 +101,7 @@ pub async fn edit_destination(
 pub async fn update_destination(
     State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
-    AdminUser(user): AdminUser,
+    ReauthedAdmin(user): ReauthedAdmin,
     ctx: PageContext,
     ClientIp(ip): ClientIp,
     Path(iso): Path<String>,

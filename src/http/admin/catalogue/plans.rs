@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{read_form, region_choices, saved};
 use crate::domain::{Catalogue, Plan, PlanKind, ValidityStart};
 use crate::error::{Error, FieldError};
-use crate::http::admin::AdminUser;
+use crate::http::admin::ReauthedAdmin;
 use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
 use crate::http::forms::{Choice, FieldErrors, with_checkboxes};
@@ -72,7 +72,7 @@ impl PlanFormPage {
 
 pub async fn new_plan(
     State(store): State<CatalogueStore>,
-    AdminUser(_): AdminUser,
+    ReauthedAdmin(_): ReauthedAdmin,
     ctx: PageContext,
 ) -> Result<PlanFormPage, HtmlError> {
     Ok(PlanFormPage::new(&store.snapshot(), ctx, None, PlanInput::new_plan()))
@@ -84,7 +84,7 @@ const PLAN_CHECKBOXES: &[&str] = &["hotspot", "top_up", "on_sale"];
 pub async fn create_plan(
     State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
-    AdminUser(user): AdminUser,
+    ReauthedAdmin(user): ReauthedAdmin,
     ctx: PageContext,
     ClientIp(ip): ClientIp,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
@@ -100,7 +100,7 @@ pub async fn create_plan(
 
 pub async fn edit_plan(
     State(store): State<CatalogueStore>,
-    AdminUser(_): AdminUser,
+    ReauthedAdmin(_): ReauthedAdmin,
     ctx: PageContext,
     Path(id): Path<String>,
 ) -> Result<PlanFormPage, HtmlError> {
@@ -112,7 +112,7 @@ pub async fn edit_plan(
 pub async fn update_plan(
     State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
-    AdminUser(user): AdminUser,
+    ReauthedAdmin(user): ReauthedAdmin,
     ctx: PageContext,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
