@@ -144,6 +144,7 @@ pub async fn state(
     mode: SiteMode,
     payments: Payments,
     provisioner: Provisioner,
+    webhooks: crate::services::webhooks::Webhooks,
 ) -> anyhow::Result<AppState> {
     MIGRATOR.run(&pool).await.context("database migrations failed")?;
     let catalogue = CatalogueStore::load_and_follow(pool.clone()).await.context("cannot load the catalogue")?;
@@ -154,7 +155,16 @@ pub async fn state(
         sessions.clone(),
         tokio::time::Duration::from_secs(60),
     ));
-    Ok(AppState { pool, catalogue, mode, response_cache: Default::default(), payments, provisioner, sessions })
+    Ok(AppState {
+        pool,
+        catalogue,
+        mode,
+        response_cache: Default::default(),
+        payments,
+        provisioner,
+        sessions,
+        webhooks,
+    })
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then drains connections.
@@ -172,20 +182,41 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Application::build(&config, AppOptions::default()).await?.run_until_stopped(shutdown_signal()).await
 }
 
+/// `tern api-key create`: against the configured database, like `tern admin create` (so it
+/// works while the shop runs). Returns the key, shown once.
+pub async fn create_api_key(
+    config: &Config,
+    name: &str,
+    role: crate::domain::webhook::KeyRole,
+) -> anyhow::Result<String> {
+    let Database { pool, cluster } = database(config).await?;
+    let result = async {
+        MIGRATOR.run(&pool).await.context("database migrations failed")?;
+        let (_, key) = crate::services::api_keys::create(&pool, name, role).await.map_err(cli_error)?;
+        Ok(key)
+    }
+    .await;
+    application::stop_database(pool, cluster).await;
+    result
+}
+
+/// A use-case's error as the command line says it: field errors as `field: message`.
+fn cli_error(e: crate::error::Error) -> anyhow::Error {
+    match e {
+        crate::error::Error::Invalid(fields) => {
+            anyhow::anyhow!(fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))
+        }
+        other => anyhow::Error::from(other),
+    }
+}
+
 /// `tern admin create`: against the configured database (the embedded cluster is started, or
 /// the one a running Tern serves is used), with migrations applied.
 pub async fn create_admin(config: &Config, email: &str, password: &str) -> anyhow::Result<crate::domain::user::User> {
     let Database { pool, cluster } = database(config).await?;
     let result = async {
         MIGRATOR.run(&pool).await.context("database migrations failed")?;
-        crate::services::accounts::create_admin(&pool, email, password).await.map_err(|e| match e {
-            crate::error::Error::Invalid(fields) => {
-                anyhow::anyhow!(
-                    fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
-                )
-            }
-            other => anyhow::Error::from(other),
-        })
+        crate::services::accounts::create_admin(&pool, email, password).await.map_err(cli_error)
     }
     .await;
     application::stop_database(pool, cluster).await;

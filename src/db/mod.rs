@@ -16,6 +16,8 @@ pub mod reconcile;
 pub mod stripe_events;
 mod types;
 pub mod users;
+pub mod webhooks;
+pub mod api_keys;
 
 use sqlx::PgExecutor;
 

@@ -9,6 +9,7 @@ pub mod query;
 pub mod search;
 pub mod token;
 pub mod user;
+pub mod webhook;
 
 pub use catalogue::{Catalogue, DataAllowance, Destination, Plan, PlanKind, Region, ValidityStart};
 pub use email::Email;

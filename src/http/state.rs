@@ -28,6 +28,8 @@ pub struct AppState {
     pub payments: Payments,
     pub provisioner: Provisioner,
     pub sessions: tower_sessions_sqlx_store::PostgresStore,
+    /// Sealing endpoint secrets and the SSRF policy of webhook URLs.
+    pub webhooks: crate::services::webhooks::Webhooks,
 }
 
 impl FromRef<AppState> for CachedCatalogue {

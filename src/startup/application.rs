@@ -111,7 +111,11 @@ impl Application {
             test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some(),
             secure_cookies: config.environment == Environment::Production,
         };
-        let state = state(pool.clone(), mode, payments, provisioner.clone()).await?;
+        let webhooks = crate::services::webhooks::Webhooks {
+            cipher: provisioner.cipher.clone(),
+            policy: crate::services::webhooks::UrlPolicy::for_environment(config.environment),
+        };
+        let state = state(pool.clone(), mode, payments, provisioner.clone(), webhooks.clone()).await?;
         if config.environment == Environment::Development
             && !crate::services::accounts::has_admin(&pool).await.unwrap_or(true)
         {
@@ -121,7 +125,7 @@ impl Application {
             pool,
             provisioner,
             mailer: Default::default(),
-            webhooks: Default::default(),
+            webhooks: crate::services::webhooks::Deliverer::new(webhooks)?,
             config: options.worker,
         };
         Ok(Application {
