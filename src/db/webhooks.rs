@@ -226,16 +226,21 @@ pub async fn insert_event(
     order_id: Option<Uuid>,
     endpoint_id: Option<Uuid>,
     payload: &serde_json::Value,
+    created_at: time::OffsetDateTime,
 ) -> sqlx::Result<()> {
-    sqlx::query("insert into webhook_events (id, type, order_id, endpoint_id, payload) values ($1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(event_type)
-        .bind(order_id)
-        .bind(endpoint_id)
-        .bind(payload)
-        .execute(executor)
-        .await
-        .map(|_| ())
+    sqlx::query(
+        "insert into webhook_events (id, type, order_id, endpoint_id, payload, created_at)
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(event_type)
+    .bind(order_id)
+    .bind(endpoint_id)
+    .bind(payload)
+    .bind(created_at)
+    .execute(executor)
+    .await
+    .map(|_| ())
 }
 
 pub async fn find_event(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<EventRow>> {

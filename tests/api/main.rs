@@ -20,3 +20,7 @@ mod reconcile;
 mod security;
 mod telnyx_client;
 mod worker;
+mod webhooks;
+mod webhooks_admin;
+mod webhooks_api;
+mod webhooks_receiver;

@@ -145,6 +145,8 @@ pub struct DashboardPage {
     pub conversion: String,
     pub attention: Vec<AttentionLine>,
     pub attention_more: bool,
+    /// Webhook endpoints that were disabled: (id, URL, why, since when).
+    pub disabled_webhooks: Vec<(Uuid, String, String, String)>,
 }
 
 impl DashboardPage {
@@ -192,6 +194,7 @@ impl DashboardPage {
             conversion: d.conversion.percent(),
             attention,
             attention_more: d.attention_more,
+            disabled_webhooks: Vec::new(),
         }
     }
 }
@@ -203,7 +206,13 @@ async fn show_dashboard(
     State(store): State<CatalogueStore>,
 ) -> Result<DashboardPage, HtmlError> {
     let dashboard = admin_reports::dashboard(&pool, &store.snapshot()).await?;
-    Ok(DashboardPage::new(dashboard, ctx))
+    let mut page = DashboardPage::new(dashboard, ctx);
+    page.disabled_webhooks = crate::services::dashboard::disabled_webhooks(&pool)
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w.url, w.reason, w.since.map(utc).unwrap_or_default()))
+        .collect();
+    Ok(page)
 }
 
 #[cfg(test)]

@@ -12,11 +12,13 @@ use crate::domain::user::User;
 use crate::error::Error;
 use crate::http::state::AppState;
 
+mod api_keys;
 mod audit;
 mod catalogue;
 mod dashboard;
 mod order;
 mod orders_list;
+mod webhooks;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::routes())
         .merge(audit::routes())
         .merge(catalogue::routes())
+        .merge(webhooks::routes())
+        .merge(api_keys::routes())
 }
 
 /// A signed-in `support` or `admin` user; others are sent to sign in, or refused.

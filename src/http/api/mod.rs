@@ -9,6 +9,10 @@ mod idempotency;
 mod order_dto;
 mod orders;
 mod problems;
+pub mod api_key_auth;
+mod webhook_docs;
+mod webhook_dto;
+mod webhook_endpoints;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -97,6 +101,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/me/orders", get(auth::my_orders))
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
+        .route("/docs/webhooks", get(webhook_docs::webhook_docs))
+        .merge(webhook_endpoints::routes())
         .fallback(not_found)
 }
 
@@ -108,7 +114,10 @@ impl ApiDoc {
             let mut doc = ApiDoc::openapi();
             // Derived from Cargo.toml, which names no licence; an empty one is invalid OpenAPI.
             doc.info.license = None;
-            doc.to_pretty_json().expect("the OpenAPI document serialises")
+            webhook_docs::extend(&mut doc);
+            let mut json = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
+            webhook_docs::add_webhooks(&mut json);
+            serde_json::to_string_pretty(&json).expect("the OpenAPI document serialises")
         })
     }
 }

@@ -39,9 +39,9 @@ pub async fn queue_for_event(conn: &mut Conn, order_id: Uuid, kind: EventKind) -
     let Some(event_type) = EventType::for_order_event(kind) else { return Ok(()) };
     let Some(endpoints) = db::webhooks::subscribers(&mut *conn, event_type.as_str()).await? else { return Ok(()) };
     let Some(facts) = db::webhooks::order_facts(&mut *conn, order_id).await? else { return Ok(()) };
-    let id = Uuid::new_v4();
-    let body = envelope(id, event_type, OffsetDateTime::now_utc(), order_data(order_id, event_type, kind, &facts));
-    db::webhooks::insert_event(&mut *conn, id, event_type.as_str(), Some(order_id), None, &body).await?;
+    let (id, at) = (Uuid::new_v4(), OffsetDateTime::now_utc());
+    let body = envelope(id, event_type, at, order_data(order_id, event_type, kind, &facts));
+    db::webhooks::insert_event(&mut *conn, id, event_type.as_str(), Some(order_id), None, &body, at).await?;
     for endpoint_id in endpoints {
         enqueue(conn, Target { event_id: id, endpoint_id }, Some(order_id)).await?;
     }
@@ -51,10 +51,10 @@ pub async fn queue_for_event(conn: &mut Conn, order_id: Uuid, kind: EventKind) -
 
 /// A `ping` for one endpoint, queued; its event id.
 pub async fn queue_ping(conn: &mut Conn, endpoint_id: Uuid) -> Result<Uuid> {
-    let id = Uuid::new_v4();
+    let (id, at) = (Uuid::new_v4(), OffsetDateTime::now_utc());
     let data = json!({ "object": "webhook_endpoint", "id": endpoint_id });
-    let body = envelope(id, EventType::Ping, OffsetDateTime::now_utc(), data);
-    db::webhooks::insert_event(&mut *conn, id, EventType::Ping.as_str(), None, Some(endpoint_id), &body).await?;
+    let body = envelope(id, EventType::Ping, at, data);
+    db::webhooks::insert_event(&mut *conn, id, EventType::Ping.as_str(), None, Some(endpoint_id), &body, at).await?;
     enqueue(conn, Target { event_id: id, endpoint_id }, None).await?;
     Ok(id)
 }
