@@ -3,6 +3,7 @@
 //! together. Services name the pool and transactions through the aliases below.
 
 pub mod admin_reports;
+pub mod api_keys;
 pub mod catalogue;
 pub mod catalogue_admin;
 pub mod constraints;
@@ -17,7 +18,6 @@ pub mod stripe_events;
 mod types;
 pub mod users;
 pub mod webhooks;
-pub mod api_keys;
 
 use sqlx::PgExecutor;
 

@@ -244,10 +244,7 @@ pub async fn insert_event(
 }
 
 pub async fn find_event(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<EventRow>> {
-    sqlx::query_as(&format!("select {EVENT} from webhook_events where id = $1"))
-        .bind(id)
-        .fetch_optional(executor)
-        .await
+    sqlx::query_as(&format!("select {EVENT} from webhook_events where id = $1")).bind(id).fetch_optional(executor).await
 }
 
 /// The events since `since` an endpoint takes (its filter; its own pings), oldest first, at

@@ -83,8 +83,10 @@ async fn an_endpoint_answering_500_then_200_gets_one_event_twice_logged_as_two_a
     assert_eq!(seen[0].id(), seen[1].id(), "one event, the same webhook-id on the retry");
     seen[1].verify(&secret).unwrap();
     let path = format!("/api/v1/webhook_endpoints/{id}/deliveries");
-    eventually("both attempts are logged", || async { get(&app, &key, &path).await.1["data"].as_array().unwrap().len() == 2 })
-        .await;
+    eventually("both attempts are logged", || async {
+        get(&app, &key, &path).await.1["data"].as_array().unwrap().len() == 2
+    })
+    .await;
     let log = get(&app, &key, &path).await.1;
     let attempts = log["data"].as_array().unwrap();
     let (second, first) = (&attempts[0], &attempts[1]);
@@ -105,7 +107,8 @@ async fn gone_disables_the_endpoint_and_the_dashboard_shows_it() {
     let (id, _) = register(&app, &key, &receiver.url, &[]).await;
     post(&app, &key, &format!("/api/v1/webhook_endpoints/{id}/test"), None).await;
     let path = format!("/api/v1/webhook_endpoints/{id}");
-    eventually("the endpoint is disabled", || async { get(&app, &key, &path).await.1["enabled"] == json!(false) }).await;
+    eventually("the endpoint is disabled", || async { get(&app, &key, &path).await.1["enabled"] == json!(false) })
+        .await;
     let endpoint = get(&app, &key, &path).await.1;
     assert!(endpoint["disabled_reason"].as_str().unwrap().contains("410"));
     assert_eq!(receiver.seen().len(), 1, "not retried");
@@ -224,8 +227,10 @@ async fn a_logged_delivery_can_be_retried() {
     post(&app, &key, &format!("/api/v1/webhook_endpoints/{id}/test"), None).await;
     let first = receiver.wait_for(1).await.remove(0);
     let path = format!("/api/v1/webhook_endpoints/{id}/deliveries");
-    eventually("the attempt is logged", || async { !get(&app, &key, &path).await.1["data"].as_array().unwrap().is_empty() })
-        .await;
+    eventually("the attempt is logged", || async {
+        !get(&app, &key, &path).await.1["data"].as_array().unwrap().is_empty()
+    })
+    .await;
     let attempt: Value = get(&app, &key, &path).await.1["data"][0].clone();
     let (status, _) = post(&app, &key, &format!("/api/v1/webhook_deliveries/{}/retry", attempt["id"]), None).await;
     assert_eq!(status, 202);

@@ -13,13 +13,17 @@ async fn an_admin_creates_an_endpoint_tests_it_and_sees_the_delivery() {
     let app = spawn_app_with_worker().await;
     let receiver = Receiver::ok().await;
     app.sign_in_as(Role::Admin).await;
-    let refused = app.post_form("/admin/webhooks", &[("url", "http://169.254.169.254/"), ("event_types", "order.paid")]).await;
+    let refused =
+        app.post_form("/admin/webhooks", &[("url", "http://169.254.169.254/"), ("event_types", "order.paid")]).await;
     assert_eq!(refused.status(), 422);
     let page = Page::parse(&refused.text().await.unwrap());
     assert!(page.text("#url-error").contains("169.254.169.254"), "the message is beside the URL field");
 
     let created = app
-        .post_form("/admin/webhooks", &[("url", &receiver.url), ("event_types", "order.paid"), ("event_types", "esim.ready")])
+        .post_form(
+            "/admin/webhooks",
+            &[("url", &receiver.url), ("event_types", "order.paid"), ("event_types", "esim.ready")],
+        )
         .await;
     assert_eq!(created.status(), 200);
     let page = Page::parse(&created.text().await.unwrap());

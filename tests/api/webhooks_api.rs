@@ -57,8 +57,14 @@ async fn an_integrator_key_manages_endpoints_and_a_customer_token_cannot() {
     assert_eq!((status, listed["data"].as_array().unwrap().len()), (200, 1));
     assert_eq!(listed["data"][0]["event_types"], json!(["order.paid"]));
 
-    let response =
-        app.client.patch(format!("{url}/{id}")).bearer_auth(&key).json(&json!({"enabled": false})).send().await.unwrap();
+    let response = app
+        .client
+        .patch(format!("{url}/{id}"))
+        .bearer_auth(&key)
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let changed: Value = response.json().await.unwrap();
     assert_eq!(changed["enabled"], false);
@@ -88,7 +94,8 @@ async fn an_integrator_key_manages_endpoints_and_a_customer_token_cannot() {
 /// Sends a request and checks it is refused with a problem naming `field`.
 async fn refused(request: reqwest::RequestBuilder, status: u16, field: &str) {
     let problem = problem_of(request.send().await.unwrap(), status).await;
-    let named: Vec<&str> = problem["invalid_params"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    let named: Vec<&str> =
+        problem["invalid_params"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
     assert!(named.contains(&field), "{field} is named in {problem}");
 }
 
@@ -127,14 +134,21 @@ async fn bad_input_on_every_operation_names_the_field_and_changes_nothing() {
         (reqwest::Method::POST, "/api/v1/webhook_endpoints/not-a-uuid/recover"),
         (reqwest::Method::POST, "/api/v1/webhook_deliveries/seven/retry"),
     ] {
-        let request = c.request(method, app.url(path)).bearer_auth(&key).json(&json!({ "since": "2026-12-01T00:00:00Z" }));
+        let request =
+            c.request(method, app.url(path)).bearer_auth(&key).json(&json!({ "since": "2026-12-01T00:00:00Z" }));
         refused(request, 400, "id").await;
     }
     let recover = format!("{base}/{id}/recover");
     let a_year_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(365))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    for body in [json!({}), json!({ "since": "yesterday" }), json!({ "since": 5 }), json!({ "since": "2999-01-01T00:00:00Z" }), json!({ "since": a_year_ago })] {
+    for body in [
+        json!({}),
+        json!({ "since": "yesterday" }),
+        json!({ "since": 5 }),
+        json!({ "since": "2999-01-01T00:00:00Z" }),
+        json!({ "since": a_year_ago }),
+    ] {
         refused(c.post(&recover).bearer_auth(&key).json(&body), 422, "since").await;
     }
     let malformed = c.post(&base).bearer_auth(&key).header("content-type", "application/json").body("{").send().await;
@@ -197,7 +211,8 @@ async fn the_openapi_document_describes_every_webhook_and_a_real_payload_matches
     let webhooks = doc["webhooks"].as_object().expect("a webhooks section");
     for t in tern::domain::webhook::EventType::ALL {
         let post = &webhooks[t.as_str()]["post"];
-        let names: Vec<&str> = post["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> =
+            post["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["webhook-id", "webhook-timestamp", "webhook-signature"], "{t}");
     }
     for path in ["/webhook_endpoints", "/webhook_endpoints/{id}/recover", "/webhook_deliveries/{id}/retry"] {

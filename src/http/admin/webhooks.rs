@@ -108,8 +108,8 @@ fn field(fields: &[(String, String)], name: &str) -> Option<String> {
 
 fn list_page(ctx: PageContext, endpoints: Vec<Endpoint>, input: &EndpointInput, errors: FieldErrors) -> WebhooksPage {
     let chosen = input.event_types.clone().unwrap_or_default();
-    let types =
-        EventType::subscribable().map(|t| TypeChoice { name: t.as_str(), checked: chosen.iter().any(|c| c == t.as_str()) });
+    let types = EventType::subscribable()
+        .map(|t| TypeChoice { name: t.as_str(), checked: chosen.iter().any(|c| c == t.as_str()) });
     WebhooksPage {
         ctx: ctx.titled("Webhooks"),
         endpoints,
@@ -120,7 +120,11 @@ fn list_page(ctx: PageContext, endpoints: Vec<Endpoint>, input: &EndpointInput, 
     }
 }
 
-async fn list(AdminUser(user): AdminUser, ctx: PageContext, State(pool): State<Pool>) -> Result<WebhooksPage, HtmlError> {
+async fn list(
+    AdminUser(user): AdminUser,
+    ctx: PageContext,
+    State(pool): State<Pool>,
+) -> Result<WebhooksPage, HtmlError> {
     let op = Operator { user: &user, ip: None };
     let all = endpoints::list(&pool, &Manager::Operator(&op)).await?;
     Ok(list_page(ctx, all, &EndpointInput::default(), FieldErrors::default()))
@@ -145,7 +149,9 @@ async fn create(
     match endpoints::create(&state.pool, &state.webhooks, &manager, &input).await {
         Ok((endpoint, secret)) => {
             let secret = Some(secret.expose_secret().to_string());
-            Ok(page(&state.pool, ctx, &manager, endpoint, secret, Some("Endpoint created".into())).await?.into_response())
+            Ok(page(&state.pool, ctx, &manager, endpoint, secret, Some("Endpoint created".into()))
+                .await?
+                .into_response())
         }
         Err(Error::Invalid(errors)) => {
             let all = endpoints::list(&state.pool, &manager).await?;

@@ -1,6 +1,7 @@
 //! The JSON API for mobile apps at `/api/v1`: JSON only, errors as problem documents, and an
 //! OpenAPI 3.1 document generated from these handlers.
 
+pub mod api_key_auth;
 mod auth;
 mod catalogue;
 mod dto;
@@ -9,7 +10,6 @@ mod idempotency;
 mod order_dto;
 mod orders;
 mod problems;
-pub mod api_key_auth;
 mod webhook_docs;
 mod webhook_dto;
 mod webhook_endpoints;

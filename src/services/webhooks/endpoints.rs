@@ -9,9 +9,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+use super::Webhooks;
 use super::events::{self, Target};
 use super::signing::{self, ROTATION_OVERLAP};
-use super::Webhooks;
 use crate::db::webhooks::{EndpointChange, EndpointRow, NewEndpoint};
 use crate::db::{self, Pool};
 use crate::domain::query::ParamError;

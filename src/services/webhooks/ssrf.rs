@@ -84,10 +84,8 @@ impl UrlPolicy {
     /// Every address `host` resolves to, each checked; refused when any is not allowed (a name
     /// with one private address among public ones is refused whole).
     pub async fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|_| format!("{host} cannot be resolved."))?
-            .collect();
+        let addrs: Vec<SocketAddr> =
+            tokio::net::lookup_host((host, port)).await.map_err(|_| format!("{host} cannot be resolved."))?.collect();
         if addrs.is_empty() {
             return Err(format!("{host} has no address."));
         }
