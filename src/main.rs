@@ -31,6 +31,11 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         batch: i64,
     },
+    /// Manage API keys (webhook management, operator reports).
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Run only the Stripe and Telnyx emulators, on fixed loopback ports, until Ctrl-C (for
     /// mobile apps and other services); prints their URLs and keys.
     #[cfg(feature = "emulators")]
@@ -61,6 +66,24 @@ enum AdminCommand {
         #[arg(long)]
         email: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key and print it once, on its own line (it is stored hashed: it cannot be
+    /// shown again). Works while the shop is running.
+    Create {
+        /// Who uses it, e.g. the partner's name.
+        #[arg(long)]
+        name: String,
+        /// `integrator` (manages its own webhook endpoints) or `admin` (every endpoint, reports).
+        #[arg(long, value_parser = parse_role)]
+        role: tern::domain::webhook::KeyRole,
+    },
+}
+
+fn parse_role(s: &str) -> Result<tern::domain::webhook::KeyRole, String> {
+    s.parse()
 }
 
 fn read_password() -> std::io::Result<String> {
@@ -135,6 +158,12 @@ async fn main() -> ExitCode {
         Command::Admin { command: AdminCommand::ResetMfa { email } } => {
             tern::startup::reset_mfa(&config, &email).await.map(|user| {
                 println!("{}'s second factor is reset: they enrol again at their next sign-in.", user.email);
+            })
+        }
+        Command::ApiKey { command: ApiKeyCommand::Create { name, role } } => {
+            tern::startup::create_api_key(&config, &name, role).await.map(|key| {
+                eprintln!("API key \"{}\" ({role}) created. It is shown only now; store it safely:", name.trim());
+                println!("{key}");
             })
         }
         #[cfg(feature = "emulators")]

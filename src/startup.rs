@@ -158,6 +158,7 @@ pub async fn state(
     payments: Payments,
     provisioner: Provisioner,
     trusted_proxies: crate::domain::client_addr::TrustedProxies,
+    webhooks: crate::services::webhooks::Webhooks,
 ) -> anyhow::Result<AppState> {
     MIGRATOR.run(&pool).await.context("database migrations failed")?;
     let catalogue = CatalogueStore::load_and_follow(pool.clone()).await.context("cannot load the catalogue")?;
@@ -180,6 +181,7 @@ pub async fn state(
         readiness: Default::default(),
         headers,
         trusted_proxies: std::sync::Arc::new(trusted_proxies),
+        webhooks,
     })
 }
 
@@ -228,6 +230,26 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Application::build(&config, AppOptions::default()).await?.run_until_stopped(shutdown_signal()).await
 }
 
+/// `tern api-key create`: against the configured database, like `tern admin create` (so it
+/// works while the shop runs). Returns the key, shown once.
+pub async fn create_api_key(
+    config: &Config,
+    name: &str,
+    role: crate::domain::webhook::KeyRole,
+) -> anyhow::Result<String> {
+    with_database(config, |pool| async move { Ok(crate::services::api_keys::create(&pool, name, role).await?.1) }).await
+}
+
+/// A use-case's error as the command line says it: field errors as `field: message`.
+fn cli_error(e: crate::error::Error) -> anyhow::Error {
+    match e {
+        crate::error::Error::Invalid(fields) => {
+            anyhow::anyhow!(fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))
+        }
+        other => anyhow::Error::from(other),
+    }
+}
+
 /// `tern admin create`: against the configured database (the embedded cluster is started, or
 /// the one a running Tern serves is used), with migrations applied.
 pub async fn create_admin(
@@ -256,14 +278,7 @@ where
     let Database { pool, cluster } = database(config).await?;
     let result = async {
         MIGRATOR.run(&pool).await.context("database migrations failed")?;
-        command(pool.clone()).await.map_err(|e| match e {
-            crate::error::Error::Invalid(fields) => {
-                anyhow::anyhow!(
-                    fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
-                )
-            }
-            other => anyhow::Error::from(other),
-        })
+        command(pool.clone()).await.map_err(cli_error)
     }
     .await;
     application::stop_database(pool, cluster).await;

@@ -4,6 +4,7 @@
 
 pub mod account_tokens;
 pub mod admin_reports;
+pub mod api_keys;
 pub mod catalogue;
 pub mod catalogue_admin;
 pub mod constraints;
@@ -22,6 +23,7 @@ pub mod sealed;
 pub mod stripe_events;
 mod types;
 pub mod users;
+pub mod webhooks;
 
 use sqlx::PgExecutor;
 

@@ -36,3 +36,13 @@ stored_by_name!(OrderStatus, PgTypeInfo::with_name("order_status"), |ty: &PgType
     == PgTypeInfo::with_name("order_status")
     || <String as Type<Postgres>>::compatible(ty));
 stored_by_name!(EventKind, <String as Type<Postgres>>::type_info(), <String as Type<Postgres>>::compatible);
+stored_by_name!(
+    crate::domain::webhook::KeyRole,
+    <String as Type<Postgres>>::type_info(),
+    <String as Type<Postgres>>::compatible
+);
+stored_by_name!(
+    crate::domain::webhook::EventType,
+    <String as Type<Postgres>>::type_info(),
+    <String as Type<Postgres>>::compatible
+);

@@ -13,6 +13,7 @@ pub mod session;
 pub mod text;
 pub mod token;
 pub mod user;
+pub mod webhook;
 
 pub use catalogue::{Catalogue, DataAllowance, Destination, Plan, PlanKind, Region, ValidityStart};
 pub use email::Email;

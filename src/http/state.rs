@@ -37,6 +37,8 @@ pub struct AppState {
     pub headers: crate::http::headers::HeaderPolicy,
     /// `TERN_TRUSTED_PROXIES`: whose forwarding headers name the client (`http::auth::ClientIp`).
     pub trusted_proxies: Arc<crate::domain::client_addr::TrustedProxies>,
+    /// Sealing endpoint secrets and the SSRF policy of webhook URLs.
+    pub webhooks: crate::services::webhooks::Webhooks,
 }
 
 impl FromRef<AppState> for CachedCatalogue {

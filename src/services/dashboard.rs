@@ -181,6 +181,29 @@ fn top_destinations(catalogue: &Catalogue, per_plan: &[(Uuid, String, i64)]) -> 
     top(counts.into_iter())
 }
 
+/// A webhook endpoint that was disabled (a `410 Gone`, five days of failures, or by request),
+/// for the dashboard's attention list.
+pub struct DisabledWebhook {
+    pub id: Uuid,
+    pub url: String,
+    pub reason: String,
+    pub since: Option<OffsetDateTime>,
+}
+
+/// The disabled webhook endpoints, most recently disabled first.
+pub async fn disabled_webhooks(pool: &Pool) -> Result<Vec<DisabledWebhook>> {
+    let endpoints = super::webhooks::endpoints::disabled(pool).await?;
+    Ok(endpoints
+        .into_iter()
+        .map(|e| DisabledWebhook {
+            id: e.id,
+            url: e.url,
+            reason: e.disabled_reason.unwrap_or_else(|| "disabled".into()),
+            since: e.disabled_at,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

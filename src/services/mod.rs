@@ -3,6 +3,7 @@
 pub mod account_email;
 pub mod accounts;
 pub mod admin_reports;
+pub mod api_keys;
 pub mod catalogue;
 pub mod catalogue_admin;
 pub mod checkout;

@@ -138,14 +138,20 @@ impl Application {
             secure_cookies: config.environment == Environment::Production || public_url.starts_with("https://"),
             dev_mailbox: config.mail.smtp_url.is_none(),
         };
-        let state = state(pool.clone(), mode, payments, provisioner.clone(), config.trusted_proxies.clone()).await?;
+        let webhooks = crate::services::webhooks::Webhooks {
+            cipher: provisioner.cipher.clone(),
+            policy: crate::services::webhooks::UrlPolicy::for_environment(config.environment),
+        };
+        let trusted_proxies = config.trusted_proxies.clone();
+        let state = state(pool.clone(), mode, payments, provisioner.clone(), trusted_proxies, webhooks.clone()).await?;
         if config.environment == Environment::Development
             && !crate::services::accounts::has_admin(&pool).await.unwrap_or(true)
         {
             tracing::info!("no admin yet: create one with `cargo run -- admin create --email you@example.com`");
         }
         let (mailer, dev_mailbox) = mailer(config, &state, &provisioner, &public_url).await?;
-        let worker = Worker { pool, provisioner, mailer, webhooks: Default::default(), config: options.worker };
+        let webhooks = crate::services::webhooks::Deliverer::new(webhooks)?;
+        let worker = Worker { pool, provisioner, mailer, webhooks, config: options.worker };
         Ok(Application {
             listener,
             addr,

@@ -26,4 +26,8 @@ mod provisioning;
 mod reconcile;
 mod security;
 mod telnyx_client;
+mod webhooks;
+mod webhooks_admin;
+mod webhooks_api;
+mod webhooks_receiver;
 mod worker;

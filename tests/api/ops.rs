@@ -46,11 +46,16 @@ async fn scrape(app: &TestApp) -> HashMap<String, f64> {
 #[tokio::test]
 async fn a_purchase_moves_the_main_metrics() {
     let app = spawn_app_with_worker().await;
+    let receiver = crate::webhooks_receiver::Receiver::ok().await;
+    let key = crate::webhooks_receiver::api_key(&app, tern::domain::webhook::KeyRole::Integrator).await;
+    crate::webhooks_receiver::register(&app, &key, &receiver.url, &[]).await;
     let before = scrape(&app).await;
     let (plan_id, _) = app.some_plan().await;
     let (id, _, session_id) = app.buy_plan(&plan_id).await;
     app.pay(&session_id).await;
     app.wait_ready(id).await;
+    app.wait_for_mail("ana@example.com", "Your eSIM is ready").await;
+    receiver.wait_for_type("esim.ready").await;
     let after = scrape(&app).await;
     let moved = |name: &str, labels: &[(&str, &str)]| total(&after, name, labels) - total(&before, name, labels);
 
@@ -68,6 +73,9 @@ async fn a_purchase_moves_the_main_metrics() {
     assert!(provider("stripe", "create_checkout_session") >= 1.0);
     assert!(provider("telnyx", "purchase_esims") >= 1.0);
     assert!(provider("telnyx", "activation_code") >= 1.0);
+    assert!(provider("smtp", "send") >= 2.0, "payment received and eSIM ready were sent");
+    assert!(moved("tern_webhook_deliveries_total", &[("outcome", "delivered")]) >= 3.0, "created, paid, ready");
+    assert!(moved("tern_webhook_delivery_duration_seconds_count", &[]) >= 3.0);
     // Sampled when scraped: the pool is open, and the catalogue was loaded at least once.
     assert!(total(&after, "tern_db_pool_connections", &[("state", "open")]) >= 1.0);
     assert!(total(&after, "tern_catalogue_generation", &[]) >= 1.0);

@@ -147,6 +147,8 @@ pub struct DashboardPage {
     pub attention_more: bool,
     /// The latest integrity report's findings: (what, how many).
     pub integrity: Vec<(&'static str, i64)>,
+    /// Webhook endpoints that were disabled: (id, URL, why, since when).
+    pub disabled_webhooks: Vec<(Uuid, String, String, String)>,
 }
 
 impl DashboardPage {
@@ -195,6 +197,7 @@ impl DashboardPage {
             attention,
             attention_more: d.attention_more,
             integrity: d.integrity.iter().map(|(kind, n)| (kind.label(), *n)).collect(),
+            disabled_webhooks: Vec::new(),
         }
     }
 }
@@ -206,7 +209,13 @@ async fn show_dashboard(
     State(store): State<CatalogueStore>,
 ) -> Result<DashboardPage, HtmlError> {
     let dashboard = admin_reports::dashboard(&pool, &store.snapshot()).await?;
-    Ok(DashboardPage::new(dashboard, ctx))
+    let mut page = DashboardPage::new(dashboard, ctx);
+    page.disabled_webhooks = crate::services::dashboard::disabled_webhooks(&pool)
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w.url, w.reason, w.since.map(utc).unwrap_or_default()))
+        .collect();
+    Ok(page)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::http::state::AppState;
 
 mod activation_code;
+mod api_keys;
 mod audit;
 mod catalogue;
 mod dashboard;
@@ -23,6 +24,7 @@ mod orders_list;
 mod reauth;
 
 pub use reauth::ReauthedAdmin;
+mod webhooks;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -34,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .merge(audit::routes())
         .merge(catalogue::routes())
         .merge(integrity::routes())
+        .merge(webhooks::routes())
+        .merge(api_keys::routes())
 }
 
 /// A signed-in `support` or `admin` user; others are sent to sign in, or refused.

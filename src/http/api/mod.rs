@@ -1,6 +1,7 @@
 //! The JSON API for mobile apps at `/api/v1`: JSON only, errors as problem documents, and an
 //! OpenAPI 3.1 document generated from these handlers.
 
+pub mod api_key_auth;
 mod auth;
 mod catalogue;
 mod dto;
@@ -10,6 +11,9 @@ mod integrity;
 mod order_dto;
 mod orders;
 mod problems;
+mod webhook_docs;
+mod webhook_dto;
+mod webhook_endpoints;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -101,6 +105,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(integrity::routes())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
+        .route("/docs/webhooks", get(webhook_docs::webhook_docs))
+        .merge(webhook_endpoints::routes())
         .fallback(not_found)
 }
 
@@ -112,7 +118,10 @@ impl ApiDoc {
             let mut doc = ApiDoc::openapi();
             // Derived from Cargo.toml, which names no licence; an empty one is invalid OpenAPI.
             doc.info.license = None;
-            doc.to_pretty_json().expect("the OpenAPI document serialises")
+            webhook_docs::extend(&mut doc);
+            let mut json = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
+            webhook_docs::add_webhooks(&mut json);
+            serde_json::to_string_pretty(&json).expect("the OpenAPI document serialises")
         })
     }
 }

@@ -23,6 +23,8 @@ problem_responses! {
     BadRequest => "The request was not accepted (`invalid_parameter`, or a malformed body or header)";
     /// 401: no bearer token, or one that is unknown, expired or revoked.
     Unauthorized => "No live bearer token (`unauthorized`)";
+    /// 403: authenticated, but not allowed (a customer's token where an API key is needed).
+    Forbidden => "Not allowed with these credentials (`forbidden`)";
     /// 404: no such resource (for orders: none for this token).
     NotFound => "No such resource (`not_found`)";
     /// 409: the resource is not in a state that allows this.

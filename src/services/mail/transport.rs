@@ -107,10 +107,23 @@ pub(super) async fn deliver(inner: &Inner, email: &Email, message_id: &str) -> R
         .message_id(Some(format!("<{message_id}>")))
         .multipart(MultiPart::alternative().singlepart(SinglePart::plain(rendered.text)).multipart(body))
         .map_err(|e| SendError::Rejected(format!("the message cannot be built: {e}")))?;
-    match inner.transport.send(message).await {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_permanent() => Err(SendError::Rejected(smtp_reason(&e))),
-        Err(e) => Err(SendError::Transient(smtp_reason(&e))),
+    crate::clients::observed("smtp", "send", async {
+        match inner.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(SendError::Rejected(smtp_reason(&e))),
+            Err(e) => Err(SendError::Transient(smtp_reason(&e))),
+        }
+    })
+    .await
+}
+
+/// SMTP sends in the provider metrics (`provider="smtp"`): `rejected` (5xx) or `deferred`.
+impl crate::clients::CallOutcome for SendError {
+    fn class(&self) -> &'static str {
+        match self {
+            SendError::Rejected(_) => "rejected",
+            SendError::Transient(_) => "deferred",
+        }
     }
 }
 
