@@ -43,6 +43,8 @@ pub struct Config {
     pub secret_key: Option<SecretString>,
     /// `TERN_WORKER_CONCURRENCY`: how many jobs this process runs at once.
     pub worker_concurrency: usize,
+    /// `TERN_API_WRITES_PER_MINUTE`: writes one client address may send to `/api/v1` a minute.
+    pub api_writes_per_minute: u32,
 }
 
 #[derive(Debug)]
@@ -192,6 +194,15 @@ impl Config {
                 }
             },
         };
+        let api_writes_per_minute = match get("TERN_API_WRITES_PER_MINUTE") {
+            None => crate::services::rate_limit::DEFAULT_API_WRITES_PER_MINUTE,
+            Some(v) => v.trim().parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
+                ConfigError {
+                    var: "TERN_API_WRITES_PER_MINUTE",
+                    reason: format!("{v:?} is not a whole number from 1 to 1000000"),
+                }
+            })?,
+        };
         Ok(Self {
             addr,
             database_url,
@@ -203,6 +214,7 @@ impl Config {
             sim_card_group_id,
             secret_key,
             worker_concurrency,
+            api_writes_per_minute,
         })
     }
 }

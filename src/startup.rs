@@ -154,7 +154,16 @@ pub async fn state(
         sessions.clone(),
         tokio::time::Duration::from_secs(60),
     ));
-    Ok(AppState { pool, catalogue, mode, response_cache: Default::default(), payments, provisioner, sessions })
+    Ok(AppState {
+        pool,
+        catalogue,
+        mode,
+        response_cache: Default::default(),
+        payments,
+        provisioner,
+        sessions,
+        limits: Default::default(),
+    })
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then drains connections.

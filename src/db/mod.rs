@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod notify;
 pub mod order_events;
 pub mod orders;
+pub mod rate_limits;
 pub mod reconcile;
 pub mod stripe_events;
 mod types;

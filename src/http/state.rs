@@ -28,6 +28,8 @@ pub struct AppState {
     pub payments: Payments,
     pub provisioner: Provisioner,
     pub sessions: tower_sessions_sqlx_store::PostgresStore,
+    /// The configurable rate limits of the API.
+    pub limits: crate::services::rate_limit::Limits,
 }
 
 impl FromRef<AppState> for CachedCatalogue {

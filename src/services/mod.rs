@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin_reports;
 pub mod catalogue;
+pub mod cancellation;
 pub mod catalogue_admin;
 pub mod checkout;
 pub mod dashboard;
@@ -15,6 +16,7 @@ pub mod order_admin;
 pub mod orders;
 pub mod payments;
 pub mod provisioning;
+pub mod rate_limit;
 pub mod reconcile;
 pub mod stripe_events;
 pub mod webhooks;

@@ -111,7 +111,8 @@ impl Application {
             test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some(),
             secure_cookies: config.environment == Environment::Production,
         };
-        let state = state(pool.clone(), mode, payments, provisioner.clone()).await?;
+        let mut state = state(pool.clone(), mode, payments, provisioner.clone()).await?;
+        state.limits.api_writes = crate::services::rate_limit::api_writes(config.api_writes_per_minute);
         if config.environment == Environment::Development
             && !crate::services::accounts::has_admin(&pool).await.unwrap_or(true)
         {
