@@ -12,6 +12,7 @@ mod cluster;
 mod fulfilment;
 mod helpers;
 mod lifecycle;
+mod mobile_api;
 mod openapi;
 mod orders_api;
 mod pages;
