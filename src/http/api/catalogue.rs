@@ -30,7 +30,7 @@ pub async fn list_regions(State(store): State<CatalogueStore>) -> Json<RegionLis
 #[utoipa::path(get, path = "/destinations", tag = "catalogue",
     params(
         ("q" = Option<String>, Query, description = "Free text, 1 to 100 characters (not only spaces), without control characters",
-            min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*\S[^\x00-\x1F\x7F-\x9F]*$"),
+            min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"),
         ("region" = Option<String>, Query, description = "A region id, e.g. `europe` (one of `GET /regions`)"),
         ("page" = Option<u32>, Query, description = "1-based page, default 1", minimum = 1, maximum = 100000),
         ("per_page" = Option<u32>, Query, description = "Page size, default 20", minimum = 1, maximum = 100),
