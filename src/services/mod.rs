@@ -2,8 +2,8 @@
 
 pub mod accounts;
 pub mod admin_reports;
-pub mod catalogue;
 pub mod cancellation;
+pub mod catalogue;
 pub mod catalogue_admin;
 pub mod checkout;
 pub mod dashboard;

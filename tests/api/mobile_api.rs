@@ -75,7 +75,8 @@ async fn cancelling_an_unpaid_order_expires_its_checkout_session() {
     assert!(app.stripe.pay(&session).await.is_err(), "it can no longer be paid");
     assert_eq!(app.event_count(id.parse().unwrap(), "cancelled").await, 1);
 
-    let again = problem(send(&app, Method::POST, &format!("/api/v1/orders/{id}/cancel"), Some(&token)).await, 409).await;
+    let again =
+        problem(send(&app, Method::POST, &format!("/api/v1/orders/{id}/cancel"), Some(&token)).await, 409).await;
     assert_eq!(again["code"], "not_unpaid");
     assert_eq!(app.event_count(id.parse().unwrap(), "cancelled").await, 1, "nothing more was written");
 }
@@ -84,7 +85,8 @@ async fn cancelling_an_unpaid_order_expires_its_checkout_session() {
 async fn a_paid_order_cannot_be_cancelled() {
     let app = spawn_app().await;
     let (id, token) = app.paid_order().await;
-    let refused = problem(send(&app, Method::POST, &format!("/api/v1/orders/{id}/cancel"), Some(&token)).await, 409).await;
+    let refused =
+        problem(send(&app, Method::POST, &format!("/api/v1/orders/{id}/cancel"), Some(&token)).await, 409).await;
     assert_eq!(refused["code"], "not_unpaid");
     assert_eq!(app.status(id).await, "paid");
     assert_eq!(app.event_count(id, "cancelled").await, 0);
@@ -97,9 +99,11 @@ async fn an_account_token_opens_its_own_orders_and_no_one_elses() {
     let (_, theirs) = account(&app, "other").await;
     let (id, _, session) = api_order(&app, Some(&mine)).await;
 
-    let order: Value = send(&app, Method::GET, &format!("/api/v1/orders/{id}"), Some(&mine)).await.json().await.unwrap();
+    let order: Value =
+        send(&app, Method::GET, &format!("/api/v1/orders/{id}"), Some(&mine)).await.json().await.unwrap();
     assert_eq!(order["id"], id.as_str());
-    let not_ready = problem(send(&app, Method::GET, &format!("/api/v1/orders/{id}/esim"), Some(&mine)).await, 409).await;
+    let not_ready =
+        problem(send(&app, Method::GET, &format!("/api/v1/orders/{id}/esim"), Some(&mine)).await, 409).await;
     assert_eq!(not_ready["code"], "esim_not_ready");
 
     for path in [format!("/api/v1/orders/{id}"), format!("/api/v1/orders/{id}/esim")] {
@@ -153,9 +157,11 @@ async fn refreshing_an_esim_reads_telnyx_again_and_is_rate_limited() {
     let app = spawn_app().await;
     let (plan_id, _) = app.some_plan().await;
     let (early, early_token, _) = app.buy_plan(&plan_id).await;
-    let no_esim =
-        problem(send(&app, Method::POST, &format!("/api/v1/orders/{early}/esim/refresh"), Some(&early_token)).await, 409)
-            .await;
+    let no_esim = problem(
+        send(&app, Method::POST, &format!("/api/v1/orders/{early}/esim/refresh"), Some(&early_token)).await,
+        409,
+    )
+    .await;
     assert_eq!(no_esim["code"], "no_esim");
 
     let (id, token) = app.paid_order().await;

@@ -26,9 +26,10 @@ pub async fn problems_only(request: Request, next: Next) -> Response {
         return response;
     }
     let (code, detail) = match status {
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ("method_not_allowed", format!("This endpoint does not accept {method}; the Allow header lists what it does."))
-        }
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            format!("This endpoint does not accept {method}; the Allow header lists what it does."),
+        ),
         StatusCode::NOT_FOUND => ("not_found", "No such endpoint.".to_string()),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large.".to_string()),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {

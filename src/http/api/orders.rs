@@ -167,8 +167,7 @@ fn problem(e: &Error) -> (u16, serde_json::Value) {
 }
 
 pub(super) fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
-    super::auth::bearer(headers)
-        .ok_or(Error::Unauthorized(
-            "Send the order's access token (or your account's token) as Authorization: Bearer <token>.",
-        ))
+    super::auth::bearer(headers).ok_or(Error::Unauthorized(
+        "Send the order's access token (or your account's token) as Authorization: Bearer <token>.",
+    ))
 }

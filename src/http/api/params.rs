@@ -98,14 +98,20 @@ mod tests {
 
     #[test]
     fn values_are_decoded_strictly() {
-        assert_eq!(pairs("q=s%C3%A3o+paulo&page=2").unwrap(), [("q".into(), "são paulo".into()), ("page".into(), "2".into())]);
+        assert_eq!(
+            pairs("q=s%C3%A3o+paulo&page=2").unwrap(),
+            [("q".into(), "são paulo".into()), ("page".into(), "2".into())]
+        );
         assert_eq!(pairs("q=%ff").unwrap_err().param, "q");
         assert_eq!(pairs("q=100%").unwrap()[0].1, "100%");
     }
 
     #[test]
     fn an_empty_value_names_its_parameter() {
-        assert_eq!(pairs("per_page=5&page=").unwrap_err(), ParamError::new("page", "must not be empty; leave the parameter out instead"));
+        assert_eq!(
+            pairs("per_page=5&page=").unwrap_err(),
+            ParamError::new("page", "must not be empty; leave the parameter out instead")
+        );
         assert_eq!(pairs("q=%20").unwrap_err().param, "q");
         assert_eq!(pairs("page").unwrap_err().param, "page");
         assert!(pairs("").unwrap().is_empty());

@@ -16,7 +16,12 @@ use crate::services::rate_limit::{self, Decision, Policy};
 
 /// Counts every write (any method but GET, HEAD and OPTIONS) against the client address's
 /// `api-writes` policy before the handler runs; a refused write reaches no handler.
-pub async fn limit_writes(State(state): State<AppState>, ClientIp(ip): ClientIp, request: Request, next: Next) -> Response {
+pub async fn limit_writes(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    request: Request,
+    next: Next,
+) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
     }
