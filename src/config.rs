@@ -58,6 +58,8 @@ pub struct Config {
     /// `TERN_TRUSTED_PROXIES`: CIDR blocks of the proxies whose `Forwarded` and
     /// `X-Forwarded-For` headers name the client; none by default.
     pub trusted_proxies: crate::domain::client_addr::TrustedProxies,
+    /// `TERN_API_WRITES_PER_MINUTE`: writes one client address may send to `/api/v1` a minute.
+    pub api_writes_per_minute: u32,
 }
 
 #[derive(Debug)]
@@ -229,6 +231,15 @@ impl Config {
         let trusted_proxies =
             crate::domain::client_addr::TrustedProxies::parse(&get("TERN_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|reason| ConfigError { var: "TERN_TRUSTED_PROXIES", reason })?;
+        let api_writes_per_minute = match get("TERN_API_WRITES_PER_MINUTE") {
+            None => crate::services::rate_limit::DEFAULT_API_WRITES_PER_MINUTE,
+            Some(v) => {
+                v.trim().parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| ConfigError {
+                    var: "TERN_API_WRITES_PER_MINUTE",
+                    reason: format!("{v:?} is not a whole number from 1 to 1000000"),
+                })?
+            }
+        };
         Ok(Self {
             addr,
             database_url,
@@ -244,6 +255,7 @@ impl Config {
             shutdown_drain,
             mail: MailConfig::read(get, environment)?,
             trusted_proxies,
+            api_writes_per_minute,
         })
     }
 }
@@ -373,5 +385,20 @@ mod tests {
     fn the_database_url_never_reaches_debug_output() {
         let c = config(&[("DATABASE_URL", "postgres://u:hunter2@db/tern")]).unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}
+
+#[cfg(test)]
+mod api_limit_tests {
+    use super::*;
+
+    #[test]
+    fn the_api_write_limit_is_read_and_checked() {
+        let get = |v: &'static str| Config::from_lookup(move |n| (n == "TERN_API_WRITES_PER_MINUTE").then(|| v.into()));
+        assert_eq!(get("").unwrap().api_writes_per_minute, crate::services::rate_limit::DEFAULT_API_WRITES_PER_MINUTE);
+        assert_eq!(get("600").unwrap().api_writes_per_minute, 600);
+        for bad in ["0", "-5", "many", "1000001"] {
+            assert_eq!(get(bad).unwrap_err().var, "TERN_API_WRITES_PER_MINUTE", "{bad}");
+        }
     }
 }

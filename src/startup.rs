@@ -182,6 +182,7 @@ pub async fn state(
         headers,
         trusted_proxies: std::sync::Arc::new(trusted_proxies),
         webhooks,
+        limits: Default::default(),
     })
 }
 

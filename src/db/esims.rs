@@ -91,3 +91,11 @@ pub async fn store_activation_code(executor: impl PgExecutor<'_>, order_id: Uuid
         .await
         .map(|_| ())
 }
+
+/// The eSIMs of several orders, in one query.
+pub async fn for_orders(executor: impl PgExecutor<'_>, order_ids: &[Uuid]) -> sqlx::Result<Vec<EsimRow>> {
+    sqlx::query_as(&format!("select {COLUMNS} from esims where order_id = any($1)"))
+        .bind(order_ids)
+        .fetch_all(executor)
+        .await
+}

@@ -18,6 +18,7 @@ pub mod mfa;
 pub mod notify;
 pub mod order_events;
 pub mod orders;
+pub mod rate_limits;
 pub mod reconcile;
 pub mod sealed;
 pub mod stripe_events;

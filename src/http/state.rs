@@ -39,6 +39,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<crate::domain::client_addr::TrustedProxies>,
     /// Sealing endpoint secrets and the SSRF policy of webhook URLs.
     pub webhooks: crate::services::webhooks::Webhooks,
+    /// The configurable rate limits of the API.
+    pub limits: crate::services::rate_limit::Limits,
 }
 
 impl FromRef<AppState> for CachedCatalogue {

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 pub use super::Operator;
 use super::checkout::Payments;
+use super::esim::sim_id;
 use super::lifecycle;
 use super::provisioning::Provisioner;
 use crate::db::{self, Pool};
@@ -52,18 +53,11 @@ pub async fn retry_provisioning(pool: &Pool, op: &Operator<'_>, id: Uuid) -> Res
     record(pool, op, id, EventKind::ProvisioningRetryRequested, json!({})).await
 }
 
-fn sim_id(esim: Option<db::esims::EsimRow>) -> Result<String> {
-    esim.and_then(|e| e.telnyx_sim_id)
-        .ok_or(Error::Conflict { code: "no_esim", message: "This order has no eSIM yet.".into() })
-}
-
 /// Reads the SIM's status from Telnyx now.
 pub async fn refresh_sim(pool: &Pool, provisioner: &Provisioner, op: &Operator<'_>, id: Uuid) -> Result<String> {
-    let sim = sim_id(db::esims::find(pool, id).await?)?;
-    let card = provisioner.telnyx.get_sim(&sim).await?;
-    db::esims::set_status(pool, id, &card.status).await?;
-    record(pool, op, id, EventKind::SimStatusRefreshed, json!({ "status": card.status })).await?;
-    Ok(card.status)
+    let status = super::esim::read_status(pool, provisioner, id).await?;
+    record(pool, op, id, EventKind::SimStatusRefreshed, json!({ "status": status })).await?;
+    Ok(status)
 }
 
 /// Enables or disables the SIM (admin), following Telnyx's action to its end.
@@ -148,22 +142,7 @@ pub async fn refund(
 pub async fn cancel_unpaid(pool: &Pool, payments: &Payments, op: &Operator<'_>, id: Uuid) -> Result<()> {
     op.require_admin("Only an admin may do this.")?;
     let order = load(pool, id).await?;
-    if order.status != OrderStatus::AwaitingPayment {
-        return Err(Error::Conflict {
-            code: "not_unpaid",
-            message: "Only an order awaiting payment can be cancelled.".into(),
-        });
-    }
-    if let Some(session) = &order.stripe_session_id {
-        payments.stripe.expire_session(session).await?;
-    }
-    let mut tx = pool.begin().await?;
-    let (to, kind) = (OrderStatus::Expired, EventKind::Cancelled);
-    if lifecycle::transition(&mut tx, id, to, kind, op.actor(), json!({})).await?.is_none() {
-        lifecycle::record(&mut tx, id, kind, op.actor(), json!({})).await?;
-    }
-    op.audit(&mut tx, kind.as_str(), format!("order:{id}"), json!({})).await?;
-    tx.commit().await?;
+    super::cancellation::cancel_unpaid(pool, payments, &order, op.actor(), Some(op)).await?;
     Ok(())
 }
 

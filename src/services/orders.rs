@@ -131,3 +131,26 @@ pub async fn for_staff(pool: &Pool, id: Uuid) -> Result<StaffView> {
 pub async fn by_id(pool: &Pool, id: Uuid) -> Result<Order> {
     find(pool, id).await
 }
+
+/// Which token opened an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// The order's own access token.
+    OrderToken,
+    /// A token of the account the order belongs to.
+    Account,
+}
+
+/// An order for the API's bearer token: the order's own access token, or a signed-in
+/// account's token for one of its orders. Anything else is the same as no order (404), so
+/// an account's token reveals nothing of other people's orders.
+pub async fn for_bearer(pool: &Pool, id: &str, bearer: &str) -> Result<(Order, Holder)> {
+    let order = find(pool, parse_id(id)?).await?;
+    if token::digests_equal(&token::digest(bearer), &order.access_token_sha256) {
+        return Ok((order, Holder::OrderToken));
+    }
+    match (order.user_id, super::accounts::user_for_token(pool, bearer).await?) {
+        (Some(owner), Some(user)) if owner == user.id => Ok((order, Holder::Account)),
+        _ => Err(Error::NotFound("order")),
+    }
+}

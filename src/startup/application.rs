@@ -143,7 +143,9 @@ impl Application {
             policy: crate::services::webhooks::UrlPolicy::for_environment(config.environment),
         };
         let trusted_proxies = config.trusted_proxies.clone();
-        let state = state(pool.clone(), mode, payments, provisioner.clone(), trusted_proxies, webhooks.clone()).await?;
+        let mut state =
+            state(pool.clone(), mode, payments, provisioner.clone(), trusted_proxies, webhooks.clone()).await?;
+        state.limits.api_writes = crate::services::rate_limit::api_writes(config.api_writes_per_minute);
         if config.environment == Environment::Development
             && !crate::services::accounts::has_admin(&pool).await.unwrap_or(true)
         {

@@ -17,6 +17,7 @@ mod fulfilment;
 mod helpers;
 mod integrity;
 mod lifecycle;
+mod mobile_api;
 mod openapi;
 mod ops;
 mod ops_logs;

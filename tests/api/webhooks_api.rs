@@ -11,7 +11,7 @@ use tern::domain::webhook::KeyRole;
 use tern::services::webhooks::{Deliverer, UrlPolicy, Webhooks};
 use tern::worker::{JobResult, Worker};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with_worker};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with, spawn_app_with_worker};
 use crate::webhooks_receiver::{Receiver, api_key, get, post, register};
 
 async fn customer_token(app: &TestApp) -> String {
@@ -101,7 +101,9 @@ async fn refused(request: reqwest::RequestBuilder, status: u16, field: &str) {
 
 #[tokio::test]
 async fn bad_input_on_every_operation_names_the_field_and_changes_nothing() {
-    let app = spawn_app().await;
+    // Some thirty writes from one address: above the default write limit, which
+    // `mobile_api::every_write_is_rate_limited_per_client_with_ratelimit_headers` covers.
+    let app = spawn_app_with(|c| c.api_writes_per_minute = 1_000).await;
     let key = api_key(&app, KeyRole::Integrator).await;
     let (id, _) = register(&app, &key, "http://127.0.0.1:9/hooks", &[]).await;
     let base = app.url("/api/v1/webhook_endpoints");

@@ -100,6 +100,7 @@ pub async fn create_token(
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, response = inline(problems::Unauthorized)),
+        (status = 429, response = inline(problems::TooManyRequests)),
     ))]
 pub async fn delete_token(
     State(pool): State<Pool>,

@@ -1,16 +1,16 @@
 //! Catalogue endpoints: regions, destinations, plans. Served from the in-memory snapshot.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 use super::dto::{
     DestinationDetailResponse, DestinationList, DestinationResponse, ListMeta, PlanList, PlanResponse, RegionList,
     RegionResponse,
 };
+use super::params::{ApiPath, ApiQuery};
 use super::problems;
 use crate::domain::query::Paging;
 use crate::http::errors::ApiError;
-use crate::http::extract::QueryParams;
 use crate::services::catalogue::{self as service, CatalogueStore};
 
 /// Every region, in display order.
@@ -29,8 +29,9 @@ pub async fn list_regions(State(store): State<CatalogueStore>) -> Json<RegionLis
 /// accents; best matches come first. Without `q`, destinations are listed by name.
 #[utoipa::path(get, path = "/destinations", tag = "catalogue",
     params(
-        ("q" = Option<String>, Query, description = "Free text, at most 100 characters"),
-        ("region" = Option<String>, Query, description = "A region id, e.g. `europe`"),
+        ("q" = Option<String>, Query, description = "Free text, 1 to 100 characters (not only spaces), without control characters",
+            min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"),
+        ("region" = Option<String>, Query, description = "A region id, e.g. `europe` (one of `GET /regions`)"),
         ("page" = Option<u32>, Query, description = "1-based page, default 1", minimum = 1, maximum = 100000),
         ("per_page" = Option<u32>, Query, description = "Page size, default 20", minimum = 1, maximum = 100),
     ),
@@ -40,7 +41,7 @@ pub async fn list_regions(State(store): State<CatalogueStore>) -> Json<RegionLis
     ))]
 pub async fn list_destinations(
     State(store): State<CatalogueStore>,
-    QueryParams(params): QueryParams,
+    ApiQuery(params): ApiQuery,
 ) -> Result<Json<DestinationList>, ApiError> {
     let c = store.snapshot();
     let paging = Paging::from_params(&params)?;
@@ -55,11 +56,12 @@ pub async fn list_destinations(
     params(("iso" = String, Path, description = "ISO 3166-1 alpha-2 code, any case", example = "JP")),
     responses(
         (status = 200, description = "The destination and its plans", body = DestinationDetailResponse),
+        (status = 400, response = inline(problems::BadRequest)),
         (status = 404, response = inline(problems::NotFound)),
     ))]
 pub async fn show_destination(
     State(store): State<CatalogueStore>,
-    Path(iso): Path<String>,
+    ApiPath(iso): ApiPath<String>,
 ) -> Result<Json<DestinationDetailResponse>, ApiError> {
     let c = store.snapshot();
     let (destination, _, plans) = service::destination_with_plans(&c, &iso)?;
@@ -72,11 +74,11 @@ pub async fn show_destination(
 /// List on-sale plans, cheapest first. Every filter narrows the list.
 #[utoipa::path(get, path = "/plans", tag = "catalogue",
     params(
-        ("destination" = Option<String>, Query, description = "Plans that work in this country (ISO code): local, regional and global"),
-        ("region" = Option<String>, Query, description = "Regional plans of this region and local plans of its countries"),
+        ("destination" = Option<String>, Query, description = "Plans that work in this country (ISO 3166-1 alpha-2 code of a destination, any case): local, regional and global"),
+        ("region" = Option<String>, Query, description = "Regional plans of this region and local plans of its countries (one of `GET /regions`)"),
         ("type" = Option<String>, Query, description = "`local`, `regional` or `global`"),
         ("min_days" = Option<u32>, Query, description = "At least this many days of validity", minimum = 1, maximum = 365),
-        ("max_price" = Option<i64>, Query, description = "At most this price, in minor units (cents)", minimum = 1),
+        ("max_price" = Option<i64>, Query, description = "At most this price, in minor units (cents)", minimum = 1, maximum = 100000000),
         ("unlimited" = Option<bool>, Query, description = "`true`: only unlimited plans; `false`: only plans with a data amount"),
         ("page" = Option<u32>, Query, description = "1-based page, default 1", minimum = 1, maximum = 100000),
         ("per_page" = Option<u32>, Query, description = "Page size, default 20", minimum = 1, maximum = 100),
@@ -87,7 +89,7 @@ pub async fn show_destination(
     ))]
 pub async fn list_plans(
     State(store): State<CatalogueStore>,
-    QueryParams(params): QueryParams,
+    ApiQuery(params): ApiQuery,
 ) -> Result<Json<PlanList>, ApiError> {
     let c = store.snapshot();
     let paging = Paging::from_params(&params)?;
@@ -102,11 +104,12 @@ pub async fn list_plans(
     params(("id" = uuid::Uuid, Path, description = "Plan id")),
     responses(
         (status = 200, description = "The plan", body = PlanResponse),
+        (status = 400, response = inline(problems::BadRequest)),
         (status = 404, response = inline(problems::NotFound)),
     ))]
 pub async fn show_plan(
     State(store): State<CatalogueStore>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<PlanResponse>, ApiError> {
     let c = store.snapshot();
     Ok(Json(service::plan(&c, &id)?.into()))

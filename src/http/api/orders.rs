@@ -1,8 +1,9 @@
-//! Orders for mobile apps: create one (idempotently) and read it back with its access token.
+//! Orders for mobile apps: create one (idempotently), read it back with its access token or
+//! its account's, and cancel it while it is unpaid.
 
 use crate::services::Pool;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -11,10 +12,13 @@ use utoipa::ToSchema;
 use super::auth::OptionalAccount;
 use super::idempotency;
 use super::order_dto::{CreatedOrderResponse, OrderResponse};
+use super::params::ApiPath;
 use super::problems;
+use crate::domain::Actor;
 use crate::error::Error;
 use crate::http::errors::ApiError;
 use crate::http::extract::ApiJson;
+use crate::services::cancellation;
 use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::{self, CheckoutInput, Payments};
 use crate::services::orders;
@@ -23,10 +27,11 @@ use crate::services::reconcile;
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct CreateOrderRequest {
     /// The plan to buy.
+    #[schema(format = Uuid)]
     pub plan_id: String,
     /// Where the eSIM details go: once the order is paid, Tern emails this address the payment
     /// receipt and then the eSIM (QR code, codes for manual entry, one-tap install links).
-    #[schema(example = "traveller@example.com")]
+    #[schema(example = "traveller@example.com", format = Email, max_length = 254)]
     pub email: String,
 }
 
@@ -44,7 +49,7 @@ pub struct CreateOrderRequest {
 #[utoipa::path(post, path = "/orders", tag = "orders",
     params(("Idempotency-Key" = String, Header, description = "A UUID, or at least 128 random bits (22+ base64url \
         characters or 32+ hex digits), unique per intended order; kept 24 hours, per account (or per client address \
-        when anonymous)")),
+        when anonymous)", min_length = 22, max_length = 255, pattern = r"^[A-Za-z0-9_-]{22,255}$")),
     security((), ("user_token" = [])),
     request_body = CreateOrderRequest,
     responses(
@@ -55,6 +60,7 @@ pub struct CreateOrderRequest {
         (status = 409, response = inline(problems::Conflict)),
         (status = 413, response = inline(problems::PayloadTooLarge)),
         (status = 422, response = inline(problems::UnprocessableEntity)),
+        (status = 429, response = inline(problems::TooManyRequests)),
         (status = 502, response = inline(problems::BadGateway)),
     ))]
 pub async fn create_order(
@@ -98,27 +104,61 @@ pub async fn create_order(
     Ok((status, [(header::CONTENT_TYPE, content_type)], Json(json)).into_response())
 }
 
-/// An order, for the holder of its access token (`Authorization: Bearer <token>`); 401
-/// without one, 404 when there is no such order for this token.
+/// An order, for the holder of its access token or of a token of its account
+/// (`Authorization: Bearer <token>`); 401 without one, 404 when there is no such order for
+/// this token (another account's order is not found either).
 #[utoipa::path(get, path = "/orders/{id}", tag = "orders",
     params(("id" = uuid::Uuid, Path, description = "Order id")),
-    security(("order_token" = [])),
+    security(("order_token" = []), ("user_token" = [])),
     responses(
         (status = 200, description = "The order", body = OrderResponse),
+        (status = 400, response = inline(problems::BadRequest)),
         (status = 401, response = inline(problems::Unauthorized)),
         (status = 404, response = inline(problems::NotFound)),
     ))]
 pub async fn show_order(
     State(pool): State<Pool>,
     State(payments): State<Payments>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Json<OrderResponse>, ApiError> {
     let token = bearer(&headers)?;
-    let mut order = orders::by_token(&pool, &id, token).await?;
+    let (mut order, _) = orders::for_bearer(&pool, &id, token).await?;
     if reconcile::confirm_on_read(&pool, &payments, &order).await {
-        order = orders::by_token(&pool, &id, token).await?;
+        order = orders::for_bearer(&pool, &id, token).await?.0;
     }
+    let events = orders::timeline(&pool, order.id).await?;
+    Ok(Json(OrderResponse::new(&order, &events)))
+}
+
+/// Cancels an order that is still awaiting payment: its Stripe Checkout Session is expired
+/// (it can no longer be paid) and the order becomes `expired` with a `cancelled` event.
+/// `Authorization: Bearer <token>`: the order's access token or its account's.
+///
+/// Errors: 401 without a token; 404 when there is no such order for this token; 409
+/// `not_unpaid` once it is paid, expired or already cancelled; 502 when Stripe did not answer
+/// (nothing was cancelled).
+#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders",
+    params(("id" = uuid::Uuid, Path, description = "Order id")),
+    security(("order_token" = []), ("user_token" = [])),
+    responses(
+        (status = 200, description = "Cancelled", body = OrderResponse),
+        (status = 400, response = inline(problems::BadRequest)),
+        (status = 401, response = inline(problems::Unauthorized)),
+        (status = 404, response = inline(problems::NotFound)),
+        (status = 409, response = inline(problems::Conflict)),
+        (status = 429, response = inline(problems::TooManyRequests)),
+        (status = 502, response = inline(problems::BadGateway)),
+    ))]
+pub async fn cancel_order(
+    State(pool): State<Pool>,
+    State(payments): State<Payments>,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+) -> Result<Json<OrderResponse>, ApiError> {
+    let token = bearer(&headers)?;
+    let (order, _) = orders::for_bearer(&pool, &id, token).await?;
+    let order = cancellation::cancel_unpaid(&pool, &payments, &order, Actor::Traveller, None).await?;
     let events = orders::timeline(&pool, order.id).await?;
     Ok(Json(OrderResponse::new(&order, &events)))
 }
@@ -129,6 +169,7 @@ fn problem(e: &Error) -> (u16, serde_json::Value) {
 }
 
 pub(super) fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
-    super::auth::bearer(headers)
-        .ok_or(Error::Unauthorized("Send the order's access token as Authorization: Bearer <token>."))
+    super::auth::bearer(headers).ok_or(Error::Unauthorized(
+        "Send the order's access token (or your account's token) as Authorization: Bearer <token>.",
+    ))
 }
