@@ -123,7 +123,7 @@ fn region_param<'a>(catalogue: &'a Catalogue, params: &Params, name: &str) -> Re
         None => Ok(None),
         Some(id) => catalogue.region(&id).map(Some).ok_or_else(|| {
             let known: Vec<&str> = catalogue.regions().iter().map(|r| r.id.as_str()).collect();
-            Error::InvalidParam(ParamError::new(name, format!("unknown region; one of: {}", known.join(", "))))
+            Error::InvalidParam(ParamError::new(name, format!("is not one of our regions ({})", known.join(", "))))
         }),
     }
 }

@@ -19,4 +19,5 @@ mod provisioning;
 mod reconcile;
 mod security;
 mod telnyx_client;
+mod ux_forms;
 mod worker;

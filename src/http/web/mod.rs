@@ -22,7 +22,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/destinations/{iso}", get(catalogue::show_destination))
         .route("/plans/{id}", get(catalogue::show_plan))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::cache::cached));
-    Router::new().merge(catalogue)
+    Router::new().merge(catalogue).route("/favicon.ico", get(favicon))
+}
+
+/// Browsers ask for `/favicon.ico` whatever the page links: the SVG icon answers.
+async fn favicon() -> Response {
+    const ICON: &[u8] = include_bytes!("../../../static/favicon.svg");
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        ICON,
+    )
+        .into_response()
 }
 
 /// Pages that need the session: checkout, orders, accounts.
