@@ -5,6 +5,7 @@ pub mod email;
 pub mod lpa;
 pub mod money;
 pub mod order;
+pub mod plan_list;
 pub mod query;
 pub mod search;
 pub mod token;

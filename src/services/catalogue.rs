@@ -11,8 +11,9 @@ use uuid::Uuid;
 use crate::db::notify::{self, Listener, Wake};
 use crate::db::{self, Pool};
 use crate::domain::catalogue::PlanFilter;
+use crate::domain::plan_list::{PlanFeatures, PlanView};
 use crate::domain::query::{ParamError, Params};
-use crate::domain::{Catalogue, Destination, Plan, Region};
+use crate::domain::{Catalogue, Destination, Plan, PlanKind, Region};
 use crate::error::{Error, Result};
 
 /// One loaded catalogue, numbered: a higher generation is a newer load.
@@ -165,4 +166,33 @@ pub fn plan_filter(catalogue: &Catalogue, params: &Params) -> Result<PlanFilter>
         max_price_minor: params.int("max_price", 1, 100_000_000)?,
         unlimited: params.bool("unlimited")?,
     })
+}
+
+/// A plan list's sort and feature filters (`sort`, `unlimited`, `hotspot`, `5g`, `on_arrival`),
+/// read strictly: an unknown sort or a flag that is not true/false is a 400 naming it.
+pub fn plan_view(params: &Params) -> Result<PlanView> {
+    let flag = |name: &str| params.bool(name).map(|v| v.unwrap_or(false));
+    Ok(PlanView {
+        sort: params.one_of("sort")?.unwrap_or_default(),
+        features: PlanFeatures {
+            unlimited: flag("unlimited")?,
+            hotspot: flag("hotspot")?,
+            five_g: flag("5g")?,
+            on_arrival: flag("on_arrival")?,
+        },
+    })
+}
+
+/// The multi-country plans of a list page: one kind (`type=regional` or `global`), or both.
+pub fn multi_country_plans<'a>(catalogue: &'a Catalogue, params: &Params) -> Result<(Option<PlanKind>, Vec<&'a Plan>)> {
+    let kind: Option<PlanKind> = params.one_of("type")?;
+    let plans = match kind {
+        Some(kind) => catalogue.plans_of_kind(kind),
+        None => {
+            let mut plans = catalogue.plans_of_kind(PlanKind::Regional);
+            plans.extend(catalogue.plans_of_kind(PlanKind::Global));
+            plans
+        }
+    };
+    Ok((kind, plans))
 }

@@ -20,4 +20,5 @@ mod reconcile;
 mod security;
 mod telnyx_client;
 mod ux_forms;
+mod ux_plans;
 mod worker;

@@ -78,7 +78,7 @@ async fn a_destination_page_compares_local_regional_and_global_plans_by_price() 
     let app = spawn_app().await;
     let html = app.page("/destinations/jp", 200).await;
     assert!(html.contains("Japan"));
-    for column in ["Data", "Validity", "Price", "Price per GB", "Validity starts", "Hotspot", "Network"] {
+    for column in ["Data", "Validity", "Price", "Price per GB", "Hotspot", "Starts on arrival", "Buy"] {
         assert!(html.contains(column), "column {column}");
     }
     // Same order as the API's, which is checked to be by price.

@@ -4,6 +4,7 @@ mod account;
 mod catalogue;
 mod checkout;
 mod orders;
+mod plan_list;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -20,6 +21,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/", get(catalogue::home))
         .route("/destinations", get(catalogue::list_destinations))
         .route("/destinations/{iso}", get(catalogue::show_destination))
+        .route("/plans", get(plan_list::list_plans))
         .route("/plans/{id}", get(catalogue::show_plan))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::cache::cached));
     Router::new().merge(catalogue).route("/favicon.ico", get(favicon))
