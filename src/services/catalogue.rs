@@ -3,6 +3,7 @@
 //! (`NOTIFY catalogue_changed`, sent by triggers), so every Tern process sharing the
 //! database sees an edit at once.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use crate::db::{self, Pool};
 use crate::domain::catalogue::PlanFilter;
 use crate::domain::plan_list::{PlanFeatures, PlanView};
 use crate::domain::query::{ParamError, Params};
+use crate::domain::search::SearchIndex;
 use crate::domain::{Catalogue, Destination, Plan, PlanKind, Region};
 use crate::error::{Error, Result};
 
@@ -21,6 +23,8 @@ use crate::error::{Error, Result};
 pub struct Snapshot {
     pub generation: u64,
     pub catalogue: Catalogue,
+    /// The search keys of this catalogue, built once per load.
+    pub search: SearchIndex,
 }
 
 impl std::ops::Deref for Snapshot {
@@ -54,10 +58,13 @@ impl CatalogueStore {
         let regions = db::catalogue::regions(&mut *tx).await?;
         let destinations = db::catalogue::destinations(&mut *tx).await?;
         let plans = db::catalogue::plans(&mut *tx).await?;
+        let region_aliases: HashMap<String, Vec<String>> =
+            db::catalogue::region_aliases(&mut *tx).await?.into_iter().collect();
         tx.commit().await?;
         let catalogue = Catalogue::new(regions, destinations, plans);
+        let search = SearchIndex::build(&catalogue, &region_aliases);
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
-        let snapshot = Arc::new(Snapshot { generation: current.generation + 1, catalogue });
+        let snapshot = Arc::new(Snapshot { generation: current.generation + 1, catalogue, search });
         *current = snapshot.clone();
         tracing::debug!(catalogue.plans = snapshot.plans_on_sale(), "catalogue snapshot loaded");
         Ok(snapshot)
@@ -109,14 +116,26 @@ pub struct DestinationSearch<'a> {
     pub q: String,
     pub region: Option<&'a Region>,
     pub results: Vec<&'a Destination>,
+    /// Regions the text names ("europe", "schengen"); none when a region is chosen.
+    pub regions: Vec<&'a Region>,
+    /// When nothing matched: the closest name, to offer as "did you mean".
+    pub suggestion: Option<&'a str>,
 }
 
-/// Reads `q` and `region` from the query string and runs the search.
-pub fn search_destinations<'a>(catalogue: &'a Catalogue, params: &Params) -> Result<DestinationSearch<'a>> {
+/// Reads `q` and `region` from the query string and runs the search over the snapshot's index
+/// (names, codes, aliases, then typos of 4+ letters).
+pub fn search_destinations<'a>(snapshot: &'a Snapshot, params: &Params) -> Result<DestinationSearch<'a>> {
+    let catalogue = &snapshot.catalogue;
     let q = params.text("q")?.unwrap_or_default();
     let region = region_param(catalogue, params, "region")?;
-    let results = catalogue.search_destinations(&q, region.map(|r| r.id.as_str()));
-    Ok(DestinationSearch { q, region, results })
+    let hits = snapshot.search.search(catalogue, &q, region.map(|r| r.id.as_str()));
+    Ok(DestinationSearch { q, region, results: hits.destinations, regions: hits.regions, suggestion: hits.suggestion })
+}
+
+/// The regional plans sold under a region, cheapest first.
+pub fn regional_plans<'a>(catalogue: &'a Catalogue, region: &Region) -> Vec<&'a Plan> {
+    let filter = PlanFilter { region: Some(region.id.clone()), kind: Some(PlanKind::Regional), ..Default::default() };
+    catalogue.filter_plans(&filter)
 }
 
 fn region_param<'a>(catalogue: &'a Catalogue, params: &Params, name: &str) -> Result<Option<&'a Region>> {

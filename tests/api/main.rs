@@ -21,4 +21,5 @@ mod security;
 mod telnyx_client;
 mod ux_forms;
 mod ux_plans;
+mod ux_search;
 mod worker;

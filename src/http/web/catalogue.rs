@@ -80,15 +80,24 @@ pub struct DestinationsPage<'a> {
     pub selected_region: Option<&'a Region>,
     pub regions: &'a [Region],
     pub results: Vec<DestinationCard<'a>>,
+    /// Regions the query named, each with its regional plans.
+    pub region_results: Vec<RegionResult<'a>>,
+    pub suggestion: Option<&'a str>,
+}
+
+pub struct RegionResult<'a> {
+    pub region: &'a Region,
+    pub destination_count: usize,
+    pub plans: Vec<PlanRow<'a>>,
 }
 
 pub async fn list_destinations(
     State(store): State<CatalogueStore>,
     QueryParams(params): QueryParams,
 ) -> Result<Response, HtmlError> {
-    let catalogue = store.snapshot();
-    let c = &*catalogue;
-    let search = service::search_destinations(c, &params)?;
+    let snapshot = store.snapshot();
+    let c = &snapshot.catalogue;
+    let search = service::search_destinations(&snapshot, &params)?;
     let title = match (search.q.is_empty(), search.region) {
         (false, _) => format!("Destinations matching “{}”", search.q),
         (true, Some(region)) => format!("eSIMs for {}", region.name),
@@ -102,6 +111,16 @@ pub async fn list_destinations(
         selected_region: search.region,
         regions: c.regions(),
         results: search.results.into_iter().map(|d| DestinationCard::new(c, d)).collect(),
+        region_results: search
+            .regions
+            .into_iter()
+            .map(|region| RegionResult {
+                region,
+                destination_count: c.destinations_in(&region.id).count(),
+                plans: PlanRow::all(&service::regional_plans(c, region)),
+            })
+            .collect(),
+        suggestion: search.suggestion,
     }
     .into_response())
 }

@@ -16,6 +16,7 @@ use crate::http::page::PageContext;
 use crate::services::catalogue::{self as service, CatalogueStore};
 
 /// One plan as a compact row.
+#[derive(Clone)]
 pub struct PlanRow<'a> {
     pub plan: &'a Plan,
     pub badges: Vec<&'static str>,
