@@ -22,4 +22,5 @@ mod telnyx_client;
 mod ux_forms;
 mod ux_plans;
 mod ux_search;
+mod ux_status;
 mod worker;

@@ -5,6 +5,7 @@ mod catalogue;
 mod checkout;
 mod orders;
 mod plan_list;
+mod status;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -47,6 +48,7 @@ pub fn session_router() -> Router<AppState> {
         .route("/plans/{id}/checkout", get(checkout::show_checkout).post(checkout::submit_checkout))
         .route("/orders/{id}", get(orders::show_order))
         .route("/orders/{id}/qr.png", get(orders::show_qr))
+        .route("/orders/{id}/status", get(status::order_status))
         .route("/account", get(account::my_esims))
         .route("/account/sign-in", get(account::show_sign_in).post(account::submit_sign_in))
         .route("/account/sign-up", get(account::show_sign_up).post(account::submit_sign_up))

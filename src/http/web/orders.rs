@@ -57,6 +57,9 @@ pub struct OrderPage {
     pub headline: String,
     pub message: String,
     pub refresh_seconds: Option<u32>,
+    /// Preparation is taking longer than usual (see `status::view`).
+    pub taking_longer: bool,
+    pub taking_longer_text: &'static str,
     pub esim: Option<EsimView>,
     pub plan: Option<PlanFacts>,
 }
@@ -108,12 +111,16 @@ pub async fn show_order(
         starts_on_installation: p.validity_start == ValidityStart::Installation,
     });
     let (headline, message, refresh) = describe(&order, returning_from_payment);
+    let retried = events.iter().any(|e| e.kind == crate::domain::EventKind::ProvisioningRetry);
+    let taking_longer = super::status::view(&order, retried, returning_from_payment).taking_longer;
     let mut response = OrderPage {
         // No forms on this page.
         ctx: PageContext::public(Layout::new(&format!("Order: {}", order.plan_name))),
         headline: headline.to_string(),
         message: message.to_string(),
         refresh_seconds: refresh.then_some(3),
+        taking_longer,
+        taking_longer_text: super::status::TAKING_LONGER,
         order,
         events,
         esim,
@@ -148,7 +155,7 @@ pub async fn show_qr(
 }
 
 /// The page's headline and message, and whether it should refresh itself.
-fn describe(order: &Order, returning_from_payment: bool) -> (&'static str, &'static str, bool) {
+pub(super) fn describe(order: &Order, returning_from_payment: bool) -> (&'static str, &'static str, bool) {
     if order.needs_review {
         return (
             "We are checking your payment",
