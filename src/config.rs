@@ -43,7 +43,12 @@ pub struct Config {
     pub secret_key: Option<SecretString>,
     /// `TERN_WORKER_CONCURRENCY`: how many jobs this process runs at once.
     pub worker_concurrency: usize,
+    /// `SUPPORT_EMAIL`: where travellers write for help (the contact page, the footer).
+    pub support_email: String,
 }
+
+/// Without `SUPPORT_EMAIL`.
+pub const DEFAULT_SUPPORT_EMAIL: &str = "support@tern.localhost";
 
 #[derive(Debug)]
 pub struct TelnyxConfig {
@@ -192,6 +197,13 @@ impl Config {
                 }
             },
         };
+        let support_email = get("SUPPORT_EMAIL").unwrap_or_else(|| DEFAULT_SUPPORT_EMAIL.into()).trim().to_string();
+        if support_email.contains(char::is_whitespace) || !support_email.contains('@') {
+            return Err(ConfigError {
+                var: "SUPPORT_EMAIL",
+                reason: format!("{support_email:?} is not an email address"),
+            });
+        }
         Ok(Self {
             addr,
             database_url,
@@ -203,6 +215,7 @@ impl Config {
             sim_card_group_id,
             secret_key,
             worker_concurrency,
+            support_email,
         })
     }
 }

@@ -17,6 +17,8 @@ pub struct SiteMode {
     pub test_mode: bool,
     /// Session cookies only over HTTPS (production).
     pub secure_cookies: bool,
+    /// `SUPPORT_EMAIL`, shown on the contact page and in the footer.
+    pub support_email: &'static str,
 }
 
 #[derive(Clone, FromRef)]

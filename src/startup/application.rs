@@ -110,6 +110,8 @@ impl Application {
         let mode = SiteMode {
             test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some(),
             secure_cookies: config.environment == Environment::Production,
+            // Read once per process: kept for its whole life.
+            support_email: Box::leak(config.support_email.clone().into_boxed_str()),
         };
         let state = state(pool.clone(), mode, payments, provisioner.clone()).await?;
         if config.environment == Environment::Development

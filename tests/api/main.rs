@@ -21,6 +21,7 @@ mod security;
 mod telnyx_client;
 mod ux_forms;
 mod ux_plans;
+mod ux_policy;
 mod ux_search;
 mod ux_status;
 mod worker;

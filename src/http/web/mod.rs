@@ -5,6 +5,7 @@ mod catalogue;
 mod checkout;
 mod orders;
 mod plan_list;
+mod policy;
 mod status;
 
 use axum::Router;
@@ -25,7 +26,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/plans", get(plan_list::list_plans))
         .route("/plans/{id}", get(catalogue::show_plan))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::cache::cached));
-    Router::new().merge(catalogue).route("/favicon.ico", get(favicon))
+    let policy = Router::new()
+        .route("/help", get(policy::help))
+        .route("/devices", get(policy::compatible_devices))
+        .route("/refund-policy", get(policy::refund_policy))
+        .route("/terms", get(policy::terms))
+        .route("/privacy", get(policy::privacy))
+        .route("/contact", get(policy::contact));
+    Router::new().merge(catalogue).merge(policy).route("/favicon.ico", get(favicon))
 }
 
 /// Browsers ask for `/favicon.ico` whatever the page links: the SVG icon answers.
@@ -72,6 +80,8 @@ pub struct Layout {
     pub test_mode: bool,
     /// Echoed in the header's search box.
     pub search_query: String,
+    /// `SUPPORT_EMAIL`.
+    pub support_email: &'static str,
 }
 
 impl Layout {
@@ -82,6 +92,7 @@ impl Layout {
                 .to_string(),
             test_mode: SITE_MODE.try_with(|m| m.test_mode).unwrap_or(false),
             search_query: String::new(),
+            support_email: SITE_MODE.try_with(|m| m.support_email).unwrap_or(crate::config::DEFAULT_SUPPORT_EMAIL),
         }
     }
 
