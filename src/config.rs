@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 
 mod mail;
-pub use self::mail::MailConfig;
+pub use self::mail::{DEFAULT_SUPPORT_EMAIL, MailConfig};
 
 /// `TERN_WORKER_CONCURRENCY` when unset: jobs one process runs at once.
 /// Jobs wait on Telnyx far more than they use the CPU: bench/orders.sh met its targets with 32 to

@@ -130,3 +130,8 @@ pub async fn provisioning_facts(
 ) -> sqlx::Result<(Option<i32>, Option<Uuid>)> {
     sqlx::query_as("select data_mb, sim_card_group_id from plans where id = $1").bind(plan_id).fetch_one(executor).await
 }
+
+/// Each region's aliases ("Schengen" for Europe), for search.
+pub async fn region_aliases(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, Vec<String>)>> {
+    sqlx::query_as("select id, aliases from regions where cardinality(aliases) > 0").fetch_all(executor).await
+}

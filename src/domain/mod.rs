@@ -6,6 +6,7 @@ pub mod email;
 pub mod lpa;
 pub mod money;
 pub mod order;
+pub mod plan_list;
 pub mod query;
 pub mod redirect;
 pub mod search;

@@ -89,9 +89,12 @@ pub struct CachedCatalogue {
 /// The query parameters each cached route reads; a route not listed is not cached.
 fn params_read(path: &str) -> Option<&'static [&'static str]> {
     const PAGING: [&str; 2] = ["page", "per_page"];
+    // The storefront's plan lists: their sort-and-filter form (`services::catalogue::plan_view`).
+    const PLAN_VIEW: [&str; 5] = ["sort", "unlimited", "hotspot", "5g", "on_arrival"];
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     Some(match segments.as_slice() {
-        [""] | ["destinations", _] => &[],
+        [""] | ["destinations", _] => &PLAN_VIEW,
+        ["plans"] => &["type", "sort", "unlimited", "hotspot", "5g", "on_arrival"],
         ["destinations"] => &["q", "region"],
         ["plans", _] => &["checkout"],
         ["api", "v1", "regions"] => &PAGING,
@@ -163,13 +166,20 @@ mod tests {
 
     #[test]
     fn keys_hold_the_route_and_the_parameters_it_reads() {
-        assert_eq!(key(false, "/", Some("n=1")), key(false, "/", Some("n=2")), "the home page reads no parameter");
+        assert_eq!(key(false, "/", Some("n=1")), key(false, "/", Some("n=2")), "the home page does not read n");
         assert_eq!(key(false, "/destinations", Some("q=ja&utm=x")), key(false, "/destinations", Some("q=ja")));
         assert_ne!(key(false, "/destinations", Some("q=ja")), key(false, "/destinations", Some("q=fr")));
         assert_eq!(
             key(false, "/api/v1/plans", Some("per_page=5&type=local")),
             key(false, "/api/v1/plans", Some("type=local&per_page=5&x=1"))
         );
+        for list in ["/", "/destinations/jp", "/plans"] {
+            assert_ne!(
+                key(false, list, Some("sort=days&5g=true")),
+                key(false, list, None),
+                "{list} is sorted and filtered"
+            );
+        }
         assert!(key(false, "/destinations", Some("q=a&q=b")).is_none(), "refused by the handler: not cached");
         assert!(key(false, "/orders/x", None).is_none(), "not a catalogue route");
         assert_ne!(key(true, "/", None), key(false, "/", None));

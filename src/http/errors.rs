@@ -71,6 +71,17 @@ impl Error {
         }
     }
 
+    /// What a page says: as `public_detail`, but a bad query parameter in plain words.
+    fn page_detail(&self) -> String {
+        match self {
+            Error::InvalidParam(p) => format!(
+                "The “{}” in this page’s address {}. Check the link, or start again from the home page.",
+                p.param, p.reason
+            ),
+            _ => self.public_detail(),
+        }
+    }
+
     fn log_if_internal(&self) {
         if self.status().is_server_error() {
             tracing::error!(error = ?self, "request failed");
@@ -100,7 +111,7 @@ impl ErrorPage {
     pub fn new(status: StatusCode, message: String) -> Self {
         let title = match status {
             StatusCode::NOT_FOUND => "Page not found".to_string(),
-            StatusCode::BAD_REQUEST => "That request did not work".to_string(),
+            StatusCode::BAD_REQUEST => "This link did not work".to_string(),
             StatusCode::CONFLICT => "That cannot be done right now".to_string(),
             StatusCode::FORBIDDEN => "Not allowed".to_string(),
             StatusCode::TOO_MANY_REQUESTS => "Too many attempts".to_string(),
@@ -123,7 +134,7 @@ impl IntoResponse for HtmlError {
     fn into_response(self) -> Response {
         self.0.log_if_internal();
         let status = self.0.status();
-        html_response(status, ErrorPage::new(status, self.0.public_detail()))
+        html_response(status, ErrorPage::new(status, self.0.page_detail()))
     }
 }
 

@@ -20,6 +20,8 @@ pub struct SiteMode {
     pub secure_cookies: bool,
     /// The in-process development mailbox runs (no `SMTP_URL`): `/_dev/mail` shows it.
     pub dev_mailbox: bool,
+    /// `SUPPORT_EMAIL`, shown on the contact page and in the footer.
+    pub support_email: &'static str,
 }
 
 #[derive(Clone, FromRef)]

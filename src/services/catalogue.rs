@@ -3,6 +3,7 @@
 //! (`NOTIFY catalogue_changed`, sent by triggers), so every Tern process sharing the
 //! database sees an edit at once.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -11,8 +12,10 @@ use uuid::Uuid;
 use crate::db::notify::{self, Listener, Wake};
 use crate::db::{self, Pool};
 use crate::domain::catalogue::PlanFilter;
+use crate::domain::plan_list::{PlanFeatures, PlanView};
 use crate::domain::query::{ParamError, Params};
-use crate::domain::{Catalogue, Destination, Plan, Region};
+use crate::domain::search::SearchIndex;
+use crate::domain::{Catalogue, Destination, Plan, PlanKind, Region};
 use crate::error::{Error, Result};
 
 /// One loaded catalogue, numbered: a higher generation is a newer load.
@@ -20,6 +23,8 @@ use crate::error::{Error, Result};
 pub struct Snapshot {
     pub generation: u64,
     pub catalogue: Catalogue,
+    /// The search keys of this catalogue, built once per load.
+    pub search: SearchIndex,
 }
 
 impl std::ops::Deref for Snapshot {
@@ -54,10 +59,13 @@ impl CatalogueStore {
         let regions = db::catalogue::regions(&mut *tx).await?;
         let destinations = db::catalogue::destinations(&mut *tx).await?;
         let plans = db::catalogue::plans(&mut *tx).await?;
+        let region_aliases: HashMap<String, Vec<String>> =
+            db::catalogue::region_aliases(&mut *tx).await?.into_iter().collect();
         tx.commit().await?;
         let catalogue = Catalogue::new(regions, destinations, plans);
+        let search = SearchIndex::build(&catalogue, &region_aliases);
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
-        let snapshot = Arc::new(Snapshot { generation: current.generation + 1, catalogue });
+        let snapshot = Arc::new(Snapshot { generation: current.generation + 1, catalogue, search });
         *current = snapshot.clone();
         metrics::histogram!("tern_catalogue_reload_seconds").record(started.elapsed().as_secs_f64());
         metrics::gauge!("tern_catalogue_generation").set(snapshot.generation as f64);
@@ -111,14 +119,26 @@ pub struct DestinationSearch<'a> {
     pub q: String,
     pub region: Option<&'a Region>,
     pub results: Vec<&'a Destination>,
+    /// Regions the text names ("europe", "schengen"); none when a region is chosen.
+    pub regions: Vec<&'a Region>,
+    /// When nothing matched: the closest name, to offer as "did you mean".
+    pub suggestion: Option<&'a str>,
 }
 
-/// Reads `q` and `region` from the query string and runs the search.
-pub fn search_destinations<'a>(catalogue: &'a Catalogue, params: &Params) -> Result<DestinationSearch<'a>> {
+/// Reads `q` and `region` from the query string and runs the search over the snapshot's index
+/// (names, codes, aliases, then typos of 4+ letters).
+pub fn search_destinations<'a>(snapshot: &'a Snapshot, params: &Params) -> Result<DestinationSearch<'a>> {
+    let catalogue = &snapshot.catalogue;
     let q = params.text("q")?.unwrap_or_default();
     let region = region_param(catalogue, params, "region")?;
-    let results = catalogue.search_destinations(&q, region.map(|r| r.id.as_str()));
-    Ok(DestinationSearch { q, region, results })
+    let hits = snapshot.search.search(catalogue, &q, region.map(|r| r.id.as_str()));
+    Ok(DestinationSearch { q, region, results: hits.destinations, regions: hits.regions, suggestion: hits.suggestion })
+}
+
+/// The regional plans sold under a region, cheapest first.
+pub fn regional_plans<'a>(catalogue: &'a Catalogue, region: &Region) -> Vec<&'a Plan> {
+    let filter = PlanFilter { region: Some(region.id.clone()), kind: Some(PlanKind::Regional), ..Default::default() };
+    catalogue.filter_plans(&filter)
 }
 
 fn region_param<'a>(catalogue: &'a Catalogue, params: &Params, name: &str) -> Result<Option<&'a Region>> {
@@ -126,7 +146,7 @@ fn region_param<'a>(catalogue: &'a Catalogue, params: &Params, name: &str) -> Re
         None => Ok(None),
         Some(id) => catalogue.region(&id).map(Some).ok_or_else(|| {
             let known: Vec<&str> = catalogue.regions().iter().map(|r| r.id.as_str()).collect();
-            Error::InvalidParam(ParamError::new(name, format!("unknown region; one of: {}", known.join(", "))))
+            Error::InvalidParam(ParamError::new(name, format!("is not one of our regions ({})", known.join(", "))))
         }),
     }
 }
@@ -168,4 +188,33 @@ pub fn plan_filter(catalogue: &Catalogue, params: &Params) -> Result<PlanFilter>
         max_price_minor: params.int("max_price", 1, 100_000_000)?,
         unlimited: params.bool("unlimited")?,
     })
+}
+
+/// A plan list's sort and feature filters (`sort`, `unlimited`, `hotspot`, `5g`, `on_arrival`),
+/// read strictly: an unknown sort or a flag that is not true/false is a 400 naming it.
+pub fn plan_view(params: &Params) -> Result<PlanView> {
+    let flag = |name: &str| params.bool(name).map(|v| v.unwrap_or(false));
+    Ok(PlanView {
+        sort: params.one_of("sort")?.unwrap_or_default(),
+        features: PlanFeatures {
+            unlimited: flag("unlimited")?,
+            hotspot: flag("hotspot")?,
+            five_g: flag("5g")?,
+            on_arrival: flag("on_arrival")?,
+        },
+    })
+}
+
+/// The multi-country plans of a list page: one kind (`type=regional` or `global`), or both.
+pub fn multi_country_plans<'a>(catalogue: &'a Catalogue, params: &Params) -> Result<(Option<PlanKind>, Vec<&'a Plan>)> {
+    let kind: Option<PlanKind> = params.one_of("type")?;
+    let plans = match kind {
+        Some(kind) => catalogue.plans_of_kind(kind),
+        None => {
+            let mut plans = catalogue.plans_of_kind(PlanKind::Regional);
+            plans.extend(catalogue.plans_of_kind(PlanKind::Global));
+            plans
+        }
+    };
+    Ok((kind, plans))
 }

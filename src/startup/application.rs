@@ -137,6 +137,8 @@ impl Application {
             test_mode: stripe_emulator.is_some() || telnyx_emulator.is_some(),
             secure_cookies: config.environment == Environment::Production || public_url.starts_with("https://"),
             dev_mailbox: config.mail.smtp_url.is_none(),
+            // Read once per process: kept for its whole life.
+            support_email: Box::leak(config.mail.support_email.clone().into_boxed_str()),
         };
         let webhooks = crate::services::webhooks::Webhooks {
             cipher: provisioner.cipher.clone(),

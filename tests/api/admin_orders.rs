@@ -393,12 +393,12 @@ async fn bad_parameters_are_a_400_naming_the_parameter() {
     ];
     for (query, param) in cases {
         let html = app.page(&format!("/admin/orders?{query}"), 400).await;
-        assert!(html.contains(&format!("The parameter {param} ")), "{query}: {html}");
+        assert!(html.contains(&format!("The “{param}” in this page’s address ")), "{query}: {html}");
     }
     let html = app.page("/admin/orders.csv?type=weekly", 400).await;
-    assert!(html.contains("The parameter type "));
+    assert!(html.contains("The “type” in this page’s address "));
     let html = app.page("/admin/audit?cursor=abc", 400).await;
-    assert!(html.contains("The parameter cursor "));
+    assert!(html.contains("The “cursor” in this page’s address "));
 }
 
 #[tokio::test]

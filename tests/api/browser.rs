@@ -146,7 +146,7 @@ async fn a_traveller_buys_a_plan_and_scans_the_qr_code_in_a_real_browser() {
     assert!(browser.current_url().await.unwrap().as_str().starts_with(&app.stripe.base_url()));
     pay.click().await.unwrap();
 
-    // The confirmation page refreshes itself until the eSIM is ready.
+    // The confirmation page polls its status (static/js/order-status.js) and reloads when ready.
     let qr = browser.wait().at_most(Duration::from_secs(30)).for_element(Locator::Id("qr")).await.unwrap();
     let src = qr.attr("src").await.unwrap().unwrap();
     let png =

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
 use super::Layout;
+use super::plan_list::{PlanControls, PlanRow};
 use crate::domain::{Catalogue, Destination, Money, Plan, PlanKind, Region};
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
@@ -33,8 +34,11 @@ impl<'a> DestinationCard<'a> {
 
 pub struct RegionSection<'a> {
     pub region: &'a Region,
-    pub destinations: Vec<&'a Destination>,
+    pub destination_count: usize,
 }
+
+/// How many multi-country plans of each kind the home page shows before "See all".
+const HOME_PLANS: usize = 6;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "web/home.html")]
@@ -42,23 +46,28 @@ pub struct HomePage<'a> {
     pub ctx: PageContext,
     pub popular: Vec<DestinationCard<'a>>,
     pub regions: Vec<RegionSection<'a>>,
-    pub regional_plans: Vec<&'a Plan>,
-    pub global_plans: Vec<&'a Plan>,
+    pub regional_plans: Vec<PlanRow<'a>>,
+    pub regional_total: usize,
+    pub global_plans: Vec<PlanRow<'a>>,
+    pub global_total: usize,
 }
 
 pub async fn home(State(store): State<CatalogueStore>) -> Response {
     let catalogue = store.snapshot();
     let c = &*catalogue;
+    let (regional, global) = (c.plans_of_kind(PlanKind::Regional), c.plans_of_kind(PlanKind::Global));
     HomePage {
         ctx: PageContext::public(Layout::new("Travel eSIMs for 90+ destinations")),
         popular: c.popular_destinations().into_iter().map(|d| DestinationCard::new(c, d)).collect(),
         regions: c
             .regions()
             .iter()
-            .map(|region| RegionSection { region, destinations: c.destinations_in(&region.id).collect() })
+            .map(|region| RegionSection { region, destination_count: c.destinations_in(&region.id).count() })
             .collect(),
-        regional_plans: c.plans_of_kind(PlanKind::Regional),
-        global_plans: c.plans_of_kind(PlanKind::Global),
+        regional_plans: PlanRow::all(&regional[..regional.len().min(HOME_PLANS)]),
+        regional_total: regional.len(),
+        global_plans: PlanRow::all(&global[..global.len().min(HOME_PLANS)]),
+        global_total: global.len(),
     }
     .into_response()
 }
@@ -71,15 +80,24 @@ pub struct DestinationsPage<'a> {
     pub selected_region: Option<&'a Region>,
     pub regions: &'a [Region],
     pub results: Vec<DestinationCard<'a>>,
+    /// Regions the query named, each with its regional plans.
+    pub region_results: Vec<RegionResult<'a>>,
+    pub suggestion: Option<&'a str>,
+}
+
+pub struct RegionResult<'a> {
+    pub region: &'a Region,
+    pub destination_count: usize,
+    pub plans: Vec<PlanRow<'a>>,
 }
 
 pub async fn list_destinations(
     State(store): State<CatalogueStore>,
     QueryParams(params): QueryParams,
 ) -> Result<Response, HtmlError> {
-    let catalogue = store.snapshot();
-    let c = &*catalogue;
-    let search = service::search_destinations(c, &params)?;
+    let snapshot = store.snapshot();
+    let c = &snapshot.catalogue;
+    let search = service::search_destinations(&snapshot, &params)?;
     let title = match (search.q.is_empty(), search.region) {
         (false, _) => format!("Destinations matching “{}”", search.q),
         (true, Some(region)) => format!("eSIMs for {}", region.name),
@@ -93,6 +111,16 @@ pub async fn list_destinations(
         selected_region: search.region,
         regions: c.regions(),
         results: search.results.into_iter().map(|d| DestinationCard::new(c, d)).collect(),
+        region_results: search
+            .regions
+            .into_iter()
+            .map(|region| RegionResult {
+                region,
+                destination_count: c.destinations_in(&region.id).count(),
+                plans: PlanRow::all(&service::regional_plans(c, region)),
+            })
+            .collect(),
+        suggestion: search.suggestion,
     }
     .into_response())
 }
@@ -105,14 +133,19 @@ pub struct DestinationPage<'a> {
     pub region: &'a Region,
     pub plans: Vec<&'a Plan>,
     pub local_count: usize,
+    pub controls: PlanControls,
+    pub rows: Vec<PlanRow<'a>>,
 }
 
 pub async fn show_destination(
     State(store): State<CatalogueStore>,
     Path(iso): Path<String>,
+    QueryParams(params): QueryParams,
 ) -> Result<Response, HtmlError> {
     let catalogue = store.snapshot();
     let (destination, region, plans) = service::destination_with_plans(&catalogue, &iso)?;
+    let view = service::plan_view(&params)?;
+    let (controls, rows) = PlanControls::apply(format!("/destinations/{}", destination.slug()), view, &plans);
     let layout = Layout::new(&format!("{} eSIM data plans", destination.name)).described(format!(
         "Compare {} travel eSIM plans for {}: data, validity, price per GB, hotspot and network.",
         plans.len(),
@@ -124,6 +157,8 @@ pub async fn show_destination(
         region,
         local_count: plans.iter().filter(|p| p.kind == PlanKind::Local).count(),
         plans,
+        controls,
+        rows,
     }
     .into_response())
 }

@@ -9,6 +9,9 @@ mod find_order;
 mod mfa;
 mod order_cookie;
 mod orders;
+mod plan_list;
+mod policy;
+mod status;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -25,9 +28,30 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/", get(catalogue::home))
         .route("/destinations", get(catalogue::list_destinations))
         .route("/destinations/{iso}", get(catalogue::show_destination))
+        .route("/plans", get(plan_list::list_plans))
         .route("/plans/{id}", get(catalogue::show_plan))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::cache::cached));
-    Router::new().merge(catalogue)
+    let policy = Router::new()
+        .route("/help", get(policy::help))
+        .route("/devices", get(policy::compatible_devices))
+        .route("/refund-policy", get(policy::refund_policy))
+        .route("/terms", get(policy::terms))
+        .route("/privacy", get(policy::privacy))
+        .route("/contact", get(policy::contact));
+    Router::new().merge(catalogue).merge(policy).route("/favicon.ico", get(favicon))
+}
+
+/// Browsers ask for `/favicon.ico` whatever the page links: the SVG icon answers.
+async fn favicon() -> Response {
+    const ICON: &[u8] = include_bytes!("../../../static/favicon.svg");
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        ICON,
+    )
+        .into_response()
 }
 
 /// Pages that need the session: checkout, orders, accounts.
@@ -37,6 +61,7 @@ pub fn session_router() -> Router<AppState> {
         .route("/plans/{id}/checkout", get(checkout::show_checkout).post(checkout::submit_checkout))
         .route("/orders/{id}", get(orders::show_order))
         .route("/orders/{id}/qr.png", get(orders::show_qr))
+        .route("/orders/{id}/status", get(status::order_status))
         .route("/account", get(account::my_esims))
         .route("/account/sign-in", get(account::show_sign_in).post(account::submit_sign_in))
         .route("/account/sign-up", get(account::show_sign_up).post(account::submit_sign_up))
@@ -72,6 +97,8 @@ pub struct Layout {
     pub test_mode: bool,
     /// Echoed in the header's search box.
     pub search_query: String,
+    /// `SUPPORT_EMAIL`.
+    pub support_email: &'static str,
 }
 
 impl Layout {
@@ -82,6 +109,7 @@ impl Layout {
                 .to_string(),
             test_mode: SITE_MODE.try_with(|m| m.test_mode).unwrap_or(false),
             search_query: String::new(),
+            support_email: SITE_MODE.try_with(|m| m.support_email).unwrap_or(crate::config::DEFAULT_SUPPORT_EMAIL),
         }
     }
 

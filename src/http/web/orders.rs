@@ -14,6 +14,7 @@ use super::order_cookie;
 use crate::domain::OrderStatus;
 use crate::domain::ValidityStart;
 use crate::domain::order::{Order, OrderEvent};
+use crate::domain::user::User;
 use crate::error::Error;
 use crate::http::auth::MaybeUser;
 use crate::http::errors::HtmlError;
@@ -62,6 +63,9 @@ pub struct OrderPage {
     pub headline: String,
     pub message: String,
     pub refresh_seconds: Option<u32>,
+    /// Preparation is taking longer than usual (see `status::view`).
+    pub taking_longer: bool,
+    pub taking_longer_text: &'static str,
     pub esim: Option<EsimView>,
     pub plan: Option<PlanFacts>,
 }
@@ -143,12 +147,16 @@ pub async fn show_order(
         starts_on_installation: p.validity_start == ValidityStart::Installation,
     });
     let (headline, message, refresh) = describe(&order, returning_from_payment);
+    let retried = events.iter().any(|e| e.kind == crate::domain::EventKind::ProvisioningRetry);
+    let taking_longer = super::status::view(&order, retried, returning_from_payment).taking_longer;
     let mut response = OrderPage {
         // No forms on this page.
         ctx: PageContext::public(Layout::new(&format!("Order: {}", order.plan_name))),
         headline: headline.to_string(),
         message: message.to_string(),
         refresh_seconds: refresh.then_some(3),
+        taking_longer,
+        taking_longer_text: super::status::TAKING_LONGER,
         order,
         events,
         esim,
@@ -179,12 +187,9 @@ pub async fn show_qr(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
-    let order = match (params.text("token").ok().flatten().or(bearer), order_cookie::read(&headers)) {
-        (Some(token), _) => orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?,
-        (None, Some(value)) => {
-            order_access::by_cookie(&pool, &provisioner.cipher, &id, &value, viewer.as_ref()).await?
-        }
-        (None, None) => orders::for_viewer(&pool, &id, None, viewer.as_ref()).await?,
+    let order = match params.text("token").ok().flatten().or(bearer) {
+        Some(token) => orders::for_viewer(&pool, &id, Some(&token), viewer.as_ref()).await?,
+        None => by_cookie_or_account(&pool, &provisioner, &id, &headers, viewer.as_ref()).await?,
     };
     let details = esim::details(&pool, &provisioner.cipher, &order).await?.ok_or(Error::NotFound("eSIM"))?;
     let png = qr::png(&details.code.raw)?;
@@ -199,7 +204,7 @@ pub async fn show_qr(
 }
 
 /// The page's headline and message, and whether it should refresh itself.
-fn describe(order: &Order, returning_from_payment: bool) -> (&'static str, &'static str, bool) {
+pub(super) fn describe(order: &Order, returning_from_payment: bool) -> (&'static str, &'static str, bool) {
     if order.needs_review {
         return (
             "We are checking your payment",
@@ -236,5 +241,19 @@ fn describe(order: &Order, returning_from_payment: bool) -> (&'static str, &'sta
             false,
         ),
         OrderStatus::Refunded => ("This order was refunded", "The refund is on its way to your payment method.", false),
+    }
+}
+
+/// The order for the browser holding its access cookie, or for its account.
+pub(super) async fn by_cookie_or_account(
+    pool: &Pool,
+    provisioner: &Provisioner,
+    id: &str,
+    headers: &HeaderMap,
+    viewer: Option<&User>,
+) -> Result<Order, Error> {
+    match order_cookie::read(headers) {
+        Some(value) => order_access::by_cookie(pool, &provisioner.cipher, id, &value, viewer).await,
+        None => orders::for_viewer(pool, id, None, viewer).await,
     }
 }
