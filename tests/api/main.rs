@@ -18,6 +18,7 @@ mod helpers;
 mod integrity;
 mod lifecycle;
 mod mobile_api;
+mod multi_instance;
 mod openapi;
 mod ops;
 mod ops_logs;
