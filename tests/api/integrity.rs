@@ -362,7 +362,7 @@ async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value 
 }
 
 #[tokio::test]
-async fn the_api_serves_admin_tokens_only_and_applies_fixes() {
+async fn the_api_serves_admin_tokens_and_admin_keys_and_fixes_only_for_admins_in_person() {
     let app = spawn_app().await;
     let id = failed_order(&app).await;
     let url = app.url("/api/v1/admin/integrity");
@@ -374,11 +374,26 @@ async fn the_api_serves_admin_tokens_only_and_applies_fixes() {
         let run = app.client.post(format!("{url}/runs")).bearer_auth(&token).send().await.unwrap();
         problem(run, 403).await;
     }
+    let integrator = crate::webhooks_receiver::api_key(&app, tern::domain::webhook::KeyRole::Integrator).await;
+    problem(app.client.get(&url).bearer_auth(&integrator).send().await.unwrap(), 403).await;
     assert!(integrity::report(&app.pool).await.unwrap().run.is_none(), "refused calls ran nothing");
 
+    // A monitoring system with an admin API key reads and runs the report, but fixes nothing.
+    let monitor = crate::webhooks_receiver::api_key(&app, tern::domain::webhook::KeyRole::Admin).await;
+    let read = app.client.get(&url).bearer_auth(&monitor).send().await.unwrap();
+    assert_eq!(read.status(), 200);
+    let ran = app.client.post(format!("{url}/runs")).bearer_auth(&monitor).send().await.unwrap();
+    let ran: serde_json::Value = ran.json().await.unwrap();
+    let finding = ran["findings"][0]["key"].as_str().unwrap().to_string();
+    let fix = serde_json::json!({ "finding": finding });
+    let by_key = app.client.post(format!("{url}/fixes")).bearer_auth(&monitor).json(&fix).send().await.unwrap();
+    assert!(problem(by_key, 403).await["detail"].as_str().unwrap().contains("in person"));
+    assert_eq!(app.status(id).await, "provisioning_failed", "the refused fix changed nothing");
+
     let admin = token_for(&app, Role::Admin).await;
-    let empty: serde_json::Value = app.client.get(&url).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
-    assert!(empty["run"].is_null());
+    let latest: serde_json::Value =
+        app.client.get(&url).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(latest["run"]["trigger"], "operator", "the monitor's run is the latest");
     let ran = app.client.post(format!("{url}/runs")).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(ran.status(), 200);
     let report: serde_json::Value = ran.json().await.unwrap();

@@ -1,7 +1,7 @@
 //! The integrity report for admin API tokens: `GET /admin/integrity` (the latest run's
 //! findings and counts), `POST /admin/integrity/runs` (run it now) and
-//! `POST /admin/integrity/fixes` (apply a finding's fix). Who may call them is decided in one
-//! place, [`authorize`].
+//! `POST /admin/integrity/fixes` (apply a finding's fix). Who may call them: [`ReportReader`]
+//! and [`IntegrityCaller`].
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::api_key_auth::AdminKey;
 use super::auth::Account;
 use crate::domain::user::User;
 use crate::error::Error;
@@ -17,8 +18,8 @@ use crate::http::auth::ClientIp;
 use crate::http::errors::ApiError;
 use crate::http::extract::ApiJson;
 use crate::http::state::AppState;
-use crate::services::Operator;
 use crate::services::integrity::{self, Report};
+use crate::services::{Operator, api_keys};
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -27,8 +28,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/integrity/fixes", post(fix))
 }
 
-/// Whether `user` may read the report and apply its fixes: admins only. The one check to
-/// change when admin API keys arrive.
+/// Whether `user` may read the report and apply its fixes: admins only.
 fn authorize(user: User) -> Result<User, Error> {
     if user.role.is_admin() {
         Ok(user)
@@ -37,13 +37,38 @@ fn authorize(user: User) -> Result<User, Error> {
     }
 }
 
-/// The caller of these endpoints: a live bearer token that [`authorize`] accepts.
+/// Who may read the report and run it: an admin's bearer token (`POST /auth/token`), or an
+/// API key with the admin role (`tern api-key create --role admin`), as a monitoring system
+/// would hold.
+pub struct ReportReader;
+
+impl FromRequestParts<AppState> for ReportReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if super::auth::bearer(&parts.headers).is_some_and(api_keys::looks_like_key) {
+            AdminKey::from_request_parts(parts, state).await?;
+        } else {
+            IntegrityCaller::from_request_parts(parts, state).await?;
+        }
+        Ok(ReportReader)
+    }
+}
+
+/// Who may apply a fix: an admin in person, by their bearer token, since a fix moves money or
+/// a SIM and the order's timeline and the audit log name who did it. An API key is refused.
 pub struct IntegrityCaller(pub User);
 
 impl FromRequestParts<AppState> for IntegrityCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if super::auth::bearer(&parts.headers).is_some_and(api_keys::looks_like_key) {
+            return Err(Error::Forbidden(
+                "Fixes are applied by an admin in person: use an admin's sign-in token, not an API key.",
+            )
+            .into());
+        }
         let Account(user) = Account::from_request_parts(parts, state).await?;
         Ok(IntegrityCaller(authorize(user)?))
     }
@@ -113,12 +138,12 @@ impl From<Report> for ReportDto {
 }
 
 /// The latest run's findings, with a count per check.
-async fn show(State(state): State<AppState>, _caller: IntegrityCaller) -> Result<Json<ReportDto>, ApiError> {
+async fn show(State(state): State<AppState>, _caller: ReportReader) -> Result<Json<ReportDto>, ApiError> {
     Ok(Json(integrity::report(&state.pool).await?.into()))
 }
 
 /// Runs the report now; 409 `integrity_running` when a run is under way.
-async fn run_now(State(state): State<AppState>, _caller: IntegrityCaller) -> Result<Json<ReportDto>, ApiError> {
+async fn run_now(State(state): State<AppState>, _caller: ReportReader) -> Result<Json<ReportDto>, ApiError> {
     Ok(Json(integrity::run_now(&state.pool, &state.payments, &state.provisioner).await?.into()))
 }
 
