@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod compression;
 pub mod email;
 pub mod errors;
 pub mod extract;

@@ -9,6 +9,7 @@ mod browser;
 mod catalogue_api;
 mod checkout;
 mod cluster;
+mod compression;
 mod email;
 mod email_accounts;
 mod email_admin;

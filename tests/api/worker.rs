@@ -78,7 +78,11 @@ async fn a_dead_workers_job_is_taken_over_after_its_short_lease() {
     app.telnyx.inject(Target::Purchase, Fault::Hang(Duration::from_secs(600)), 1);
     let doomed = short_lease_worker(&app);
     let dead = tokio::spawn(async move { doomed.run_once().await });
-    app.wait_status(id, "provisioning").await;
+    // The hung purchase reached Telnyx: the process dies mid-call, not before it.
+    crate::helpers::eventually("the purchase is in flight", || async {
+        app.telnyx.in_flight().iter().any(|r| r.method == "POST" && r.path == "/actions/purchase/esims")
+    })
+    .await;
     // The process dies mid-call: no more heartbeats, nothing written about the job.
     dead.abort();
     let _ = dead.await;

@@ -183,6 +183,12 @@ impl TelnyxEmulator {
         self.shared.update(|state, _| state.recorded())
     }
 
+    /// The requests received and not answered yet (a hung call, until its client hangs up);
+    /// their `status` and `response` are not filled in.
+    pub fn in_flight(&self) -> Vec<RecordedRequest> {
+        self.shared.update(|state, _| state.in_flight())
+    }
+
     /// Removes a SIM from its group, so enabling it fails with 70007 (purchases always assign
     /// a group, so this is the only way to reach that case).
     pub fn remove_from_group(&self, sim_id: &str) -> Result<(), String> {

@@ -255,6 +255,11 @@ impl State {
     pub fn recorded(&self) -> Vec<RecordedRequest> {
         self.log.iter().filter(|s| s.answered).map(|s| s.request.clone()).collect()
     }
+
+    /// Requests received and not answered yet (held by a hang, or being handled).
+    pub fn in_flight(&self) -> Vec<RecordedRequest> {
+        self.log.iter().filter(|s| !s.answered).map(|s| s.request.clone()).collect()
+    }
 }
 
 /// State shared by the server and the [`super::TelnyxEmulator`] handle (no `Debug`: it holds

@@ -101,7 +101,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/destinations/{iso}", get(catalogue::show_destination))
         .route("/plans", get(catalogue::list_plans))
         .route("/plans/{id}", get(catalogue::show_plan))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::cache::cached));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::cache::cached))
+        .layer(crate::http::compression::public());
+    let reference = Router::new()
+        .route("/openapi.json", get(openapi::openapi))
+        .route("/docs", get(docs))
+        .route("/docs/webhooks", get(webhook_docs::webhook_docs))
+        .layer(crate::http::compression::public());
     Router::new()
         .merge(catalogue)
         .route("/orders", axum::routing::post(orders::create_order))
@@ -113,9 +119,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/orders/{id}/cancel", post(orders::cancel_order))
         .route("/orders/{id}/esim/refresh", post(esims::refresh_esim))
         .route("/me/esims", get(me::my_esims))
-        .route("/openapi.json", get(openapi::openapi))
-        .route("/docs", get(docs))
-        .route("/docs/webhooks", get(webhook_docs::webhook_docs))
+        .merge(reference)
         .merge(webhook_endpoints::routes())
         .fallback(fallback::not_found)
         // Outermost last: every write is counted before it runs, and every 4xx leaves as a problem.

@@ -30,14 +30,16 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/destinations/{iso}", get(catalogue::show_destination))
         .route("/plans", get(plan_list::list_plans))
         .route("/plans/{id}", get(catalogue::show_plan))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::cache::cached));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::cache::cached))
+        .layer(crate::http::compression::public());
     let policy = Router::new()
         .route("/help", get(policy::help))
         .route("/devices", get(policy::compatible_devices))
         .route("/refund-policy", get(policy::refund_policy))
         .route("/terms", get(policy::terms))
         .route("/privacy", get(policy::privacy))
-        .route("/contact", get(policy::contact));
+        .route("/contact", get(policy::contact))
+        .layer(crate::http::compression::public());
     Router::new().merge(catalogue).merge(policy).route("/favicon.ico", get(favicon))
 }
 
