@@ -62,7 +62,7 @@ impl FromStr for OrderSort {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Search {
     OrderId(Uuid),
-    /// The start of an email address (or all of it), in any case.
+    /// Any part of an email address (or all of it), in any case.
     Email(String),
     Iccid(String),
 }
@@ -119,9 +119,10 @@ fn status(column: &str, text: &str) -> sqlx::Result<OrderStatus> {
 }
 
 /// A LIKE pattern matching values that start with `prefix` taken literally.
-fn starts_with_pattern(prefix: &str) -> String {
-    let mut pattern = String::with_capacity(prefix.len() + 1);
-    for c in prefix.to_lowercase().chars() {
+fn contains_pattern(part: &str) -> String {
+    let mut pattern = String::with_capacity(part.len() + 2);
+    pattern.push('%');
+    for c in part.to_lowercase().chars() {
         if matches!(c, '\\' | '%' | '_') {
             pattern.push('\\');
         }
@@ -179,8 +180,8 @@ pub async fn orders(
     }
     match &q.search {
         Some(Search::OrderId(id)) => sql.push(" and o.id = ").push_bind(*id),
-        // orders_email_pattern_idx serves this prefix match whatever the database's collation.
-        Some(Search::Email(text)) => sql.push(" and lower(o.email) like ").push_bind(starts_with_pattern(text)),
+        // orders_email_trgm_idx (pg_trgm) serves this match on any part of the address.
+        Some(Search::Email(text)) => sql.push(" and lower(o.email) like ").push_bind(contains_pattern(text)),
         Some(Search::Iccid(iccid)) => sql.push(" and e.iccid = ").push_bind(iccid.clone()),
         None => &mut sql,
     };
@@ -401,9 +402,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn like_patterns_take_the_prefix_literally() {
-        assert_eq!(starts_with_pattern("Ann"), "ann%");
-        assert_eq!(starts_with_pattern("a_b%c\\"), "a\\_b\\%c\\\\%");
+    fn like_patterns_take_the_text_literally() {
+        assert_eq!(contains_pattern("Ann"), "%ann%");
+        assert_eq!(contains_pattern("a_b%c\\"), "%a\\_b\\%c\\\\%");
     }
 
     #[test]

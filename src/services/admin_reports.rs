@@ -101,7 +101,7 @@ fn date(params: &Params, name: &str) -> Result<Option<Date>, ParamError> {
     Ok(Some(date))
 }
 
-/// How the search text is read: an order id, digits (an ICCID), or the start of an email.
+/// How the search text is read: an order id, digits (an ICCID), or any part of an email.
 fn search(q: &str) -> Search {
     if let Ok(id) = Uuid::parse_str(q) {
         Search::OrderId(id)
