@@ -131,6 +131,25 @@ async fn a_failed_order_is_retried_from_the_admin_area() {
     assert!(matches!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Failed { .. }));
     assert_eq!(app.status(id).await, "provisioning_failed");
     app.sign_in_as(Role::Support).await;
+    // The page says it in words: the status, why it failed (at the top, not only in the
+    // timeline), when it was placed, and the order's short reference with its full id.
+    let page = Page::parse(&app.page(&format!("/admin/orders/{id}"), 200).await);
+    assert_eq!(page.text("#status"), "Provisioning failed");
+    let reason = page.text("#failure-reason");
+    assert!(reason.starts_with("Provisioning failed:") && reason.contains("out of eSIM inventory"), "{reason}");
+    let reference = tern::domain::order::short_reference(id);
+    assert_eq!(page.text("h1"), format!("Order {reference}"));
+    assert_eq!(page.text("#order-id"), id.to_string());
+    assert!(page.exists("button[data-copy=order-id]"));
+    let placed = page.text(".facts div:last-child dd");
+    let f = time::macros::format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
+    let shown = time::PrimitiveDateTime::parse(&placed, &f).unwrap_or_else(|e| panic!("{placed:?}: {e}"));
+    let created: time::OffsetDateTime =
+        sqlx::query_scalar("select created_at from orders where id = $1").bind(id).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(shown.assume_utc().unix_timestamp() / 60, created.unix_timestamp() / 60, "{placed}");
+    let list = Page::parse(&app.page("/admin/orders", 200).await);
+    assert!(list.text("tbody").contains("Provisioning failed"));
+    assert_eq!(list.text(&format!("a[href='/admin/orders/{id}'] code")), reference);
     assert_eq!(app.post_form(&format!("/admin/orders/{id}/retry"), &[]).await.status(), 303);
     assert_eq!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Done);
     assert_eq!(app.status(id).await, "ready");

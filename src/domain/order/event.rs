@@ -159,8 +159,7 @@ impl OrderEvent {
     }
 
     pub fn at(&self) -> String {
-        let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-        self.created_at.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_default()
+        super::utc_label(self.created_at)
     }
 }
 

@@ -4,6 +4,18 @@ mod event;
 
 pub use event::{Actor, EventKind, OrderEvent};
 
+/// A moment as staff pages show it: "1 Dec 2026, 19:48 UTC".
+pub fn utc_label(at: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
+    at.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_default()
+}
+
+/// An order's short reference (the first 8 hex digits, upper case), as emails and staff
+/// pages name it.
+pub fn short_reference(id: uuid::Uuid) -> String {
+    id.simple().to_string()[..8].to_uppercase()
+}
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -42,6 +54,20 @@ impl OrderStatus {
             Self::Expired => "expired",
             Self::ProvisioningFailed => "provisioning_failed",
             Self::Refunded => "refunded",
+        }
+    }
+
+    /// How staff read it: plain words, the same in the order list, the order page and filters.
+    pub fn staff_label(self) -> &'static str {
+        match self {
+            Self::AwaitingPayment => "Awaiting payment",
+            Self::Paid => "Paid",
+            Self::Provisioning => "Provisioning",
+            Self::Ready => "Ready",
+            Self::PaymentFailed => "Payment failed",
+            Self::Expired => "Expired",
+            Self::ProvisioningFailed => "Provisioning failed",
+            Self::Refunded => "Refunded",
         }
     }
 

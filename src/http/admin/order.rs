@@ -46,6 +46,21 @@ pub struct OrderAdminPage {
     pub note_errors: FieldErrors,
     pub refund_errors: FieldErrors,
     pub account_email: Option<String>,
+    /// The order's short reference (`short_reference`).
+    pub reference: String,
+    /// When it was placed, as staff read times.
+    pub placed: String,
+    /// Why provisioning failed, from its last `provisioning_failed` event, while it stands.
+    pub failure: Option<String>,
+}
+
+/// The reason the last `provisioning_failed` event gave, when the order is in that state.
+fn failure_reason(order: &Order, events: &[(OrderEvent, Option<String>)]) -> Option<String> {
+    if order.status != crate::domain::OrderStatus::ProvisioningFailed {
+        return None;
+    }
+    let last = events.iter().rev().find(|(e, _)| e.kind == crate::domain::EventKind::ProvisioningFailed)?;
+    Some(last.0.details["reason"].as_str().unwrap_or("no reason was recorded").to_string())
 }
 
 fn parse_id(id: &str) -> Result<Uuid, Error> {
@@ -55,8 +70,12 @@ fn parse_id(id: &str) -> Result<Uuid, Error> {
 async fn page(state: &AppState, ctx: PageContext, id: Uuid) -> Result<OrderAdminPage, HtmlError> {
     let StaffView { order, esim, events, account_email } = orders::for_staff(&state.pool, id).await?;
     let refundable = order_admin::refundable(&state.pool, &order).await?;
+    let reference = crate::domain::order::short_reference(order.id);
     Ok(OrderAdminPage {
-        ctx: ctx.titled(&format!("Order {}", order.id)),
+        ctx: ctx.titled(&format!("Order {reference}")),
+        placed: super::orders_list::utc(order.created_at),
+        failure: failure_reason(&order, &events),
+        reference,
         refunded: Money::new(order.amount.minor - refundable.minor, order.amount.currency.clone()),
         refundable,
         esim,

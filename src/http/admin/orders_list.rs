@@ -31,14 +31,15 @@ fn choices<'a>(items: impl Iterator<Item = (&'a str, String)>) -> Vec<Choice> {
     items.map(|(value, label)| Choice::new(value, label)).collect()
 }
 
-/// A time as operators read it: `2026-11-24 09:30 UTC`.
+/// A time as operators read it: `24 Nov 2026, 09:30 UTC`.
 pub(super) fn utc(at: OffsetDateTime) -> String {
-    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    at.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_default()
+    crate::domain::order::utc_label(at)
 }
 
 pub struct OrderLine {
     pub id: Uuid,
+    /// The short reference emails use; the full id is one click away (copy button, link).
+    pub reference: String,
     pub created: String,
     pub email: String,
     pub plan: String,
@@ -52,11 +53,12 @@ impl From<OrderSummary> for OrderLine {
     fn from(o: OrderSummary) -> Self {
         Self {
             id: o.id,
+            reference: crate::domain::order::short_reference(o.id),
             created: utc(o.created_at),
             email: o.email,
             plan: o.plan_name,
             amount: o.amount.to_string(),
-            status: o.status.as_str(),
+            status: o.status.staff_label(),
             needs_review: o.needs_review,
             iccid: o.iccid.unwrap_or_default(),
         }
@@ -118,7 +120,7 @@ impl OrdersPage {
             destination: f.destination.clone().unwrap_or_default(),
             kind: f.kind.map(PlanKind::as_str).unwrap_or_default().to_string(),
             sort: f.sort.as_str().to_string(),
-            statuses: choices(OrderStatus::ALL.iter().map(|s| (s.as_str(), s.as_str().replace('_', " ")))),
+            statuses: choices(OrderStatus::ALL.iter().map(|s| (s.as_str(), s.staff_label().to_string()))),
             destinations: choices(destinations),
             kinds: choices(PlanKind::ALL.iter().map(|k| (k.as_str(), k.label().to_string()))),
             sorts: choices(OrderSort::ALL.iter().map(|s| (s.as_str(), sort_label(*s).to_string()))),

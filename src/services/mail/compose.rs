@@ -144,7 +144,7 @@ async fn summary(pool: &Pool, base: &str, order: &Order) -> Result<OrderSummary>
     db::mail::insert_link_token(pool, order.id, &digest).await?;
     let day = time::macros::format_description!("[day] [month repr:short] [year]");
     Ok(OrderSummary {
-        reference: order.id.simple().to_string()[..8].to_uppercase(),
+        reference: crate::domain::order::short_reference(order.id),
         plan_name: order.plan_name.clone(),
         amount: order.amount.to_string(),
         status: order.status.label().to_string(),
