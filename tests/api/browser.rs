@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::helpers::{scratch_dir, spawn_app_with_worker};
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -33,7 +33,7 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-async fn start_browser(profile: &std::path::Path) -> (Driver, fantoccini::Client) {
+pub(crate) async fn start_browser(profile: &std::path::Path) -> (Driver, fantoccini::Client) {
     let port = free_port();
     let driver = Driver(
         Command::new(chromedriver_path())

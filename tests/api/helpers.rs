@@ -213,6 +213,14 @@ pub fn link_opener() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).build().unwrap()
 }
 
+/// Like [`browser`], with its cookie jar at hand (to hand a session to a real browser).
+pub fn browser_with_jar() -> (reqwest::Client, std::sync::Arc<reqwest::cookie::Jar>) {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_provider(jar.clone()).build();
+    (client.unwrap(), jar)
+}
+
 /// Another browser: a cookie jar of its own (no session, no order cookies), redirects not followed.
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap()

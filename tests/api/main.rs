@@ -6,6 +6,7 @@ mod admin_catalogue;
 mod admin_order;
 mod admin_orders;
 mod browser;
+mod browser_layout;
 mod catalogue_api;
 mod checkout;
 mod cluster;

@@ -1,0 +1,149 @@
+//! Every page a traveller or an operator sees, in headless Chromium at 360 and at 1280 px
+//! wide: saved as screenshots (`target/screenshots/`, CI's artefacts) and checked not to
+//! scroll sideways (the storefront at both widths, the admin at 1280).
+
+use std::time::Duration;
+
+use reqwest::cookie::CookieStore;
+use serde_json::json;
+use tern::domain::user::Role;
+
+use crate::browser::start_browser;
+use crate::helpers::{TestApp, scratch_dir, spawn_app_with_worker};
+
+/// Loads `path` and waits until it has loaded and the fonts and images are in.
+async fn open(browser: &fantoccini::Client, app: &TestApp, path: &str) {
+    browser.goto(&app.url(path)).await.unwrap();
+    for _ in 0..200 {
+        let state = browser.execute("return document.readyState", vec![]).await.unwrap();
+        if state.as_str() == Some("complete") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{path} never finished loading");
+}
+
+/// How much wider than the window the page is, in CSS pixels (0: no sideways scrolling), and
+/// the innermost elements that stick out.
+async fn overflow(browser: &fantoccini::Client) -> (i64, String) {
+    let found = browser
+        .execute(
+            "const w = document.documentElement.clientWidth;
+             const out = [...document.querySelectorAll('body *')]
+               .filter(e => e.getBoundingClientRect().right > w + 0.5)
+               .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > w + 0.5))
+               .slice(0, 5)
+               .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''));
+             return [document.documentElement.scrollWidth - w, out.join(', ')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (found[0].as_i64().unwrap(), found[1].as_str().unwrap_or_default().to_string())
+}
+
+/// The window's inner width set to `width` (the outer size includes no chrome when headless).
+async fn set_width(browser: &fantoccini::Client, width: u32) {
+    browser.set_window_size(width, 900).await.unwrap();
+    let inner = browser.execute("return window.innerWidth", vec![]).await.unwrap();
+    assert_eq!(inner.as_u64(), Some(u64::from(width)), "the viewport is {width} px wide");
+}
+
+fn screenshot_dir() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn every_page_fits_its_screen_at_360_and_1280_and_is_photographed() {
+    let app = spawn_app_with_worker().await;
+    let (plan_id, _) = app.some_plan().await;
+    // A ready order, opened in the browser through its link (which sets the order's cookie).
+    let created: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+        .json(&json!({ "plan_id": plan_id, "email": "screens@example.com" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let order = uuid::Uuid::parse_str(created["id"].as_str().unwrap()).unwrap();
+    let session = created["checkout_url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    app.pay(&session).await;
+    app.wait_ready(order).await;
+    let token = created["access_token"].as_str().unwrap().to_string();
+
+    // An admin's session, signed in (with MFA) by the test's client, handed to the browser.
+    let admin_client = crate::helpers::browser_with_jar();
+    app.sign_in_on(&admin_client.0, Role::Admin).await;
+    let session_cookie = admin_client.1.cookies(&app.url("/").parse().unwrap()).expect("a session cookie");
+
+    let storefront = [
+        ("home", "/".to_string()),
+        ("search", "/destinations?q=japan".to_string()),
+        ("destination", "/destinations/jp".to_string()),
+        ("plan", format!("/plans/{plan_id}")),
+        ("checkout", format!("/plans/{plan_id}/checkout")),
+        ("find-order", "/orders/find".to_string()),
+        ("sign-in", "/account/sign-in".to_string()),
+        ("help", "/help".to_string()),
+        ("api-docs", "/api/v1/docs".to_string()),
+        ("ready", format!("/orders/{order}?token={token}")),
+    ];
+    let admin = [
+        ("admin-dashboard", "/admin".to_string()),
+        ("admin-orders", "/admin/orders".to_string()),
+        ("admin-order", format!("/admin/orders/{order}")),
+        ("admin-catalogue", "/admin/catalogue".to_string()),
+        ("admin-plan-edit", format!("/admin/plans/{plan_id}/edit")),
+    ];
+
+    let profile = scratch_dir("chromium-layout");
+    let (_driver, browser) = start_browser(profile.path()).await;
+    let dir = screenshot_dir();
+    let mut too_wide = Vec::new();
+    for width in [360, 1280] {
+        set_width(&browser, width).await;
+        for (name, path) in &storefront {
+            open(&browser, &app, path).await;
+            std::fs::write(dir.join(format!("{name}-{width}.png")), browser.screenshot().await.unwrap()).unwrap();
+            let (extra, culprits) = overflow(&browser).await;
+            if extra > 0 {
+                too_wide.push(format!("{name} at {width}: {extra} px too wide ({culprits})"));
+            }
+        }
+    }
+    // The admin, in a browser of its own holding the admin's session cookie (one set by the
+    // server is HttpOnly, and no script may replace it).
+    drop(browser);
+    let profile = scratch_dir("chromium-layout-admin");
+    let (_admin_driver, browser) = start_browser(profile.path()).await;
+    open(&browser, &app, "/healthz").await;
+    // WebDriver refuses cookies for an IP address's domain; the page's own script may set it.
+    for pair in session_cookie.to_str().unwrap().split("; ") {
+        browser.execute("document.cookie = arguments[0] + '; path=/'", vec![json!(pair)]).await.unwrap();
+    }
+    for width in [360, 1280] {
+        set_width(&browser, width).await;
+        for (name, path) in &admin {
+            open(&browser, &app, path).await;
+            let url = browser.current_url().await.unwrap();
+            assert_eq!(url.path(), path.split('?').next().unwrap(), "{name}: still signed in");
+            std::fs::write(dir.join(format!("{name}-{width}.png")), browser.screenshot().await.unwrap()).unwrap();
+            let (extra, culprits) = overflow(&browser).await;
+            if width == 1280 && extra > 0 {
+                too_wide.push(format!("{name} at {width}: {extra} px too wide ({culprits})"));
+            }
+        }
+    }
+    assert!(too_wide.is_empty(), "pages scroll sideways: {too_wide:#?}");
+    eprintln!("screenshots in {}", dir.display());
+}
