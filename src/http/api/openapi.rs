@@ -53,6 +53,7 @@ fn build(catalogue: &Catalogue) -> String {
     set_enum(&mut doc, "/plans", "destination", json!(isos));
     set_enum(&mut doc, "/plans", "type", json!(kinds));
     add_rate_limit_headers(&mut doc);
+    add_control_character_refusal(&mut doc);
     super::webhook_docs::add_webhooks(&mut doc);
     serde_json::to_string_pretty(&doc).expect("the OpenAPI document serialises")
 }
@@ -89,6 +90,24 @@ fn add_rate_limit_headers(doc: &mut Value) {
     }
 }
 
+/// Every operation may answer 422: `http::guard` refuses control characters in any query
+/// string or body, whatever the operation, before its handler runs. Operations that do not
+/// document a 422 of their own get a copy of one that does.
+fn add_control_character_refusal(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    let operations = || paths.values().filter_map(Value::as_object).flat_map(|item| item.values());
+    let Some(example) = operations().find_map(|op| op["responses"].get("422").cloned()) else { return };
+    let mut refusal = example;
+    refusal["description"] = json!(
+        "Unprocessable: a value (or a name) in the query or body holds a control character, or the request fails a rule of this operation"
+    );
+    for operation in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
+        if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+            responses.entry("422").or_insert_with(|| refusal.clone());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +121,11 @@ mod tests {
         let limited = &doc["paths"]["/orders"]["post"]["responses"]["429"];
         assert_eq!(limited["headers"]["Retry-After"]["schema"]["type"], "integer");
         assert!(doc["info"].get("license").is_none());
+        // The input guard may refuse any operation's input with a 422.
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                assert!(operation["responses"].get("422").is_some(), "{method} {path} documents 422");
+            }
+        }
     }
 }
