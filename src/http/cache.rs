@@ -112,11 +112,14 @@ fn params_read(path: &str) -> Option<&'static [&'static str]> {
 fn key(test_mode: bool, path: &str, query: Option<&str>) -> Option<Key> {
     let read = params_read(path)?;
     let mut params: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .filter(|(k, v)| read.contains(&k.as_ref()) && !v.trim().is_empty())
+        .filter(|(k, _)| read.contains(&k.as_ref()))
         .map(|(k, v)| (k.into_owned(), v.trim().to_string()))
         .collect();
     params.sort();
-    if params.windows(2).any(|w| w[0].0 == w[1].0) {
+    // A parameter given twice, or given empty (`region=`), is the handler's to judge (the API
+    // refuses both, a page may read empty as absent): such a request is never served from,
+    // nor stored in, the cache.
+    if params.windows(2).any(|w| w[0].0 == w[1].0) || params.iter().any(|(_, v)| v.is_empty()) {
         return None;
     }
     // Ids and ISO codes are read case-insensitively.
@@ -181,6 +184,7 @@ mod tests {
             );
         }
         assert!(key(false, "/destinations", Some("q=a&q=b")).is_none(), "refused by the handler: not cached");
+        assert!(key(false, "/api/v1/destinations", Some("region=")).is_none(), "an empty value: not cached");
         assert!(key(false, "/orders/x", None).is_none(), "not a catalogue route");
         assert_ne!(key(true, "/", None), key(false, "/", None));
     }

@@ -250,7 +250,11 @@ async fn every_client_error_under_the_api_is_a_problem_document() {
     }
     assert_eq!(problem(send(&app, Method::GET, "/api/v1/no-such-thing", None).await, 404).await["code"], "not_found");
 
+    // With the plain lists already in the page cache, which must not answer for these.
+    app.json("/api/v1/plans", 200).await;
+    app.json("/api/v1/destinations", 200).await;
     for (path, param) in [
+        ("/api/v1/destinations?region=", "region"),
         ("/api/v1/plans?page=", "page"),
         ("/api/v1/plans?per_page=5&max_price=", "max_price"),
         ("/api/v1/destinations?q=", "q"),
