@@ -119,7 +119,7 @@ impl Worker {
         let result = tokio::select! {
             result = self.run(job).instrument(span) => result,
             () = self.keep_claimed(job) => {
-                tracing::warn!(job.id = job.id, order.id = ?job.order_id, "job was taken over; this run stops");
+                tracing::warn!(job.id = job.id, "job was taken over; this run stops");
                 Ok(JobResult::Lost)
             }
         };
@@ -170,12 +170,12 @@ impl Worker {
             }
             Err(JobError::Retry { reason, after }) if job.attempts < policy.max_attempts => {
                 let delay = policy.backoff.after(job.attempts).max(after.unwrap_or_default());
-                tracing::warn!(job.id = job.id, order.id = ?job.order_id, attempt = job.attempts, %reason, "job will retry");
+                tracing::warn!(job.id = job.id, attempt = job.attempts, %reason, "job will retry");
                 let kept = jobs::retry_later(&self.pool, job, delay, &reason).await?;
                 Ok(if kept { JobResult::Retrying { delay } } else { JobResult::Lost })
             }
             Err(JobError::Retry { reason, .. } | JobError::Fail { reason }) => {
-                tracing::error!(job.id = job.id, order.id = ?job.order_id, %reason, "job failed");
+                tracing::error!(job.id = job.id, %reason, "job failed");
                 let kept = jobs::give_up(&self.pool, job, &reason).await?;
                 Ok(if kept { JobResult::Failed { reason } } else { JobResult::Lost })
             }

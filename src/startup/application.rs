@@ -281,7 +281,7 @@ impl Application {
         });
         let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
         if let Some(listener) = metrics {
-            tracing::info!(metrics.addr = ?listener.local_addr().ok(), "metrics are served at /metrics");
+            tracing::info!(metrics.addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "metrics are served at /metrics");
             tokio::spawn(crate::http::metrics::serve(listener, pool.clone(), async {
                 let _ = metrics_stopped.await;
             }));

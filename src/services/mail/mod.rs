@@ -82,7 +82,7 @@ pub async fn send(pool: &Pool, mailer: &Mailer, job: &ClaimedJob) -> std::result
     let Some(email) = compose::compose(pool, inner, job.order_id, &job.payload).await? else { return Ok(()) };
     match transport::deliver(inner, &email, &message_id(&job.key, &mailer.id_domain())).await {
         Ok(()) => {
-            tracing::info!(job.id = job.id, order.id = ?job.order_id, "email sent");
+            tracing::info!(job.id = job.id, "email sent");
             if let Some(order_id) = job.order_id {
                 let mut tx = pool.begin().await.map_err(crate::error::Error::from)?;
                 db::mail::set_undeliverable(&mut *tx, order_id, false).await?;
