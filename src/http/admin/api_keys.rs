@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::AdminUser;
-use super::orders_list::utc;
+use crate::domain::order::utc_label as utc;
 use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
 use crate::http::page::PageContext;

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::routing::get;
 
 use super::StaffUser;
-use super::orders_list::utc;
+use crate::domain::order::utc_label as utc;
 use crate::http::errors::HtmlError;
 use crate::http::extract::QueryParams;
 use crate::http::page::PageContext;

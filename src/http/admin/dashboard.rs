@@ -10,8 +10,8 @@ use axum::routing::get;
 use uuid::Uuid;
 
 use super::StaffUser;
-use super::orders_list::utc;
 use crate::domain::Money;
+use crate::domain::order::utc_label as utc;
 use crate::http::errors::HtmlError;
 use crate::http::page::PageContext;
 use crate::http::state::AppState;

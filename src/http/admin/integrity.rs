@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::StaffUser;
-use super::orders_list::utc;
+use crate::domain::order::utc_label as utc;
 use crate::error::Error;
 use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;

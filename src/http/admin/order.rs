@@ -63,7 +63,8 @@ fn failure_reason(order: &Order, events: &[(OrderEvent, Option<String>)]) -> Opt
     Some(last.0.details["reason"].as_str().unwrap_or("no reason was recorded").to_string())
 }
 
-fn parse_id(id: &str) -> Result<Uuid, Error> {
+/// An order id from the path; anything else is no such order.
+pub(super) fn parse_id(id: &str) -> Result<Uuid, Error> {
     Uuid::parse_str(id).map_err(|_| Error::NotFound("order"))
 }
 
@@ -73,7 +74,7 @@ async fn page(state: &AppState, ctx: PageContext, id: Uuid) -> Result<OrderAdmin
     let reference = crate::domain::order::short_reference(order.id);
     Ok(OrderAdminPage {
         ctx: ctx.titled(&format!("Order {reference}")),
-        placed: super::orders_list::utc(order.created_at),
+        placed: crate::domain::order::utc_label(order.created_at),
         failure: failure_reason(&order, &events),
         reference,
         refunded: Money::new(order.amount.minor - refundable.minor, order.amount.currency.clone()),

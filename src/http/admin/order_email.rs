@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::StaffUser;
 use super::order::ConfirmPage;
+use super::order::parse_id;
 use crate::error::Error;
 use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
@@ -25,10 +26,6 @@ use crate::services::order_email;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/orders/{id}/resend-email", post(resend)).route("/orders/{id}/email", post(correct))
-}
-
-fn parse_id(id: &str) -> Result<Uuid, Error> {
-    Uuid::parse_str(id).map_err(|_| Error::NotFound("order"))
 }
 
 async fn resend(

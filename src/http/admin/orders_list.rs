@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::StaffUser;
@@ -31,11 +30,6 @@ fn choices<'a>(items: impl Iterator<Item = (&'a str, String)>) -> Vec<Choice> {
     items.map(|(value, label)| Choice::new(value, label)).collect()
 }
 
-/// A time as operators read it: `24 Nov 2026, 09:30 UTC`.
-pub(super) fn utc(at: OffsetDateTime) -> String {
-    crate::domain::order::utc_label(at)
-}
-
 pub struct OrderLine {
     pub id: Uuid,
     /// The short reference emails use; the full id is one click away (copy button, link).
@@ -54,7 +48,7 @@ impl From<OrderSummary> for OrderLine {
         Self {
             id: o.id,
             reference: crate::domain::order::short_reference(o.id),
-            created: utc(o.created_at),
+            created: crate::domain::order::utc_label(o.created_at),
             email: o.email,
             plan: o.plan_name,
             amount: o.amount.to_string(),

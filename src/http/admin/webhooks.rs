@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use secrecy::ExposeSecret;
 
 use super::AdminUser;
-use super::orders_list::utc;
+use crate::domain::order::utc_label as utc;
 use crate::domain::webhook::EventType;
 use crate::error::Error;
 use crate::http::auth::ClientIp;

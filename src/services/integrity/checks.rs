@@ -49,8 +49,7 @@ fn finding(kind: FindingKind, fix: Fix, order_id: Option<Uuid>, sim_id: Option<&
 }
 
 fn utc(at: Option<OffsetDateTime>) -> String {
-    at.map(|t| format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), t.month() as u8, t.day(), t.hour(), t.minute()))
-        .unwrap_or_else(|| "never".into())
+    at.map(crate::domain::order::utc_label).unwrap_or_else(|| "never".into())
 }
 
 /// Rows of one query, noting when it had more than [`DB_LIMIT`].
