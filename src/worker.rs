@@ -156,6 +156,9 @@ impl Worker {
             (jobs::PROVISION_ESIM, Some(order_id)) => {
                 provisioning::provision(&self.pool, &self.provisioner, order_id).await.map(|_| ())
             }
+            (jobs::DISABLE_ESIM, Some(order_id)) => {
+                provisioning::disable_refunded(&self.pool, &self.provisioner, order_id).await
+            }
             (mail::SEND_EMAIL, _) => mail::send(&self.pool, &self.mailer, job).await,
             (webhooks::DELIVER_WEBHOOK, _) => webhooks::deliver(&self.pool, &self.webhooks, job).await,
             _ => Err(JobError::Fail { reason: format!("unknown job kind {}", job.kind) }),

@@ -6,6 +6,9 @@ use uuid::Uuid;
 /// The job that buys and installs an order's eSIM.
 pub const PROVISION_ESIM: &str = "provision_esim";
 
+/// The job that disables the SIM of an order refunded after its eSIM was bought.
+pub const DISABLE_ESIM: &str = "disable_esim";
+
 /// Queues a job for an order unless one of that kind exists for it (its key is the order id).
 /// True when it was queued now.
 pub async fn enqueue(executor: impl PgExecutor<'_>, kind: &str, order_id: Uuid) -> sqlx::Result<bool> {

@@ -15,7 +15,7 @@ use crate::db::{self, Pool};
 use crate::domain::{Actor, EventKind, OrderStatus};
 use crate::error::{Error, Result};
 
-pub use crate::db::jobs::{ClaimedJob, PROVISION_ESIM};
+pub use crate::db::jobs::{ClaimedJob, DISABLE_ESIM, PROVISION_ESIM};
 
 /// How a job run ended, short of success.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,7 @@
 //! The one owner of an order's lifecycle: `transition` is the only way an order changes status,
 //! and `record` the only way an event is written. Both run in the caller's transaction, which
-//! is where what a change sends out (emails, webhook deliveries) is queued.
+//! is where what a change sends out (emails, webhook deliveries) is queued, and the job that
+//! disables the SIM of an order refunded after its eSIM was bought.
 
 use uuid::Uuid;
 
@@ -25,6 +26,11 @@ pub async fn transition(
         return Ok(None);
     }
     db::orders::set_status(&mut *conn, order_id, to).await?;
+    if to == OrderStatus::Refunded && matches!(order.status, OrderStatus::Ready | OrderStatus::ProvisioningFailed) {
+        // Its eSIM may have been bought: the SIM must not stay usable. (A refund during
+        // provisioning is seen by the provisioning job itself.)
+        db::jobs::enqueue(&mut *conn, db::jobs::DISABLE_ESIM, order_id).await?;
+    }
     let order = Order { status: to, ..order };
     write_event(conn, order_id, kind, actor, details).await?;
     tracing::info!(order.id = %order_id, order.status = %to, event = %kind, "order moved");

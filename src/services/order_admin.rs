@@ -83,11 +83,10 @@ pub async fn refundable(pool: &Pool, order: &Order) -> Result<Money> {
 }
 
 /// Refunds `amount` minor units (all that remains when `None`) through Stripe (admin). A full
-/// refund moves the order to `refunded` and disables its SIM.
+/// refund moves the order to `refunded`, which queues the disabling of its SIM.
 pub async fn refund(
     pool: &Pool,
     payments: &Payments,
-    provisioner: &Provisioner,
     op: &Operator<'_>,
     id: Uuid,
     amount: Option<i64>,
@@ -125,16 +124,6 @@ pub async fn refund(
     }
     op.audit(&mut tx, "refund", format!("order:{id}"), details).await?;
     tx.commit().await?;
-    if full && let Ok(sim) = sim_id(db::esims::find(pool, id).await?) {
-        match provisioner.telnyx.disable(&sim).await {
-            Ok(card) => {
-                db::esims::set_status(pool, id, &card.status).await?;
-                let details = json!({ "status": card.status, "reason": "refunded" });
-                record(pool, op, id, EventKind::SimDisabled, details).await?;
-            }
-            Err(e) => tracing::error!(order.id = %id, error = %e, "refunded, but the SIM could not be disabled"),
-        }
-    }
     Ok(Money::new(amount, order.amount.currency))
 }
 

@@ -176,6 +176,14 @@ async fn refunded_meanwhile(pool: &Pool, order_id: Uuid) -> Result<bool, JobErro
     Ok(order.is_some_and(|o| o.status == OrderStatus::Refunded))
 }
 
+/// The `disable_esim` job: disables the SIM of an order refunded after its eSIM was bought.
+pub async fn disable_refunded(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<(), JobError> {
+    match db::orders::find(pool, order_id).await? {
+        Some(order) if order.status == OrderStatus::Refunded => disable_if_bought(pool, p, order_id).await,
+        _ => Ok(()),
+    }
+}
+
 /// Disables the SIM of a refunded order, if one was bought and is not disabled yet.
 async fn disable_if_bought(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<(), JobError> {
     let Some(esim) = db::esims::find(pool, order_id).await? else { return Ok(()) };
@@ -184,7 +192,11 @@ async fn disable_if_bought(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Resu
         return Ok(());
     }
     let sim = p.telnyx.disable(&sim_id).await?;
-    db::esims::set_status(pool, order_id, &sim.status).await?;
+    let mut tx = pool.begin().await?;
+    db::esims::set_status(&mut *tx, order_id, &sim.status).await?;
+    let details = json!({ "status": sim.status, "reason": "refunded" });
+    lifecycle::record(&mut tx, order_id, EventKind::SimDisabled, Actor::System, details).await?;
+    tx.commit().await?;
     tracing::warn!(order.id = %order_id, esim.iccid = %sim.iccid, "the order was refunded: its SIM is disabled");
     Ok(())
 }

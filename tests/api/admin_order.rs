@@ -65,7 +65,13 @@ async fn an_admin_refunds_in_part_then_in_full_after_confirming() {
     let full = app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", ""), ("confirmed", "yes")]).await;
     assert_eq!(full.status(), 303);
     assert_eq!(app.status(id).await, "refunded");
+    let notice = app.page(&format!("/admin/orders/{id}?done=refunded"), 200).await;
+    assert!(notice.contains("The refund was sent to Stripe."), "the notice says what happened");
+    // Disabled by the job the refund queued in its transaction (durable, not best-effort).
+    assert_eq!(app.telnyx.sims()[0]["status"]["value"], "enabled");
+    assert_eq!(app.run_due(&["disable_esim"]).await, 1);
     assert_eq!(app.telnyx.sims()[0]["status"]["value"], "disabled");
+    assert_eq!(app.event_count(id, "sim_disabled").await, 1);
     let by_admin: i64 = sqlx::query_scalar(
         "select count(*) from order_events where order_id = $1 and type = 'refund_requested' and user_id = $2",
     )

@@ -77,6 +77,32 @@ async fn a_full_refund_reported_before_the_payment_ends_refunded_and_buys_nothin
 }
 
 #[tokio::test]
+async fn a_full_refund_made_in_stripe_after_the_esim_was_ready_disables_the_sim() {
+    let app = spawn_app().await;
+    let id = app.ready_order().await;
+    let pi = app.payment_intent(id).await;
+    // Refunded in Stripe's dashboard: only its charge.refunded reaches Tern.
+    app.payments.stripe.refund(&pi, None, &format!("dashboard-{id}")).await.unwrap();
+    app.wait_status(id, "refunded").await;
+    assert_eq!(app.run_due(&["disable_esim"]).await, 1);
+    assert_eq!(app.telnyx.sims()[0]["status"]["value"], "disabled");
+    assert_eq!(app.event_count(id, "sim_disabled").await, 1);
+    let status: String = sqlx::query_scalar("select telnyx_status from esims where order_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "disabled");
+    // One job did it: the refund queued it in its own transaction.
+    let jobs: i64 = sqlx::query_scalar("select count(*) from jobs where order_id = $1 and kind = 'disable_esim'")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(jobs, 1);
+}
+
+#[tokio::test]
 async fn a_partial_refund_reported_before_the_payment_is_kept_and_noted() {
     let app = spawn_app().await;
     let (id, _, pi) = paid_at_stripe_events_held(&app).await;

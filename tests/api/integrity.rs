@@ -69,14 +69,6 @@ async fn sim_of(app: &TestApp, id: Uuid) -> String {
         .unwrap()
 }
 
-async fn payment_intent(app: &TestApp, id: Uuid) -> String {
-    sqlx::query_scalar("select stripe_payment_intent_id from orders where id = $1")
-        .bind(id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
-
 /// A paid order whose provisioning failed for good (Telnyx out of stock).
 async fn failed_order(app: &TestApp) -> Uuid {
     let (id, _) = app.paid_order().await;
@@ -131,7 +123,7 @@ async fn a_refund_made_at_stripe_and_never_heard_of_is_applied_and_the_sim_disab
     let sim = sim_of(&app, id).await;
     // Refunded in Stripe's dashboard; neither `charge.refunded` nor `refund.created` arrives.
     app.stripe.drop_next_events(2);
-    app.payments.stripe.refund(&payment_intent(&app, id).await, None, "dashboard-refund").await.unwrap();
+    app.payments.stripe.refund(&app.payment_intent(id).await, None, "dashboard-refund").await.unwrap();
     app.stripe.wait_for_deliveries().await;
     assert_eq!(app.status(id).await, "ready");
     let finding = only(&run(&app).await, FindingKind::RefundedAtStripe);
@@ -146,6 +138,7 @@ async fn a_refund_made_at_stripe_and_never_heard_of_is_applied_and_the_sim_disab
     assert_eq!(app.status(id).await, "refunded");
     assert_eq!(app.event_count(id, "refunded").await, 1);
     assert_eq!(app.refunded_minor(id).await, app.some_plan().await.1);
+    assert_eq!(app.run_due(&["disable_esim"]).await, 1);
     assert_eq!(sim_status(&app, &sim), "disabled");
     assert_eq!(audited(&app, "integrity.apply_refund", &format!("order:{id}")).await, 1);
     let again = run(&app).await;
@@ -159,7 +152,7 @@ async fn a_refunded_order_whose_sim_is_still_enabled_gets_it_disabled() {
     let id = app.ready_order().await;
     let sim = sim_of(&app, id).await;
     // The refund's webhook arrives: the order is refunded, but nothing disables its SIM.
-    app.payments.stripe.refund(&payment_intent(&app, id).await, None, "dashboard-refund").await.unwrap();
+    app.payments.stripe.refund(&app.payment_intent(id).await, None, "dashboard-refund").await.unwrap();
     app.stripe.wait_for_deliveries().await;
     app.wait_status(id, "refunded").await;
     assert_eq!(sim_status(&app, &sim), "enabled");

@@ -124,8 +124,22 @@ async fn show(
     axum::extract::Query(q): axum::extract::Query<Notice>,
 ) -> Result<Response, HtmlError> {
     let mut p = page(&state, ctx, parse_id(&id)?).await?;
-    p.notice = q.done.filter(|d| d.len() < 80);
+    p.notice = q.done.as_deref().and_then(notice_for).map(str::to_owned);
     Ok(p.into_response())
+}
+
+/// What an action did, in words, for the notice its redirect shows; unknown keys show none.
+fn notice_for(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "retry" => "Provisioning was queued again; the order moves on within seconds.",
+        "refreshed" => "The SIM's status was read again from Telnyx.",
+        "enabled" => "The SIM was enabled at Telnyx.",
+        "disabled" => "The SIM was disabled at Telnyx.",
+        "refunded" => "The refund was sent to Stripe. A full refund also disables the SIM within seconds.",
+        "cancelled" => "The order was cancelled and its checkout closed.",
+        "noted" => "The note was added to the timeline.",
+        _ => return None,
+    })
 }
 
 fn done(id: Uuid, what: &str) -> Response {
@@ -249,15 +263,8 @@ async fn refund(
         );
         return confirm(ctx, question, format!("/admin/orders/{id}/refund"), vec![("amount", form.amount)], id);
     }
-    match order_admin::refund(
-        &state.pool,
-        &state.payments,
-        &state.provisioner,
-        &Operator { user: &user, ip },
-        id,
-        amount.map(|a| a.minor),
-    )
-    .await
+    match order_admin::refund(&state.pool, &state.payments, &Operator { user: &user, ip }, id, amount.map(|a| a.minor))
+        .await
     {
         Ok(_) => Ok(done(id, "refunded")),
         Err(Error::Invalid(fields)) => rerender(&state, ctx, id, Field::Refund, fields).await,

@@ -46,7 +46,7 @@ pub async fn fix(
             order_admin::retry_provisioning(pool, op, need_order()?).await?;
             "Provisioning queued again."
         }
-        Fix::ApplyRefund => apply_refund(pool, provisioner, op, &finding).await?,
+        Fix::ApplyRefund => apply_refund(pool, &finding).await?,
         Fix::AdoptSim => adopt(pool, provisioner, op, &finding).await?,
         Fix::DisableSim => disable(pool, provisioner, op, &finding).await?,
     };
@@ -77,8 +77,8 @@ async fn confirm_payment(pool: &Pool, payments: &Payments, id: Uuid) -> Result<&
 }
 
 /// Records the refund Stripe reported, as its `charge.refunded` would have; a full refund
-/// then disables the order's SIM.
-async fn apply_refund(pool: &Pool, provisioner: &Provisioner, op: &Operator<'_>, f: &Finding) -> Result<&'static str> {
+/// then queues the disabling of the order's SIM (the lifecycle owner does).
+async fn apply_refund(pool: &Pool, f: &Finding) -> Result<&'static str> {
     let id = f.order_id.ok_or_else(|| conflict("no_order", "This finding names no order."))?;
     let pi = f.details["payment_intent"].as_str().unwrap_or_default();
     let amount = f.details["amount_refunded"].as_i64().unwrap_or(0);
@@ -87,8 +87,7 @@ async fn apply_refund(pool: &Pool, provisioner: &Provisioner, op: &Operator<'_>,
     payments::record_refund(&mut tx, pi, Some(id), amount, full).await?;
     tx.commit().await?;
     if full && live_sim(pool, id).await?.is_some() {
-        order_admin::set_sim_enabled(pool, provisioner, op, id, false).await?;
-        return Ok("Refund applied; the SIM is disabled.");
+        return Ok("Refund applied; the SIM is being disabled.");
     }
     Ok("Refund applied.")
 }

@@ -68,6 +68,26 @@ impl TestApp {
         self.ready_order_of(&plan_id).await
     }
 
+    /// The order's Stripe payment intent (set once it is paid).
+    pub async fn payment_intent(&self, id: Uuid) -> String {
+        sqlx::query_scalar("select stripe_payment_intent_id from orders where id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Runs every due job of `kinds` now, as the worker would; how many ran.
+    pub async fn run_due(&self, kinds: &'static [&'static str]) -> usize {
+        let mut worker = self.worker();
+        worker.config.kinds = tern::services::jobs::JobKinds::Only(kinds);
+        let mut ran = 0;
+        while worker.run_once().await.unwrap().is_some() {
+            ran += 1;
+        }
+        ran
+    }
+
     /// A ready order of `plan_id`.
     pub async fn ready_order_of(&self, plan_id: &str) -> Uuid {
         let (id, _) = self.paid_order_of(plan_id).await;
