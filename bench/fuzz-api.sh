@@ -6,7 +6,7 @@
 #   bench/fuzz-api.sh                  # 100 examples per operation
 #   MAX_EXAMPLES=300 bench/fuzz-api.sh
 #
-# Needs schemathesis (`pip install schemathesis`; run from a venv with SCHEMATHESIS=path/to/st).
+# Three runs: anonymous, with an account's token, and with an integrator key. Needs schemathesis (`pip install schemathesis`; run from a venv with SCHEMATHESIS=path/to/st).
 # Tern runs as `cargo run` does (emulators, embedded PostgreSQL in a throwaway data directory)
 # with the write limit raised, so the fuzzer's writes reach the handlers instead of 429s.
 set -euo pipefail
@@ -39,6 +39,9 @@ curl -fs -b "$jar" -c "$jar" -o /dev/null -X POST "$base/account/sign-up" \
 token=$(curl -fs -X POST "$base/api/v1/auth/token" -H 'content-type: application/json' \
   -d '{"email": "fuzz@example.com", "password": "fuzzing the api"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
 
+# An integrator API key, for webhook management.
+key=$(TERN_DATA_DIR="$data" "$bin" api-key create --name fuzz --role integrator 2>/dev/null | tail -1)
+
 export SCHEMATHESIS_HOOKS=fuzz_hooks PYTHONPATH="$PWD/bench${PYTHONPATH:+:$PYTHONPATH}"
 run() { "$ST" run "$base/api/v1/openapi.json" --url "$base/api/v1" --checks all \
   --max-examples "$MAX_EXAMPLES" --seed "${SEED:-1}" "$@"; }
@@ -48,4 +51,6 @@ run "$@" || status=1
 # Signed in: every operation but DELETE /auth/token, which would revoke the token mid-run.
 echo "== with an account's bearer token"
 run -H "Authorization: Bearer $token" --exclude-method DELETE "$@" || status=1
+echo "== with an integrator API key (webhook management)"
+run -H "Authorization: Bearer $key" --include-path-regex '^/webhook' "$@" || status=1
 exit $status

@@ -94,8 +94,8 @@ async fn an_integrator_key_manages_endpoints_and_a_customer_token_cannot() {
 /// Sends a request and checks it is refused with a problem naming `field`.
 async fn refused(request: reqwest::RequestBuilder, status: u16, field: &str) {
     let problem = problem_of(request.send().await.unwrap(), status).await;
-    let named: Vec<&str> =
-        problem["invalid_params"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    let params = problem["invalid_params"].as_array().unwrap_or_else(|| panic!("{field}: {problem}"));
+    let named: Vec<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
     assert!(named.contains(&field), "{field} is named in {problem}");
 }
 
@@ -144,15 +144,29 @@ async fn bad_input_on_every_operation_names_the_field_and_changes_nothing() {
     let a_year_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(365))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    for body in [
-        json!({}),
-        json!({ "since": "yesterday" }),
-        json!({ "since": 5 }),
-        json!({ "since": "2999-01-01T00:00:00Z" }),
-        json!({ "since": a_year_ago }),
-    ] {
+    for body in [json!({}), json!({ "since": "yesterday" }), json!({ "since": 5 }), json!({ "since": null })] {
         refused(c.post(&recover).bearer_auth(&key).json(&body), 422, "since").await;
     }
+    // Events are kept 30 days: earlier resends from the start of those, later resends nothing.
+    for (since, queued) in [("2999-01-01T00:00:00Z", 0), (a_year_ago.as_str(), 0)] {
+        let answer = c.post(&recover).bearer_auth(&key).json(&json!({ "since": since })).send().await.unwrap();
+        assert_eq!(answer.status(), 202, "{since}");
+        assert_eq!(answer.json::<Value>().await.unwrap()["queued"], queued, "{since}");
+    }
+    // A field the request does not take is named, for typed and field-by-field bodies alike.
+    for (path, body) in [
+        (recover.clone(), json!({ "since": "2026-12-01T00:00:00Z", "until": "x" })),
+        (base.clone(), json!({ "url": "http://127.0.0.1:9/", "secret": "mine" })),
+        (app.url("/api/v1/orders"), json!({ "plan_id": uuid::Uuid::new_v4(), "email": "a@b.co", "coupon": "x" })),
+    ] {
+        let answer = c.post(&path).header("idempotency-key", uuid::Uuid::new_v4().to_string());
+        let answer = if path.ends_with("/orders") { answer } else { answer.bearer_auth(&key) };
+        let problem = problem_of(answer.json(&body).send().await.unwrap(), 400).await;
+        assert!(problem["detail"].as_str().unwrap().contains("unknown field"), "{problem}");
+    }
+    // `null` is a field left out: the endpoint keeps its URL.
+    let kept = c.patch(format!("{base}/{id}")).bearer_auth(&key).json(&json!({ "url": null, "enabled": null }));
+    assert_eq!(kept.send().await.unwrap().status(), 200);
     let malformed = c.post(&base).bearer_auth(&key).header("content-type", "application/json").body("{").send().await;
     assert_eq!(problem_of(malformed.unwrap(), 400).await["code"], "malformed_json");
     let not_an_object = c.post(&base).bearer_auth(&key).json(&json!(["http://127.0.0.1:9/"])).send().await;

@@ -62,6 +62,7 @@ impl FromRequestParts<AppState> for OptionalAccount {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     pub email: String,
     pub password: String,

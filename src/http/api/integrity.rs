@@ -148,6 +148,7 @@ async fn run_now(State(state): State<AppState>, _caller: ReportReader) -> Result
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FixRequest {
     #[serde(default)]
     pub finding: String,

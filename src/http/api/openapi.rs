@@ -54,6 +54,7 @@ fn build(catalogue: &Catalogue) -> String {
     set_enum(&mut doc, "/plans", "type", json!(kinds));
     add_rate_limit_headers(&mut doc);
     add_control_character_refusal(&mut doc);
+    add_text_patterns(&mut doc);
     super::webhook_docs::add_webhooks(&mut doc);
     serde_json::to_string_pretty(&doc).expect("the OpenAPI document serialises")
 }
@@ -108,6 +109,44 @@ fn add_control_character_refusal(doc: &mut Value) {
     }
 }
 
+/// No text in a request body may hold a control character but tab and line breaks (the input
+/// guard's rule, `domain::text`): every string field of a request body without a pattern (or
+/// an enum, or a format that excludes them) gets one saying so, and so do lists of strings.
+fn add_text_patterns(doc: &mut Value) {
+    const NO_CONTROL: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+    let schemas: Vec<String> = request_body_schemas(doc);
+    for name in schemas {
+        let Some(props) = doc["components"]["schemas"][&name]["properties"].as_object_mut() else { continue };
+        for prop in props.values_mut() {
+            let target = if is_type(prop, "array") { &mut prop["items"] } else { prop };
+            let free_text = is_type(target, "string")
+                && target.get("pattern").is_none()
+                && target.get("enum").is_none()
+                && !matches!(target["format"].as_str(), Some("uuid" | "date-time"));
+            if free_text {
+                target["pattern"] = json!(NO_CONTROL);
+            }
+        }
+    }
+}
+
+/// The component names of the JSON request bodies.
+fn request_body_schemas(doc: &Value) -> Vec<String> {
+    let Some(paths) = doc["paths"].as_object() else { return Vec::new() };
+    let operations = paths.values().filter_map(Value::as_object).flat_map(|item| item.values());
+    let refs = operations.filter_map(|op| op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str());
+    refs.filter_map(|r| r.strip_prefix("#/components/schemas/")).map(str::to_string).collect()
+}
+
+/// Whether the schema's `type` is `kind` (alone, or with `null`).
+fn is_type(schema: &Value, kind: &str) -> bool {
+    match &schema["type"] {
+        Value::String(t) => t == kind,
+        Value::Array(types) => types.iter().any(|t| t == kind),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +166,24 @@ mod tests {
                 assert!(operation["responses"].get("422").is_some(), "{method} {path} documents 422");
             }
         }
+    }
+
+    #[test]
+    fn request_bodies_take_no_unknown_fields_and_no_control_characters() {
+        let doc: Value = serde_json::from_str(&build(&Catalogue::default())).unwrap();
+        let names = request_body_schemas(&doc);
+        assert!(names.len() >= 5, "{names:?}");
+        for name in names {
+            let schema = &doc["components"]["schemas"][&name];
+            assert_eq!(schema["additionalProperties"], json!(false), "{name} refuses unknown fields");
+            for (field, prop) in schema["properties"].as_object().unwrap() {
+                let text = if is_type(prop, "array") { &prop["items"] } else { prop };
+                if is_type(text, "string") && text.get("format").is_none() && text.get("enum").is_none() {
+                    assert!(text["pattern"].is_string(), "{name}.{field} states its pattern");
+                }
+            }
+        }
+        let email = &doc["components"]["schemas"]["CreateOrderRequest"]["properties"]["email"];
+        assert!(email["pattern"].as_str().unwrap().contains('@'), "the email's own pattern is kept");
     }
 }

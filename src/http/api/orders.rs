@@ -25,13 +25,14 @@ use crate::services::orders;
 use crate::services::reconcile;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateOrderRequest {
     /// The plan to buy.
     #[schema(format = Uuid)]
     pub plan_id: String,
     /// Where the eSIM details go: once the order is paid, Tern emails this address the payment
     /// receipt and then the eSIM (QR code, codes for manual entry, one-tap install links).
-    #[schema(example = "traveller@example.com", format = Email, max_length = 254)]
+    #[schema(example = "traveller@example.com", format = Email, max_length = 254, pattern = r"^\s*(?=[^@\s]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\s*$")]
     pub email: String,
 }
 

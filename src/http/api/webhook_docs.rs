@@ -36,7 +36,15 @@ pub fn add_webhooks(doc: &mut Value) {
         doc["components"]["schemas"][name] = event_schema(*t);
     }
     doc["webhooks"] = Value::Object(webhooks);
+    let subscribable: Vec<&str> =
+        EventType::ALL.iter().filter(|t| **t != EventType::Ping).map(|t| t.as_str()).collect();
     let schemas = &mut doc["components"]["schemas"];
+    for request in ["CreateWebhookEndpointRequest", "UpdateWebhookEndpointRequest"] {
+        let items = &mut schemas[request]["properties"]["event_types"]["items"];
+        if items.is_object() {
+            *items = json!({ "type": "string", "enum": subscribable });
+        }
+    }
     schemas["WebhookMoney"] = json!({
         "type": "object",
         "required": ["amount_minor", "currency"],

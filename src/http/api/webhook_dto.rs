@@ -2,7 +2,7 @@
 //! `validation_failed` problem naming its field) and responses (never a secret, except the one
 //! just made).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -10,12 +10,21 @@ use uuid::Uuid;
 use crate::error::{Error, FieldError};
 use crate::services::webhooks::endpoints::{Delivery, Endpoint, EndpointInput};
 
-/// A webhook endpoint to create. Only `url` is required.
-#[derive(Debug, ToSchema)]
+/// A webhook endpoint to create. Only `url` is required; `null` is the same as leaving a
+/// field out.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)] // documents `additionalProperties: false`; `endpoint_input` enforces it
 #[allow(dead_code)] // the request is read field by field; this documents it
 pub struct CreateWebhookEndpointRequest {
-    /// Where events are POSTed: `https://` in production, to a public address.
-    #[schema(max_length = 2048, example = "https://partner.example/tern-events")]
+    /// Where events are POSTed: `https://` in production, to a public address (one that
+    /// resolves to a loopback, private, link-local or metadata address is refused with a 422;
+    /// every delivery checks the address again).
+    #[schema(
+        max_length = 2048,
+        format = "uri",
+        pattern = r"^https?://[^\u0000-\u0020\u007F-\u009F]+$",
+        example = "https://partner.example/tern-events"
+    )]
     pub url: String,
     #[schema(max_length = 500)]
     pub description: Option<String>,
@@ -26,11 +35,13 @@ pub struct CreateWebhookEndpointRequest {
     pub enabled: Option<bool>,
 }
 
-/// The fields to change; the others keep their values. Enabling clears why it was disabled.
-#[derive(Debug, ToSchema)]
+/// The fields to change; the others keep their values (so does a field given as `null`).
+/// Enabling clears why it was disabled.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UpdateWebhookEndpointRequest {
-    #[schema(max_length = 2048)]
+    #[schema(max_length = 2048, format = "uri", pattern = r"^https?://[^\u0000-\u0020\u007F-\u009F]+$")]
     pub url: Option<String>,
     #[schema(max_length = 500)]
     pub description: Option<String>,
@@ -39,30 +50,39 @@ pub struct UpdateWebhookEndpointRequest {
 }
 
 /// Everything since this time is sent again.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct RecoverRequest {
-    /// RFC 3339, within the last 30 days.
+    /// RFC 3339. Events are kept 30 days: an earlier time resends from the start of those 30
+    /// days; a time still to come resends nothing.
     #[schema(format = DateTime, example = "2026-12-01T09:00:00Z")]
     pub since: String,
 }
 
-fn object(body: Value) -> Result<Map<String, Value>, Error> {
-    match body {
-        Value::Object(map) => Ok(map),
-        _ => Err(Error::BadRequest { code: "invalid_body", message: "The body must be a JSON object.".into() }),
+/// The body as an object holding only `allowed` fields (an unknown one is a 400 naming it, as
+/// for the typed requests); `null` fields are dropped, the same as left out.
+fn object(body: Value, allowed: &[&str]) -> Result<Map<String, Value>, Error> {
+    let Value::Object(mut map) = body else {
+        return Err(Error::BadRequest { code: "invalid_body", message: "The body must be a JSON object.".into() });
+    };
+    if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        let name: String = unknown.chars().take(64).collect();
+        let message = format!("unknown field `{name}`: this request takes {}.", allowed.join(", "));
+        return Err(Error::BadRequest { code: "invalid_body", message });
     }
+    map.retain(|_, v| !v.is_null());
+    Ok(map)
 }
 
 /// Reads the endpoint fields of a create or update body; every wrong type is named.
 pub fn endpoint_input(body: Value) -> Result<EndpointInput, Error> {
-    let map = object(body)?;
+    let map = object(body, &["url", "description", "event_types", "enabled"])?;
     let mut errors = Vec::new();
     let mut input = EndpointInput::default();
     let text = |name: &'static str, errors: &mut Vec<FieldError>| match map.get(name) {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Null) if name == "description" => Some(String::new()),
         Some(_) => {
             errors.push(FieldError::new(name, "Must be a string."));
             None
@@ -93,8 +113,8 @@ pub fn endpoint_input(body: Value) -> Result<EndpointInput, Error> {
 
 /// The `since` of a recover body, as given (checked by the service).
 pub fn since(body: Value) -> Result<Option<String>, Error> {
-    match object(body)?.remove("since") {
-        None | Some(Value::Null) => Ok(None),
+    match object(body, &["since"])?.remove("since") {
+        None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(Error::invalid("since", "Must be an RFC 3339 time as a string.")),
     }

@@ -136,6 +136,7 @@ pub async fn update_endpoint(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<WebhookEndpointResponse>, ApiError> {
+    endpoints::parse_id(&id)?; // a bad id is named before the body
     let input = webhook_dto::endpoint_input(body)?;
     Ok(Json(endpoints::update(&pool, &webhooks, &manager(&key), &id, &input).await?.into()))
 }
@@ -240,6 +241,7 @@ pub async fn recover(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
+    endpoints::parse_id(&id)?;
     let since = webhook_dto::since(body)?;
     let queued = endpoints::recover(&pool, &manager(&key), &id, since.as_deref()).await?;
     Ok((StatusCode::ACCEPTED, Json(QueuedResponse { queued, event_id: None })))
