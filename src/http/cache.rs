@@ -3,17 +3,19 @@
 //! alone renders ~100 destinations and every multi-country plan, which is worth not redoing
 //! on every request. Entries are keyed by the path and only the query parameters that route
 //! reads (the home page reads none, so `/?n=1…N` is one entry), and the whole cache is bounded
-//! by bytes, so no stream of distinct URLs can grow it without limit.
+//! by bytes, so no stream of distinct URLs can grow it without limit. Each entry is kept
+//! compressed too (`precompressed`), so a cached page costs no compression per request.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{OriginalUri, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::precompressed::{Effort, Precompressed};
 use crate::services::catalogue::CatalogueStore;
 
 /// Bytes kept at most (bodies and keys); past that the cache starts over.
@@ -24,7 +26,7 @@ const MAX_BODY: usize = 512 * 1024;
 struct Entry {
     generation: u64,
     content_type: HeaderValue,
-    body: Bytes,
+    body: Precompressed,
 }
 
 /// Test mode (pages differ: the banner), the path, the parameters the route reads.
@@ -42,14 +44,14 @@ pub struct ResponseCache {
 }
 
 fn cost(key: &Key, entry: &Entry) -> usize {
-    key.1.len() + key.2.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() + entry.body.len() + 64
+    key.1.len() + key.2.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() + entry.body.size() + 64
 }
 
 impl ResponseCache {
-    fn get(&self, key: &Key, generation: u64) -> Option<Response> {
+    fn get(&self, key: &Key, generation: u64, request: &HeaderMap) -> Option<Response> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         let entry = entries.map.get(key).filter(|e| e.generation == generation)?;
-        Some(([(header::CONTENT_TYPE, entry.content_type.clone())], entry.body.clone()).into_response())
+        Some(entry.body.respond(request, entry.content_type.clone()))
     }
 
     fn put(&self, key: Key, entry: Entry) {
@@ -139,9 +141,10 @@ pub async fn cached(State(state): State<CachedCatalogue>, request: Request, next
     let store: &CatalogueStore = &state.catalogue;
     // Read before rendering: a reload during rendering leaves this entry already stale.
     let generation = store.generation();
-    if let Some(hit) = state.responses.get(&key, generation) {
+    if let Some(hit) = state.responses.get(&key, generation, request.headers()) {
         return hit;
     }
+    let accept = request.headers().clone();
     let response = next.run(request).await;
     if response.status() != StatusCode::OK {
         return response;
@@ -157,14 +160,19 @@ pub async fn cached(State(state): State<CachedCatalogue>, request: Request, next
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
-        state.responses.put(key, Entry { generation, content_type: content_type.clone(), body: bytes.clone() });
-    }
-    Response::from_parts(parts, Body::from(bytes))
+    let Some(content_type) = parts.headers.get(header::CONTENT_TYPE).cloned() else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let body = Precompressed::new(bytes, Effort::Quick);
+    let response = body.respond(&accept, content_type.clone());
+    state.responses.put(key, Entry { generation, content_type, body });
+    response
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::body::Bytes;
+
     use super::*;
 
     #[test]
@@ -192,7 +200,7 @@ mod tests {
     #[test]
     fn the_cache_is_bounded_by_bytes() {
         let cache = ResponseCache::default();
-        let body = Bytes::from(vec![b'x'; MAX_BODY]);
+        let body = Precompressed::new(Bytes::from(vec![b'x'; MAX_BODY]), Effort::Quick);
         for n in 0..200 {
             let entry =
                 Entry { generation: 1, content_type: HeaderValue::from_static("text/html"), body: body.clone() };

@@ -15,9 +15,10 @@ pub mod headers;
 pub mod health;
 pub mod metrics;
 pub mod page;
+pub mod precompressed;
 pub mod qr;
 pub mod state;
-mod statics;
+pub(crate) mod statics;
 pub mod web;
 mod webhooks;
 
@@ -62,7 +63,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api::router(&state))
         .merge(health::router())
         .merge(webhooks::router())
-        .nest_service("/static", statics::service())
+        .merge(statics::router())
         .fallback(web::not_found);
     with_layers(routes, state, REQUEST_TIMEOUT)
 }

@@ -26,7 +26,7 @@ async fn home_shows_search_popular_destinations_regions_and_multi_country_plans(
     assert!(html.contains("id=\"regional\"") && html.contains("id=\"global\""));
     assert!(html.contains("Europe 10 GB · 30 days") || html.contains("Europe 10 GB &middot; 30 days"));
     assert!(html.contains("Global"));
-    assert!(html.contains("/static/css/tern.css"));
+    assert!(html.contains("/static/css/tern."));
 }
 
 #[tokio::test]
@@ -66,7 +66,7 @@ async fn bad_query_values_answer_400_in_the_site_layout() {
     let app = spawn_app().await;
     let html = app.page("/destinations?region=atlantis", 400).await;
     assert!(html.contains("region") && html.contains("is not one of our regions"), "names the parameter and why");
-    assert!(html.contains("/static/css/tern.css"), "in the site layout");
+    assert!(html.contains("/static/css/tern."), "in the site layout");
     let long = "x".repeat(101);
     let html = app.page(&format!("/destinations?q={long}"), 400).await;
     assert!(html.contains("at most 100 characters"));
@@ -122,7 +122,7 @@ async fn unknown_destinations_plans_and_paths_are_404_pages() {
         "/nowhere",
     ] {
         let html = app.page(path, 404).await;
-        assert!(html.contains("/static/css/tern.css"), "{path} in the site layout");
+        assert!(html.contains("/static/css/tern."), "{path} in the site layout");
         assert!(html.contains("404"), "{path}");
     }
 }
@@ -133,7 +133,23 @@ async fn static_files_are_served_with_cache_headers_and_pages_with_security_head
     let css = app.get("/static/css/tern.css").await;
     assert_eq!(css.status(), 200);
     assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
-    assert!(css.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    assert_eq!(css.headers()["cache-control"], "public, max-age=3600", "the plain name: an hour");
+    let plain = css.text().await.unwrap();
+    // Pages link the content-hashed name, kept for a year.
+    let home = app.page("/", 200).await;
+    let href = Page::parse(&home).attr("link[rel=stylesheet]", "href").unwrap();
+    assert!(
+        href.starts_with("/static/css/tern.") && href.ends_with(".css") && href != "/static/css/tern.css",
+        "{href}"
+    );
+    let hashed = app.get(&href).await;
+    assert_eq!(hashed.status(), 200);
+    assert_eq!(hashed.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(hashed.text().await.unwrap(), plain, "the same stylesheet");
+    assert!(!plain.contains("/*") && plain.lines().count() < 5, "served minified");
+    let logo = Page::parse(&home).attr("img.brand__logo", "src").unwrap();
+    assert_eq!(app.get(&logo).await.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(app.get("/static/css/tern.0000000000.css").await.status(), 404, "a wrong hash is no file");
     let page = app.get("/").await;
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));

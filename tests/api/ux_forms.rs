@@ -6,15 +6,21 @@ use crate::helpers::{Page, spawn_app, text_of};
 #[tokio::test]
 async fn every_kind_of_control_is_styled_at_16px_with_44px_targets() {
     let app = spawn_app().await;
-    let css = app.page("/static/css/tern.css", 200).await;
+    // Served minified: compared without whitespace.
+    let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+    let css = squeeze(&app.page("/static/css/tern.css", 200).await);
     let rule = css
         .split('}')
-        .find(|r| r.contains("input:not([type=\"checkbox\"], [type=\"radio\"], [type=\"hidden\"]), select, textarea"))
+        .find(|r| {
+            r.contains(&squeeze(
+                "input:not([type=\"checkbox\"], [type=\"radio\"], [type=\"hidden\"]), select, textarea",
+            ))
+        })
         .expect("one rule styles every text-like input, select and textarea");
-    assert!(rule.contains("font-size: max(1rem, 16px)"), "16 px text: {rule}");
-    assert!(rule.contains("min-height: 2.75rem"), "44 px tall: {rule}");
-    assert!(css.contains("input[type=\"checkbox\"], input[type=\"radio\"] {"), "checkboxes are styled");
-    assert!(!css.contains("input[type=\"search\"], input[type=\"text\"], select {"), "no partial rule left");
+    assert!(rule.contains("font-size:max(1rem,16px)"), "16 px text: {rule}");
+    assert!(rule.contains("min-height:2.75rem"), "44 px tall: {rule}");
+    assert!(css.contains(&squeeze("input[type=\"checkbox\"], input[type=\"radio\"] {")), "checkboxes are styled");
+    assert!(!css.contains(&squeeze("input[type=\"search\"], input[type=\"text\"], select {")), "no partial rule left");
 }
 
 #[tokio::test]
