@@ -550,6 +550,8 @@ async fn catalogue_pages_walk_every_destination_and_plan_exactly_once() {
     assert_eq!(page.text("#plans-count"), format!("Showing 1–25 of {} (page 1 of 15).", plans.len()));
     assert!(page.text("#plans-title").contains(&format!("({})", plans.len())));
     assert_eq!(pager_link(&first, "plans", "prev"), None);
+    // On a phone the destinations fill many screens: the plans are one tap away.
+    assert_eq!(page.attrs("#sections a", "href"), ["#destinations-title", "#plans-title"]);
     // Each section turns on its own; the other keeps its page.
     let second = app.page("/admin/catalogue?destinations_page=2&plans_page=2", 200).await;
     assert_eq!(pager_link(&second, "plans", "prev").as_deref(), Some("/admin/catalogue?destinations_page=2"));
