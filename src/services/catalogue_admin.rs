@@ -1,8 +1,10 @@
 //! Catalogue editing for admins: destinations and plans checked field by field, each write one
 //! transaction with its audit-log entry. Triggers announce the change (`NOTIFY
-//! catalogue_changed`) and every process reloads its snapshot.
+//! catalogue_changed`) and every process reloads its snapshot. The list admins page through
+//! is `listing`.
 
 mod input;
+mod listing;
 mod validate;
 
 use crate::db::Pool;
@@ -11,12 +13,14 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 pub use self::input::{DestinationInput, PlanInput};
+pub use self::listing::{
+    CatalogueOverview, DestinationRow, Item, ListView, PER_PAGE, PlanRow, Section, locate, overview,
+};
 pub use self::validate::parse_price;
 pub use super::Operator;
 use super::catalogue::{self as catalogue_service, CatalogueStore};
 use crate::db;
-use crate::domain::search::fold;
-use crate::domain::{DataAllowance, Destination, Plan, PlanKind};
+use crate::domain::{DataAllowance, Destination, Plan};
 use crate::error::{Error, Result};
 
 pub async fn create_destination(
@@ -176,87 +180,4 @@ fn plan_json(p: &Plan) -> Value {
         "fine_print": p.fine_print,
         "coverage": p.coverage,
     })
-}
-
-/// A destination as the admin list shows it.
-pub struct DestinationRow {
-    pub destination: Destination,
-    pub region: String,
-    /// Local plans of this country, on sale or not.
-    pub local_plans: usize,
-    /// Plans on sale that work there (local, regional and global), as the storefront counts them.
-    pub plans_on_sale: usize,
-}
-
-/// A plan as the admin list shows it.
-pub struct PlanRow {
-    pub plan: Plan,
-    /// Where it is sold: `🇯🇵 Japan`, `Europe · 35 countries`, `Worldwide · 120 countries`.
-    pub sold_in: String,
-}
-
-/// The whole catalogue, on sale or not, read from the database for the admin list.
-pub struct CatalogueOverview {
-    pub destinations: Vec<DestinationRow>,
-    pub plans: Vec<PlanRow>,
-    /// What `saved` (`plan:<id>` or `destination:<ISO>`) names, as a confirmation.
-    pub notice: Option<String>,
-}
-
-/// Every destination and plan whose name contains `q` (ignoring case and accents; destinations
-/// also by ISO code and alias), by name.
-pub async fn overview(pool: &Pool, q: Option<&str>, saved: Option<&str>) -> Result<CatalogueOverview> {
-    let mut tx = pool.begin().await?;
-    let regions = db::catalogue::regions(&mut *tx).await?;
-    let destinations = db::catalogue::destinations(&mut *tx).await?;
-    let mut plans = db::catalogue::plans(&mut *tx).await?;
-    tx.commit().await?;
-    plans.sort_by_cached_key(|p| fold(&p.name));
-
-    let notice = saved.and_then(|saved| match saved.split_once(':') {
-        Some(("plan", id)) => {
-            plans.iter().find(|p| p.id.to_string() == id).map(|p| format!("Saved the plan “{}”.", p.name))
-        }
-        Some(("destination", iso)) => destinations
-            .iter()
-            .find(|d| d.iso == iso)
-            .map(|d| format!("Saved the destination {} {} ({}).", d.flag(), d.name, d.iso)),
-        _ => None,
-    });
-    let name_of = |iso: &str| destinations.iter().find(|d| d.iso == iso).map(|d| format!("{} {}", d.flag(), d.name));
-    let region_name = |id: &str| regions.iter().find(|r| r.id == id).map_or_else(|| id.to_string(), |r| r.name.clone());
-
-    let q = q.map(fold).filter(|q| !q.is_empty());
-    let matches = |name: &str| q.as_deref().is_none_or(|q| fold(name).contains(q));
-    let destination_rows = destinations
-        .iter()
-        .filter(|d| {
-            matches(&d.name)
-                || d.aliases.iter().any(|a| matches(a))
-                || q.as_deref().is_some_and(|q| d.iso.eq_ignore_ascii_case(q))
-        })
-        .map(|d| DestinationRow {
-            destination: d.clone(),
-            region: region_name(&d.region_id),
-            local_plans: plans.iter().filter(|p| p.destination_iso.as_deref() == Some(&d.iso)).count(),
-            plans_on_sale: plans.iter().filter(|p| p.on_sale && p.covers(&d.iso)).count(),
-        })
-        .collect();
-    let plan_rows = plans
-        .iter()
-        .filter(|p| matches(&p.name))
-        .map(|p| {
-            let countries = match p.coverage.len() {
-                1 => "1 country".to_string(),
-                n => format!("{n} countries"),
-            };
-            let sold_in = match p.kind {
-                PlanKind::Local => p.destination_iso.as_deref().and_then(name_of).unwrap_or_default(),
-                PlanKind::Regional => format!("{} · {countries}", region_name(p.region_id.as_deref().unwrap_or(""))),
-                PlanKind::Global => format!("Worldwide · {countries}"),
-            };
-            PlanRow { plan: p.clone(), sold_in }
-        })
-        .collect();
-    Ok(CatalogueOverview { destinations: destination_rows, plans: plan_rows, notice })
 }

@@ -1,6 +1,7 @@
 //! Every page a traveller or an operator sees, in headless Chromium at 360 and at 1280 px
 //! wide: saved as screenshots (`target/screenshots/`, CI's artefacts) and checked not to
-//! scroll sideways (the storefront at both widths, the admin at 1280).
+//! scroll sideways at either width (the admin pages not even inside a box of their own), and
+//! the dashboard's chart labels checked to render at 12 px or more.
 
 use std::time::Duration;
 
@@ -41,6 +42,45 @@ async fn overflow(browser: &fantoccini::Client) -> (i64, String) {
         .await
         .unwrap();
     (found[0].as_i64().unwrap(), found[1].as_str().unwrap_or_default().to_string())
+}
+
+/// Boxes inside the page that scroll sideways themselves (an `overflow-x: auto` wrapper around
+/// a table too wide for it): the page does not grow, but the reader still scrolls sideways.
+async fn sideways_boxes(browser: &fantoccini::Client) -> Vec<String> {
+    let found = browser
+        .execute(
+            "return [...document.querySelectorAll('body *')]
+               .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
+               .filter(e => e.scrollWidth > e.clientWidth + 1)
+               .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '')
+                         + ' (' + (e.scrollWidth - e.clientWidth) + ' px)');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    found.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+/// Every text label of the dashboard's charts (SVG `<text>` and HTML `.chart__label`): its
+/// text, computed font size and rendered height, in CSS pixels.
+async fn chart_labels(browser: &fantoccini::Client) -> (usize, Vec<(String, f64, f64)>) {
+    let found = browser
+        .execute(
+            "const charts = document.querySelectorAll('figure.chart');
+             const labels = [...document.querySelectorAll('figure.chart text, figure.chart .chart__label')]
+               .map(e => [e.textContent.trim(), parseFloat(getComputedStyle(e).fontSize), e.getBoundingClientRect().height]);
+             return [charts.length, labels];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let labels = found[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l[0].as_str().unwrap().to_string(), l[1].as_f64().unwrap(), l[2].as_f64().unwrap()))
+        .collect();
+    (found[0].as_u64().unwrap() as usize, labels)
 }
 
 /// The window's inner width set to `width` (the outer size includes no chrome when headless).
@@ -98,12 +138,43 @@ async fn every_page_fits_its_screen_at_360_and_1280_and_is_photographed() {
         ("api-docs", "/api/v1/docs".to_string()),
         ("ready", format!("/orders/{order}?token={token}")),
     ];
+    // Something in every admin list: an API key, a webhook endpoint with a delivery, an
+    // integrity run.
+    tern::services::api_keys::create(
+        &app.pool,
+        "Partner with a rather long name",
+        tern::domain::webhook::KeyRole::Integrator,
+    )
+    .await
+    .unwrap();
+    let hook = app
+        .post_form_on(
+            &admin_client.0,
+            "/admin/webhooks",
+            &[
+                ("url", "http://127.0.0.1:9/a/rather/long/path/for/the/partners/webhook/receiver"),
+                ("description", "Partner"),
+            ],
+        )
+        .await;
+    assert_eq!(hook.status(), 200, "the endpoint is created");
+    let hook: uuid::Uuid = sqlx::query_scalar("select id from webhook_endpoints").fetch_one(&app.pool).await.unwrap();
+    app.post_form_on(&admin_client.0, &format!("/admin/webhooks/{hook}/test"), &[]).await;
+    app.post_form_on(&admin_client.0, "/admin/integrity/run", &[]).await;
+
     let admin = [
         ("admin-dashboard", "/admin".to_string()),
         ("admin-orders", "/admin/orders".to_string()),
         ("admin-order", format!("/admin/orders/{order}")),
         ("admin-catalogue", "/admin/catalogue".to_string()),
+        ("admin-catalogue-search", "/admin/catalogue?q=japan".to_string()),
         ("admin-plan-edit", format!("/admin/plans/{plan_id}/edit")),
+        ("admin-destination-edit", "/admin/destinations/JP/edit".to_string()),
+        ("admin-integrity", "/admin/integrity".to_string()),
+        ("admin-webhooks", "/admin/webhooks".to_string()),
+        ("admin-webhook", format!("/admin/webhooks/{hook}")),
+        ("admin-api-keys", "/admin/api-keys".to_string()),
+        ("admin-audit", "/admin/audit".to_string()),
     ];
 
     let profile = scratch_dir("chromium-layout");
@@ -131,6 +202,7 @@ async fn every_page_fits_its_screen_at_360_and_1280_and_is_photographed() {
     for pair in session_cookie.to_str().unwrap().split("; ") {
         browser.execute("document.cookie = arguments[0] + '; path=/'", vec![json!(pair)]).await.unwrap();
     }
+    let mut small_labels = Vec::new();
     for width in [360, 1280] {
         set_width(&browser, width).await;
         for (name, path) in &admin {
@@ -138,12 +210,41 @@ async fn every_page_fits_its_screen_at_360_and_1280_and_is_photographed() {
             let url = browser.current_url().await.unwrap();
             assert_eq!(url.path(), path.split('?').next().unwrap(), "{name}: still signed in");
             std::fs::write(dir.join(format!("{name}-{width}.png")), browser.screenshot().await.unwrap()).unwrap();
+            // And its first chart or list (or the fine print), which on a phone is below the fold.
+            let scrolled = browser
+                .execute(
+                    "const e = document.querySelector('.admin-main figure, .admin-main table, #fine_print');
+                     if (e) { e.scrollIntoView(); }
+                     return !!e;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if scrolled.as_bool() == Some(true) {
+                let shot = browser.screenshot().await.unwrap();
+                std::fs::write(dir.join(format!("{name}-{width}-list.png")), shot).unwrap();
+            }
             let (extra, culprits) = overflow(&browser).await;
-            if width == 1280 && extra > 0 {
+            if extra > 0 {
                 too_wide.push(format!("{name} at {width}: {extra} px too wide ({culprits})"));
+            }
+            let boxes = sideways_boxes(&browser).await;
+            if !boxes.is_empty() {
+                too_wide.push(format!("{name} at {width}: boxes scroll sideways ({})", boxes.join(", ")));
+            }
+            if *name == "admin-dashboard" {
+                let (charts, labels) = chart_labels(&browser).await;
+                assert!(charts >= 2, "the orders chart and a revenue chart: {charts}");
+                assert!(labels.len() >= 3 * charts, "a top value and two days per chart: {labels:?}");
+                for (text, size, height) in &labels {
+                    if *size < 12.0 || *height < 11.0 {
+                        small_labels.push(format!("“{text}” at {width}: {size} px font, {height} px high"));
+                    }
+                }
             }
         }
     }
     assert!(too_wide.is_empty(), "pages scroll sideways: {too_wide:#?}");
+    assert!(small_labels.is_empty(), "chart labels under 12 px: {small_labels:#?}");
     eprintln!("screenshots in {}", dir.display());
 }

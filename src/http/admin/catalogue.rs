@@ -24,7 +24,7 @@ use crate::http::extract::QueryParams;
 use crate::http::forms::{Choice, FieldErrors};
 use crate::http::page::PageContext;
 use crate::http::state::AppState;
-use crate::services::catalogue_admin::{self, CatalogueOverview};
+use crate::services::catalogue_admin::{self, CatalogueOverview, Item, ListView};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -39,29 +39,81 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "admin/catalogue.html")]
 pub struct CataloguePage {
     pub ctx: PageContext,
-    /// The name filter, echoed.
+    /// The search, echoed.
     pub q: String,
     pub overview: CatalogueOverview,
-    /// Always empty: a filter that cannot be read is a 400 page.
+    /// `?…` carrying the search and pages into an edit form (and back), or "".
+    pub carried: String,
+    pub destinations_previous: Option<String>,
+    pub destinations_next: Option<String>,
+    pub plans_previous: Option<String>,
+    pub plans_next: Option<String>,
+    /// Always empty: a search or page that cannot be read is a 400 page.
     pub errors: FieldErrors,
 }
 
-/// `GET /admin/catalogue?q=&saved=`: every destination and plan, on sale or not.
+/// `GET /admin/catalogue?q=&destinations_page=&plans_page=&saved=`: destinations and plans, on
+/// sale or not, searched and paged.
 pub async fn list_catalogue(
     State(pool): State<Pool>,
     AdminUser(_): AdminUser,
     ctx: PageContext,
     QueryParams(params): QueryParams,
 ) -> Result<CataloguePage, HtmlError> {
-    let q = params.text("q")?;
+    let view = ListView::from_params(&params)?;
     let saved = params.text("saved")?;
-    let overview = catalogue_admin::overview(&pool, q.as_deref(), saved.as_deref()).await?;
+    let overview = catalogue_admin::overview(&pool, &view, saved.as_deref()).await?;
+    let turn = |to: fn(&mut ListView)| {
+        let mut other = view.clone();
+        to(&mut other);
+        list_href(&other, None)
+    };
+    let (d, p) = (&overview.destinations, &overview.plans);
     Ok(CataloguePage {
         ctx: ctx.titled("Catalogue"),
-        q: q.unwrap_or_default(),
+        q: view.q.clone().unwrap_or_default(),
+        carried: query_of(&view),
+        destinations_previous: d.has_previous().then(|| turn(|v| v.destinations_page -= 1)),
+        destinations_next: d.has_next().then(|| turn(|v| v.destinations_page += 1)),
+        plans_previous: p.has_previous().then(|| turn(|v| v.plans_page -= 1)),
+        plans_next: p.has_next().then(|| turn(|v| v.plans_page += 1)),
         overview,
         errors: FieldErrors::default(),
     })
+}
+
+/// `?q=…&destinations_page=…&plans_page=…` for `view` (only what differs from the first page),
+/// or "".
+fn query_of(view: &ListView) -> String {
+    let pairs = view.to_pairs();
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let mut query = form_urlencoded::Serializer::for_suffix(String::from("?"), 1);
+    for (name, value) in pairs {
+        query.append_pair(name, &value);
+    }
+    query.finish()
+}
+
+/// The list as `view` shows it, with `saved` confirmed and scrolled to.
+fn list_href(view: &ListView, saved: Option<&Item>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in view.to_pairs() {
+        query.append_pair(name, &value);
+    }
+    if let Some(item) = saved {
+        query.append_pair("saved", &item.saved());
+    }
+    let query = query.finish();
+    let fragment = saved.map(|item| format!("#{}", item.anchor())).unwrap_or_default();
+    if query.is_empty() { format!("/admin/catalogue{fragment}") } else { format!("/admin/catalogue?{query}{fragment}") }
+}
+
+/// Where an edit form's "back" link leads: the list as the editor left it, at `item`.
+fn back_href(view: &ListView, item: Option<&Item>) -> String {
+    let fragment = item.map(|item| format!("#{}", item.anchor())).unwrap_or_default();
+    format!("/admin/catalogue{}{fragment}", query_of(view))
 }
 
 /// The regions, in display order, as the options of a select.
@@ -77,9 +129,9 @@ fn read_form<T>(form: Result<Form<T>, FormRejection>) -> Result<T, Error> {
     })
 }
 
-/// After a successful write: back to the list (303), which confirms what was saved
-/// (`plan:<id>`, `destination:<ISO>`).
-fn saved(what: &str) -> Response {
-    let query: String = form_urlencoded::Serializer::new(String::new()).append_pair("saved", what).finish();
-    Redirect::to(&format!("/admin/catalogue?{query}")).into_response()
+/// After a successful write: back (303) to the page of the list that shows `item`, in the
+/// search the editor came from when it still finds it, scrolled to the item and confirming it.
+async fn saved(pool: &Pool, view: &ListView, item: Item) -> Result<Response, Error> {
+    let view = catalogue_admin::locate(pool, view, &item).await?;
+    Ok(Redirect::to(&list_href(&view, Some(&item))).into_response())
 }

@@ -22,12 +22,13 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/", get(show_dashboard))
 }
 
-/// The drawing area of a chart, in SVG user units (the SVG scales to its container).
+/// The drawing area of a chart, in SVG user units: the bars only, stretched to their box by
+/// CSS. The labels are HTML around it, so that they never shrink with the drawing.
 const CHART_WIDTH: i64 = 600;
-const CHART_HEIGHT: i64 = 180;
-/// Where the bars stand; the day labels go below.
+const CHART_HEIGHT: i64 = BASELINE;
+/// Where the bars stand: the bottom of the drawing.
 const BASELINE: i64 = 150;
-const PLOT_TOP: i64 = 16;
+const PLOT_TOP: i64 = 4;
 
 /// One bar: its box and what it says when hovered or read out.
 pub struct Bar {
@@ -113,7 +114,8 @@ pub struct DayLine {
     pub day: String,
     pub orders: i64,
     pub paid: i64,
-    pub revenue: Vec<String>,
+    /// (currency, that day's revenue in it), in the order of the table's columns.
+    pub revenue: Vec<(String, String)>,
 }
 
 pub struct AttentionLine {
@@ -132,7 +134,6 @@ pub struct DashboardPage {
     pub charts: Vec<Chart>,
     pub chart_width: i64,
     pub chart_height: i64,
-    pub baseline: i64,
     pub currencies: Vec<String>,
     pub days: Vec<DayLine>,
     pub orders_total: i64,
@@ -163,7 +164,7 @@ impl DashboardPage {
                 day: x.day.to_string(),
                 orders: x.orders,
                 paid: x.paid,
-                revenue: x.revenue.iter().map(Money::to_string).collect(),
+                revenue: d.currencies.iter().cloned().zip(x.revenue.iter().map(Money::to_string)).collect(),
             })
             .collect();
         let attention = d
@@ -183,7 +184,6 @@ impl DashboardPage {
             charts,
             chart_width: CHART_WIDTH,
             chart_height: CHART_HEIGHT,
-            baseline: BASELINE,
             currencies: d.currencies,
             days,
             orders_total: d.orders_total,

@@ -10,16 +10,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{read_form, region_choices, saved};
+use super::{back_href, query_of, read_form, region_choices, saved};
 use crate::domain::{Catalogue, Destination};
 use crate::error::{Error, FieldError};
 use crate::http::admin::ReauthedAdmin;
 use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
+use crate::http::extract::QueryParams;
 use crate::http::forms::{Choice, FieldErrors};
 use crate::http::page::PageContext;
 use crate::services::catalogue::CatalogueStore;
-use crate::services::catalogue_admin::{self, DestinationInput, Operator};
+use crate::services::catalogue_admin::{self, DestinationInput, Item, ListView, Operator};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/destination_form.html")]
@@ -28,15 +29,24 @@ pub struct DestinationFormPage {
     /// The ISO code of the destination being edited; `None` for a new one.
     pub editing: Option<String>,
     pub heading: String,
+    /// Where the form posts: its own address, carrying the list's search and pages along.
     pub action: String,
+    /// The list as the editor left it.
+    pub back: String,
     pub form: DestinationInput,
     pub regions: Vec<Choice>,
     pub errors: FieldErrors,
 }
 
 impl DestinationFormPage {
-    fn new(catalogue: &Catalogue, ctx: PageContext, editing: Option<&Destination>, form: DestinationInput) -> Self {
-        let (heading, action) = match editing {
+    fn new(
+        catalogue: &Catalogue,
+        ctx: PageContext,
+        view: &ListView,
+        editing: Option<&Destination>,
+        form: DestinationInput,
+    ) -> Self {
+        let (heading, path) = match editing {
             Some(d) => {
                 (format!("Edit {} {} ({})", d.flag(), d.name, d.iso), format!("/admin/destinations/{}/edit", d.iso))
             }
@@ -46,7 +56,8 @@ impl DestinationFormPage {
             ctx: ctx.titled(&heading),
             editing: editing.map(|d| d.iso.clone()),
             heading,
-            action,
+            action: format!("{path}{}", query_of(view)),
+            back: back_href(view, editing.map(|d| Item::Destination(d.iso.clone())).as_ref()),
             form,
             regions: region_choices(catalogue),
             errors: FieldErrors::default(),
@@ -64,8 +75,10 @@ pub async fn new_destination(
     State(store): State<CatalogueStore>,
     ReauthedAdmin(_): ReauthedAdmin,
     ctx: PageContext,
+    QueryParams(params): QueryParams,
 ) -> Result<DestinationFormPage, HtmlError> {
-    Ok(DestinationFormPage::new(&store.snapshot(), ctx, None, DestinationInput::default()))
+    let view = ListView::from_params(&params)?;
+    Ok(DestinationFormPage::new(&store.snapshot(), ctx, &view, None, DestinationInput::default()))
 }
 
 pub async fn create_destination(
@@ -74,14 +87,16 @@ pub async fn create_destination(
     ReauthedAdmin(user): ReauthedAdmin,
     ctx: PageContext,
     ClientIp(ip): ClientIp,
+    QueryParams(params): QueryParams,
     form: Result<Form<DestinationInput>, FormRejection>,
 ) -> Result<Response, HtmlError> {
+    let view = ListView::from_params(&params)?;
     let input = read_form(form)?;
     let editor = Operator { user: &user, ip };
     match catalogue_admin::create_destination(&pool, &store, &editor, &input).await {
-        Ok(destination) => Ok(saved(&format!("destination:{}", destination.iso))),
+        Ok(destination) => Ok(saved(&pool, &view, Item::Destination(destination.iso)).await?),
         Err(Error::Invalid(errors)) => {
-            Ok(DestinationFormPage::new(&store.snapshot(), ctx, None, input).refused(errors))
+            Ok(DestinationFormPage::new(&store.snapshot(), ctx, &view, None, input).refused(errors))
         }
         Err(other) => Err(other.into()),
     }
@@ -92,12 +107,16 @@ pub async fn edit_destination(
     ReauthedAdmin(_): ReauthedAdmin,
     ctx: PageContext,
     Path(iso): Path<String>,
+    QueryParams(params): QueryParams,
 ) -> Result<DestinationFormPage, HtmlError> {
+    let view = ListView::from_params(&params)?;
     let snapshot = store.snapshot();
     let destination = snapshot.destination(&iso).ok_or(Error::NotFound("destination"))?;
-    Ok(DestinationFormPage::new(&snapshot, ctx, Some(destination), DestinationInput::of(destination)))
+    Ok(DestinationFormPage::new(&snapshot, ctx, &view, Some(destination), DestinationInput::of(destination)))
 }
 
+// An axum handler: one argument per extractor (the list's view is carried in the query).
+#[allow(clippy::too_many_arguments)]
 pub async fn update_destination(
     State(pool): State<Pool>,
     State(store): State<CatalogueStore>,
@@ -105,16 +124,18 @@ pub async fn update_destination(
     ctx: PageContext,
     ClientIp(ip): ClientIp,
     Path(iso): Path<String>,
+    QueryParams(params): QueryParams,
     form: Result<Form<DestinationInput>, FormRejection>,
 ) -> Result<Response, HtmlError> {
+    let view = ListView::from_params(&params)?;
     let input = read_form(form)?;
     let editor = Operator { user: &user, ip };
     match catalogue_admin::update_destination(&pool, &store, &editor, &iso, &input).await {
-        Ok(destination) => Ok(saved(&format!("destination:{}", destination.iso))),
+        Ok(destination) => Ok(saved(&pool, &view, Item::Destination(destination.iso)).await?),
         Err(Error::Invalid(errors)) => {
             let snapshot = store.snapshot();
             let destination = snapshot.destination(&iso).ok_or(Error::NotFound("destination"))?;
-            Ok(DestinationFormPage::new(&snapshot, ctx, Some(destination), input).refused(errors))
+            Ok(DestinationFormPage::new(&snapshot, ctx, &view, Some(destination), input).refused(errors))
         }
         Err(other) => Err(other.into()),
     }
