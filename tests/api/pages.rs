@@ -178,3 +178,45 @@ async fn cached_pages_and_json_never_mix_and_follow_catalogue_edits() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn flags_are_svg_images_built_from_the_iso_code() {
+    let app = spawn_app().await;
+    let japan = Page::parse(&app.page("/destinations/jp", 200).await);
+    let flag = japan.one("h1 img.flag");
+    assert_eq!(flag.value().attr("src"), Some("/static/flags/jp.svg"));
+    assert_eq!(flag.value().attr("alt"), Some(""), "decorative: the name is next to it");
+    let html = app.page("/destinations", 200).await;
+    assert!(!html.chars().any(|c| ('\u{1F1E6}'..='\u{1F1FF}').contains(&c)), "no flag emoji left");
+    let all = Page::parse(&html);
+    let srcs = all.attrs(".dest-card img.flag", "src");
+    assert!(srcs.len() >= 60, "every card has a flag: {}", srcs.len());
+    assert!(srcs.iter().all(|s| s.starts_with("/static/flags/")), "every seeded destination ships a flag: {srcs:?}");
+    assert!(all.attrs(".dest-card img.flag", "alt").iter().all(String::is_empty));
+
+    let svg = app.get("/static/flags/jp.svg").await;
+    assert_eq!(svg.status(), 200);
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().starts_with("<svg"));
+    // The shipped list is exactly the directory's files.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static/flags");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().unwrap().strip_suffix(".svg").map(str::to_string))
+        .collect();
+    files.sort();
+    assert_eq!(files, tern::domain::catalogue::FLAG_CODES);
+
+    // A destination added later, without a shipped flag, shows the neutral globe.
+    sqlx::query("insert into destinations (iso, name, aliases, region_id) values ('XK', 'Kosovo', '{}', 'europe')")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    crate::helpers::eventually("the new destination is served", || async {
+        app.get("/destinations/xk").await.status() == 200
+    })
+    .await;
+    let kosovo = Page::parse(&app.page("/destinations/xk", 200).await);
+    assert_eq!(kosovo.attr("h1 img.flag", "src").as_deref(), Some(tern::domain::catalogue::NEUTRAL_FLAG_SRC));
+    assert_eq!(app.get(tern::domain::catalogue::NEUTRAL_FLAG_SRC).await.headers()["content-type"], "image/svg+xml");
+}
