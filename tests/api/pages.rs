@@ -65,11 +65,11 @@ async fn browsing_a_region_lists_only_its_destinations() {
 async fn bad_query_values_answer_400_in_the_site_layout() {
     let app = spawn_app().await;
     let html = app.page("/destinations?region=atlantis", 400).await;
-    assert!(html.contains("region") && html.contains("is not one of our regions"), "names the parameter and why");
+    assert!(html.contains("“region”") && html.contains("choose one of Europe, Asia"), "names the parameter and why");
     assert!(html.contains("/static/css/tern.css"), "in the site layout");
     let long = "x".repeat(101);
     let html = app.page(&format!("/destinations?q={long}"), 400).await;
-    assert!(html.contains("at most 100 characters"));
+    assert!(html.contains("use at most 100 characters"));
     app.page("/destinations?q=a&q=b", 400).await;
 }
 
