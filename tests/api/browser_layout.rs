@@ -142,8 +142,6 @@ async fn every_page_fits_its_screen_at_360_and_1280_and_is_photographed() {
             }
             if width == 360 {
                 match header_bottom(&browser).await {
-                    // The Swagger UI page has no site header yet (issue 13 task 4 replaces it).
-                    None if *name == "api-docs" => {}
                     Some(bottom) if bottom <= PHONE_HEADER_MAX => {}
                     Some(bottom) => too_tall.push(format!("{name}: the header ends at {bottom} px")),
                     None => too_tall.push(format!("{name}: no header")),
