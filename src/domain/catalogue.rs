@@ -9,6 +9,9 @@ use uuid::Uuid;
 use super::money::Money;
 use super::search;
 
+mod flags;
+pub use flags::{FLAG_CODES, NEUTRAL_FLAG_FILE, flag_code};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Region {
     /// A slug: `europe`, `latin-america`.
@@ -29,14 +32,6 @@ pub struct Destination {
 }
 
 impl Destination {
-    /// The flag emoji, made of the two regional indicator symbols of the ISO code.
-    pub fn flag(&self) -> String {
-        self.iso
-            .chars()
-            .filter_map(|c| char::from_u32(0x1F1E6 + (c.to_ascii_uppercase() as u32 - 'A' as u32)))
-            .collect()
-    }
-
     /// The ISO code in lower case, as used in URLs.
     pub fn slug(&self) -> String {
         self.iso.to_ascii_lowercase()

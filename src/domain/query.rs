@@ -7,12 +7,34 @@ use std::str::FromStr;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamError {
     pub param: String,
+    /// Why, for a developer: the API's `reason` ("must be true or false").
     pub reason: String,
+    /// What a person should do instead, in plain words, for a page ("choose one of Europe,
+    /// Asia or Africa"); without one, pages fall back on `reason`.
+    pub hint: Option<String>,
 }
 
 impl ParamError {
     pub fn new(param: &str, reason: impl Into<String>) -> Self {
-        Self { param: param.to_string(), reason: reason.into() }
+        Self { param: param.to_string(), reason: reason.into(), hint: None }
+    }
+
+    /// The same error with the plain-words advice a page shows.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`: a list of choices as a sentence says it.
+pub fn or_list<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} or {}", init.join(", "), last.as_ref())
+        }
     }
 }
 
@@ -40,7 +62,7 @@ impl Params {
         let mut values = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim());
         let first = values.next();
         if values.next().is_some() {
-            return Err(ParamError::new(name, "must be given at most once"));
+            return Err(ParamError::new(name, "must be given at most once").hint("give it only once"));
         }
         Ok(first.filter(|v| !v.is_empty()))
     }
@@ -51,10 +73,12 @@ impl Params {
             return Ok(None);
         };
         if v.chars().count() > MAX_TEXT {
-            return Err(ParamError::new(name, format!("must be at most {MAX_TEXT} characters")));
+            return Err(ParamError::new(name, format!("must be at most {MAX_TEXT} characters"))
+                .hint(format!("use at most {MAX_TEXT} characters")));
         }
         if v.chars().any(char::is_control) {
-            return Err(ParamError::new(name, "must not contain control characters"));
+            return Err(ParamError::new(name, "must not contain control characters")
+                .hint("use only letters, digits, spaces and punctuation"));
         }
         Ok(Some(v.to_string()))
     }
@@ -67,10 +91,13 @@ impl Params {
         let Some(v) = self.get(name)? else {
             return Ok(None);
         };
-        let range = || format!("must be a whole number from {min} to {max}");
-        let n: T = v.parse().map_err(|_| ParamError::new(name, range()))?;
+        let range = || {
+            ParamError::new(name, format!("must be a whole number from {min} to {max}"))
+                .hint(format!("use a whole number from {min} to {max}"))
+        };
+        let n: T = v.parse().map_err(|_| range())?;
         if n < min || n > max {
-            return Err(ParamError::new(name, range()));
+            return Err(range());
         }
         Ok(Some(n))
     }
@@ -81,7 +108,8 @@ impl Params {
             None => Ok(None),
             Some("true" | "1") => Ok(Some(true)),
             Some("false" | "0") => Ok(Some(false)),
-            Some(_) => Err(ParamError::new(name, "must be true or false")),
+            Some(_) => Err(ParamError::new(name, "must be true or false")
+                .hint("it can only be switched on or off: use the checkbox on the page")),
         }
     }
 
@@ -158,6 +186,21 @@ mod tests {
         assert_eq!(p.bool("unlimited").unwrap_err().reason, "must be true or false");
         assert_eq!(p.one_of::<PlanKind>("type"), Ok(Some(PlanKind::Regional)));
         assert!(p.one_of::<PlanKind>("kind").is_err());
+    }
+
+    #[test]
+    fn errors_carry_plain_advice_for_pages() {
+        let p = params(&[("unlimited", "yes"), ("q", "a"), ("q", "b"), ("page", "0")]);
+        assert_eq!(
+            p.bool("unlimited").unwrap_err().hint.as_deref(),
+            Some("it can only be switched on or off: use the checkbox on the page")
+        );
+        assert_eq!(p.text("q").unwrap_err().hint.as_deref(), Some("give it only once"));
+        assert_eq!(p.int::<u32>("page", 1, 9).unwrap_err().hint.as_deref(), Some("use a whole number from 1 to 9"));
+        assert_eq!(ParamError::new("x", "is odd").hint, None);
+        assert_eq!(or_list(&["Europe"]), "Europe");
+        assert_eq!(or_list(&["Europe", "Asia", "Africa"]), "Europe, Asia or Africa");
+        assert_eq!(or_list::<&str>(&[]), "");
     }
 
     #[test]

@@ -71,13 +71,18 @@ impl Error {
         }
     }
 
-    /// What a page says: as `public_detail`, but a bad query parameter in plain words.
+    /// What a page says: as `public_detail`, but a bad query parameter in plain words: which
+    /// one, and what to do instead (its hint, else its reason), never the API's wording.
     fn page_detail(&self) -> String {
         match self {
-            Error::InvalidParam(p) => format!(
-                "The “{}” in this page’s address {}. Check the link, or start again from the home page.",
-                p.param, p.reason
-            ),
+            Error::InvalidParam(p) => {
+                let advice = match &p.hint {
+                    Some(hint) => hint.clone(),
+                    None if p.reason.starts_with("is ") || p.reason.starts_with("must ") => format!("it {}", p.reason),
+                    None => p.reason.clone(),
+                };
+                format!("The “{}” in this page’s address didn’t work: {advice}.", p.param)
+            }
             _ => self.public_detail(),
         }
     }
@@ -105,6 +110,8 @@ pub struct ErrorPage {
     pub status: u16,
     pub title: String,
     pub message: String,
+    /// Offer the same page without its query string (a bad parameter in the address).
+    pub without_query: bool,
 }
 
 impl ErrorPage {
@@ -118,7 +125,13 @@ impl ErrorPage {
             s if s.is_server_error() => "Something went wrong".to_string(),
             s => s.canonical_reason().unwrap_or("Error").to_string(),
         };
-        Self { ctx: PageContext::public(Layout::new(&title)), status: status.as_u16(), title, message }
+        Self {
+            ctx: PageContext::public(Layout::new(&title)),
+            status: status.as_u16(),
+            title,
+            message,
+            without_query: false,
+        }
     }
 
     pub fn not_found() -> Self {
@@ -134,7 +147,9 @@ impl IntoResponse for HtmlError {
     fn into_response(self) -> Response {
         self.0.log_if_internal();
         let status = self.0.status();
-        html_response(status, ErrorPage::new(status, self.0.page_detail()))
+        let mut page = ErrorPage::new(status, self.0.page_detail());
+        page.without_query = matches!(self.0, Error::InvalidParam(_));
+        html_response(status, page)
     }
 }
 
@@ -243,7 +258,7 @@ mod tests {
         let html = body(response).await;
         assert!(html.contains("Something went wrong"));
         assert!(!html.contains("10.0.0.7") && !html.contains("tern_admin"));
-        assert!(html.contains("/static/css/tern.css"), "in the site layout");
+        assert!(html.contains("/static/css/tern."), "in the site layout");
         let html = body(HtmlError(Error::Database(crate::error::DbError::PoolTimedOut)).into_response()).await;
         assert!(!html.to_lowercase().contains("pool"));
         let panic = crate::http::web::internal_error_page();

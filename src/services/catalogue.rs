@@ -13,7 +13,7 @@ use crate::db::notify::{self, Listener, Wake};
 use crate::db::{self, Pool};
 use crate::domain::catalogue::PlanFilter;
 use crate::domain::plan_list::{PlanFeatures, PlanView};
-use crate::domain::query::{ParamError, Params};
+use crate::domain::query::{ParamError, Params, or_list};
 use crate::domain::search::SearchIndex;
 use crate::domain::{Catalogue, Destination, Plan, PlanKind, Region};
 use crate::error::{Error, Result};
@@ -146,7 +146,11 @@ fn region_param<'a>(catalogue: &'a Catalogue, params: &Params, name: &str) -> Re
         None => Ok(None),
         Some(id) => catalogue.region(&id).map(Some).ok_or_else(|| {
             let known: Vec<&str> = catalogue.regions().iter().map(|r| r.id.as_str()).collect();
-            Error::InvalidParam(ParamError::new(name, format!("is not one of our regions ({})", known.join(", "))))
+            let names: Vec<&str> = catalogue.regions().iter().map(|r| r.name.as_str()).collect();
+            Error::InvalidParam(
+                ParamError::new(name, format!("is not one of our regions ({})", known.join(", ")))
+                    .hint(format!("choose one of {}", or_list(&names))),
+            )
         }),
     }
 }
@@ -175,6 +179,7 @@ pub fn plan_filter(catalogue: &Catalogue, params: &Params) -> Result<PlanFilter>
                 .destination(&iso)
                 .ok_or_else(|| {
                     ParamError::new("destination", "unknown destination; use an ISO 3166-1 alpha-2 code such as JP")
+                        .hint("use a country we sell plans for, by its two-letter code such as JP")
                 })?
                 .iso
                 .clone(),
@@ -183,7 +188,7 @@ pub fn plan_filter(catalogue: &Catalogue, params: &Params) -> Result<PlanFilter>
     Ok(PlanFilter {
         destination,
         region: region_param(catalogue, params, "region")?.map(|r| r.id.clone()),
-        kind: params.one_of("type")?,
+        kind: plan_kind(params)?,
         min_days: params.int("min_days", 1, 365)?,
         max_price_minor: params.int("max_price", 1, 100_000_000)?,
         unlimited: params.bool("unlimited")?,
@@ -195,7 +200,10 @@ pub fn plan_filter(catalogue: &Catalogue, params: &Params) -> Result<PlanFilter>
 pub fn plan_view(params: &Params) -> Result<PlanView> {
     let flag = |name: &str| params.bool(name).map(|v| v.unwrap_or(false));
     Ok(PlanView {
-        sort: params.one_of("sort")?.unwrap_or_default(),
+        sort: params
+            .one_of("sort")
+            .map_err(|e| e.hint("choose an order from the “Sort by” list on the page"))?
+            .unwrap_or_default(),
         features: PlanFeatures {
             unlimited: flag("unlimited")?,
             hotspot: flag("hotspot")?,
@@ -205,9 +213,17 @@ pub fn plan_view(params: &Params) -> Result<PlanView> {
     })
 }
 
+/// `type`: a plan kind, explained by its labels when it is not one.
+fn plan_kind(params: &Params) -> Result<Option<PlanKind>, ParamError> {
+    params.one_of("type").map_err(|e| {
+        let labels: Vec<&str> = PlanKind::ALL.iter().map(|k| k.label()).collect();
+        e.hint(format!("choose one of {}", or_list(&labels)))
+    })
+}
+
 /// The multi-country plans of a list page: one kind (`type=regional` or `global`), or both.
 pub fn multi_country_plans<'a>(catalogue: &'a Catalogue, params: &Params) -> Result<(Option<PlanKind>, Vec<&'a Plan>)> {
-    let kind: Option<PlanKind> = params.one_of("type")?;
+    let kind = plan_kind(params)?;
     let plans = match kind {
         Some(kind) => catalogue.plans_of_kind(kind),
         None => {

@@ -1,7 +1,8 @@
 //! Every page a traveller or an operator sees, in headless Chromium at 360 and at 1280 px
 //! wide: saved as screenshots (`target/screenshots/`, CI's artefacts) and checked not to
-//! scroll sideways at either width (the admin pages not even inside a box of their own), and
-//! the dashboard's chart labels checked to render at 12 px or more.
+//! scroll sideways at either width (the admin pages not even inside a box of their own); on a
+//! 360×800 phone the storefront's header (test-mode banner, brand, search and nav) takes at
+//! most 160 px, and the dashboard's chart labels render at 12 px or more.
 
 use std::time::Duration;
 
@@ -83,9 +84,28 @@ async fn chart_labels(browser: &fantoccini::Client) -> (usize, Vec<(String, f64,
     (found[0].as_u64().unwrap() as usize, labels)
 }
 
-/// The window's inner width set to `width` (the outer size includes no chrome when headless).
-async fn set_width(browser: &fantoccini::Client, width: u32) {
-    browser.set_window_size(width, 900).await.unwrap();
+/// The tallest a storefront header (banner included) may be on a 360×800 screen, in CSS px.
+const PHONE_HEADER_MAX: f64 = 160.0;
+
+/// The bottom edge of the page's header (`body > header`, the test-mode banner inside it), in
+/// CSS pixels from the top of the page, or `None` when the page has none.
+async fn header_bottom(browser: &fantoccini::Client) -> Option<f64> {
+    let found = browser
+        .execute(
+            "window.scrollTo(0, 0);
+             const h = document.querySelector('body > header');
+             return h ? h.getBoundingClientRect().bottom + window.scrollY : null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    found.as_f64()
+}
+
+/// The window's inner size set to `width` × `height` (the outer size includes no chrome when
+/// headless).
+async fn set_size(browser: &fantoccini::Client, width: u32, height: u32) {
+    browser.set_window_size(width, height).await.unwrap();
     let inner = browser.execute("return window.innerWidth", vec![]).await.unwrap();
     assert_eq!(inner.as_u64(), Some(u64::from(width)), "the viewport is {width} px wide");
 }
@@ -181,14 +201,22 @@ async fn every_page_fits_its_screen_at_360_and_1280_and_is_photographed() {
     let (_driver, browser) = start_browser(profile.path()).await;
     let dir = screenshot_dir();
     let mut too_wide = Vec::new();
-    for width in [360, 1280] {
-        set_width(&browser, width).await;
+    let mut too_tall = Vec::new();
+    for (width, height) in [(360, 800), (1280, 900)] {
+        set_size(&browser, width, height).await;
         for (name, path) in &storefront {
             open(&browser, &app, path).await;
             std::fs::write(dir.join(format!("{name}-{width}.png")), browser.screenshot().await.unwrap()).unwrap();
             let (extra, culprits) = overflow(&browser).await;
             if extra > 0 {
                 too_wide.push(format!("{name} at {width}: {extra} px too wide ({culprits})"));
+            }
+            if width == 360 {
+                match header_bottom(&browser).await {
+                    Some(bottom) if bottom <= PHONE_HEADER_MAX => {}
+                    Some(bottom) => too_tall.push(format!("{name}: the header ends at {bottom} px")),
+                    None => too_tall.push(format!("{name}: no header")),
+                }
             }
         }
     }
@@ -204,7 +232,7 @@ async fn every_page_fits_its_screen_at_360_and_1280_and_is_photographed() {
     }
     let mut small_labels = Vec::new();
     for width in [360, 1280] {
-        set_width(&browser, width).await;
+        set_size(&browser, width, 900).await;
         for (name, path) in &admin {
             open(&browser, &app, path).await;
             let url = browser.current_url().await.unwrap();
@@ -244,7 +272,10 @@ async fn every_page_fits_its_screen_at_360_and_1280_and_is_photographed() {
             }
         }
     }
-    assert!(too_wide.is_empty(), "pages scroll sideways: {too_wide:#?}");
+    assert!(
+        too_wide.is_empty() && too_tall.is_empty(),
+        "pages scroll sideways: {too_wide:#?}; headers taller than {PHONE_HEADER_MAX} px at 360×800: {too_tall:#?}"
+    );
     assert!(small_labels.is_empty(), "chart labels under 12 px: {small_labels:#?}");
     eprintln!("screenshots in {}", dir.display());
 }

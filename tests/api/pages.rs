@@ -65,11 +65,11 @@ async fn browsing_a_region_lists_only_its_destinations() {
 async fn bad_query_values_answer_400_in_the_site_layout() {
     let app = spawn_app().await;
     let html = app.page("/destinations?region=atlantis", 400).await;
-    assert!(html.contains("region") && html.contains("is not one of our regions"), "names the parameter and why");
+    assert!(html.contains("“region”") && html.contains("choose one of Europe, Asia"), "names the parameter and why");
     assert!(html.contains("/static/css/tern."), "in the site layout");
     let long = "x".repeat(101);
     let html = app.page(&format!("/destinations?q={long}"), 400).await;
-    assert!(html.contains("at most 100 characters"));
+    assert!(html.contains("use at most 100 characters"));
     app.page("/destinations?q=a&q=b", 400).await;
 }
 
@@ -193,4 +193,49 @@ async fn cached_pages_and_json_never_mix_and_follow_catalogue_edits() {
         app.page("/destinations/jp", 200).await.contains("Nippon")
     })
     .await;
+}
+
+#[tokio::test]
+async fn flags_are_svg_images_built_from_the_iso_code() {
+    let app = spawn_app().await;
+    let japan = Page::parse(&app.page("/destinations/jp", 200).await);
+    let flag = japan.one("h1 img.flag");
+    let src = flag.value().attr("src").unwrap();
+    assert!(src.starts_with("/static/flags/jp.") && src.ends_with(".svg"), "the hashed name: {src}");
+    assert_eq!(app.get(src).await.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(flag.value().attr("alt"), Some(""), "decorative: the name is next to it");
+    let html = app.page("/destinations", 200).await;
+    assert!(!html.chars().any(|c| ('\u{1F1E6}'..='\u{1F1FF}').contains(&c)), "no flag emoji left");
+    let all = Page::parse(&html);
+    let srcs = all.attrs(".dest-card img.flag", "src");
+    assert!(srcs.len() >= 60, "every card has a flag: {}", srcs.len());
+    assert!(srcs.iter().all(|s| s.starts_with("/static/flags/")), "every seeded destination ships a flag: {srcs:?}");
+    assert!(all.attrs(".dest-card img.flag", "alt").iter().all(String::is_empty));
+
+    let svg = app.get("/static/flags/jp.svg").await;
+    assert_eq!(svg.status(), 200);
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().starts_with("<svg"));
+    // The shipped list is exactly the directory's files.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static/flags");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().unwrap().strip_suffix(".svg").map(str::to_string))
+        .collect();
+    files.sort();
+    assert_eq!(files, tern::domain::catalogue::FLAG_CODES);
+
+    // A destination added later, without a shipped flag, shows the neutral globe.
+    sqlx::query("insert into destinations (iso, name, aliases, region_id) values ('XK', 'Kosovo', '{}', 'europe')")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    crate::helpers::eventually("the new destination is served", || async {
+        app.get("/destinations/xk").await.status() == 200
+    })
+    .await;
+    let kosovo = Page::parse(&app.page("/destinations/xk", 200).await);
+    let globe = kosovo.attr("h1 img.flag", "src").unwrap();
+    assert!(globe.starts_with("/static/img/globe."), "{globe}");
+    assert_eq!(app.get(&globe).await.headers()["content-type"], "image/svg+xml");
 }

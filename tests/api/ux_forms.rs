@@ -43,11 +43,11 @@ async fn the_api_link_lives_in_the_footer_and_the_banner_in_a_landmark() {
     let developers = page.one("footer nav[aria-label='For developers']");
     assert!(text_of(developers).contains("API documentation"));
     assert!(page.exists("footer nav[aria-label='For developers'] a[href='/api/v1/docs']"));
-    // axe `region`: all content sits inside a landmark; the banner is an aside of its own.
-    let banner = page.one(".test-banner");
-    assert_eq!(banner.value().name(), "aside");
-    assert_eq!(banner.value().attr("aria-label"), Some("Test mode"));
+    // axe `region`: all content sits inside a landmark; the banner sits in the header's.
+    assert_eq!(page.select(".test-banner").len(), 1);
+    assert!(page.exists("body > header.site-header > .test-banner"), "the banner is inside <header>");
     assert!(page.text(".test-banner").contains("Test mode"));
+    assert!(page.exists(".test-banner a[href='/_dev/mail']"));
     let nav_links = page.select("header .site-nav a").len();
     assert!(nav_links <= 4, "a short main nav: {nav_links} links");
 }
@@ -58,11 +58,37 @@ async fn a_bad_parameter_page_speaks_plainly() {
     let page = Page::parse(&app.page("/destinations?region=atlantis", 400).await);
     assert_eq!(page.text("h1"), "This link did not work");
     let lead = page.text(".error-page .lead");
-    assert!(lead.starts_with("The “region” in this page’s address is not one of our regions"), "{lead}");
-    assert!(lead.contains("Check the link"), "{lead}");
-    assert!(!lead.contains("The parameter"), "{lead}");
+    assert_eq!(
+        lead,
+        "The “region” in this page’s address didn’t work: choose one of Europe, Asia, North America, \
+         Latin America, Middle East, Africa or Oceania."
+    );
+    // A way back: the same page without its query string, and the home page.
+    assert_eq!(page.attr(".error-page__actions a.button--primary", "href").as_deref(), Some("?"));
+    assert!(page.exists(".error-page__actions a[href='/']"));
     let api = app.problem("/api/v1/destinations?region=atlantis", 400).await;
     assert_eq!(api["invalid_params"][0]["name"], "region", "the API still names the parameter");
+    assert!(
+        api["invalid_params"][0]["reason"].as_str().unwrap().starts_with("is not one of our regions (europe, asia")
+    );
+    assert!(api["detail"].as_str().unwrap().starts_with("The parameter region is not one of our regions"));
+
+    // Every kind of bad value a storefront page reads says what to do, never the API's words.
+    for (path, advice) in [
+        ("/plans?type=weekly", "choose one of Local, Regional or Global"),
+        ("/destinations/jp?sort=cheapest", "choose an order from the “Sort by” list on the page"),
+        ("/destinations/jp?hotspot=maybe", "it can only be switched on or off: use the checkbox on the page"),
+        ("/destinations?q=a&q=b", "give it only once"),
+        (&format!("/destinations?q={}", "x".repeat(101)), "use at most 100 characters"),
+    ] {
+        let page = Page::parse(&app.page(path, 400).await);
+        let lead = page.text(".error-page .lead");
+        assert!(lead.ends_with(&format!("didn’t work: {advice}.")), "{path}: {lead}");
+        assert!(!lead.contains("must be") && !lead.contains("one of:"), "{path}: {lead}");
+    }
+    // Other errors keep their links: a 404 has no "without its filters".
+    let missing = Page::parse(&app.page("/destinations/xx", 404).await);
+    assert!(!missing.exists(".error-page__actions a[href='?']"));
 }
 
 #[tokio::test]
@@ -72,6 +98,27 @@ async fn there_is_a_favicon() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "image/svg+xml");
     assert!(response.text().await.unwrap().contains("<svg"));
-    let page = Page::parse(&app.page("/", 200).await);
-    assert!(page.attr("link[rel='icon']", "href").is_some_and(|h| h.contains("favicon")));
+    // Every kind of page links it: storefront, errors, the API reference, the admin's sign-in
+    // and, signed in, the admin itself.
+    let pages = [
+        ("/".to_string(), 200),
+        ("/destinations/jp".to_string(), 200),
+        ("/destinations?region=atlantis".to_string(), 400),
+        ("/nowhere".to_string(), 404),
+        ("/api/v1/docs".to_string(), 200),
+        ("/api/v1/docs/webhooks".to_string(), 200),
+        ("/_dev/mail".to_string(), 200),
+        ("/admin".to_string(), 200),
+    ];
+    app.sign_in_as(tern::domain::user::Role::Admin).await;
+    for (path, status) in pages {
+        let page = Page::parse(&app.page(&path, status).await);
+        let icons = page.select("head link[rel='icon']");
+        assert_eq!(icons.len(), 1, "{path}: one icon link");
+        assert_eq!(icons[0].value().attr("href"), Some("/static/favicon.svg"), "{path}");
+        assert_eq!(icons[0].value().attr("type"), Some("image/svg+xml"), "{path}");
+    }
+    let svg = app.get("/static/favicon.svg").await;
+    assert_eq!(svg.status(), 200);
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
 }

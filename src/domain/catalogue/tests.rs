@@ -159,8 +159,26 @@ fn plan_labels() {
 #[test]
 fn flags_come_from_the_iso_code() {
     let c = sample();
-    assert_eq!(c.destination("jp").unwrap().flag(), "🇯🇵");
+    let japan = c.destination("jp").unwrap();
+    assert_eq!(japan.flag_file(), "flags/jp.svg");
+    assert_eq!(japan.flag(), "🇯🇵");
     assert_eq!(c.destination("JP").unwrap().slug(), "jp");
+}
+
+#[test]
+fn a_flag_path_is_built_only_from_a_shipped_two_letter_code() {
+    let with_iso = |iso: &str| Destination { iso: iso.into(), ..dest("JP", "X", &[], "asia", None) };
+    assert_eq!(flag_code("GB"), Some("gb"));
+    assert_eq!(with_iso("Gb").flag_file(), "flags/gb.svg");
+    // Valid codes without a shipped flag, and anything that is not two letters, get the globe.
+    for iso in ["ZZ", "XK", "", "J", "JPN", "../", "j/", "jp.svg", "ÿp", "..", "%2e"] {
+        assert_eq!(flag_code(iso), None, "{iso:?}");
+        assert_eq!(with_iso(iso).flag_file(), NEUTRAL_FLAG_FILE, "{iso:?}");
+    }
+    assert!(FLAG_CODES.windows(2).all(|w| w[0] < w[1]), "sorted, for the binary search");
+    assert!(FLAG_CODES.iter().all(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_lowercase())));
+    // The emoji never panics on a code that is not letters.
+    assert_eq!(with_iso("1!").flag(), "");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 pub mod api_key_auth;
 mod auth;
 mod catalogue;
+mod docs_page;
 mod dto;
 mod esims;
 mod fallback;
@@ -20,10 +21,6 @@ mod webhook_docs;
 mod webhook_dto;
 mod webhook_endpoints;
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use axum::Router;
@@ -105,7 +102,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(crate::http::compression::public());
     let reference = Router::new()
         .route("/openapi.json", get(openapi::openapi))
-        .route("/docs", get(docs))
+        .route("/docs", get(docs_page::docs))
         .route("/docs/webhooks", get(webhook_docs::webhook_docs))
         .layer(crate::http::compression::public());
     Router::new()
@@ -125,21 +122,4 @@ pub fn router(state: &AppState) -> Router<AppState> {
         // Outermost last: every write is counted before it runs, and every 4xx leaves as a problem.
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit_writes))
         .layer(axum::middleware::from_fn(fallback::problems_only))
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "api/docs.html")]
-struct DocsPage;
-
-/// The browsable reference, rendered by the vendored Swagger UI (which needs inline styles).
-async fn docs() -> Response {
-    let mut response = DocsPage.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
-             object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
-        ),
-    );
-    response
 }

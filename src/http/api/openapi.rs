@@ -34,7 +34,7 @@ pub fn document(store: &CatalogueStore) -> Arc<String> {
     }
 }
 
-fn build(catalogue: &Catalogue) -> String {
+pub(super) fn build(catalogue: &Catalogue) -> String {
     let mut api = ApiDoc::openapi();
     super::webhook_docs::extend(&mut api);
     let mut doc = serde_json::to_value(&api).expect("the OpenAPI document serialises");
