@@ -7,6 +7,7 @@
                                           start to the server answering and to the last ready"""
 
 import json
+import os
 import sys
 import time
 import urllib.request
@@ -33,7 +34,8 @@ def prepare(base, stripe, n, path):
     for _ in range(n):
         created = call("POST", f"{base}/api/v1/orders", {"plan_id": plan, "email": "bench@example.com"},
                        {"Idempotency-Key": str(uuid.uuid4())})
-        call("POST", f"{stripe}/_emulator/sessions/{created['checkout_url'].rsplit('/', 1)[1]}/pay", {})
+        call("POST", f"{stripe}/_emulator/sessions/{created['checkout_url'].rsplit('/', 1)[1]}/pay", {},
+             {"X-Emulator-Token": os.environ["STRIPE_CONTROL_TOKEN"]})
         orders.append({"id": created["id"], "token": created["access_token"]})
     deadline = time.monotonic() + 60
     for order in orders:

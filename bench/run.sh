@@ -5,6 +5,7 @@
 #
 #   bench/run.sh                 # 64 connections, 10 s per path
 #   CONNECTIONS=32 DURATION=5s bench/run.sh
+#   TERN_BIN=/path/to/tern bench/run.sh   # that binary, not a fresh release build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,10 +19,15 @@ if ! command -v wrk >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 
-cargo build --release --quiet
+if [ -n "${TERN_BIN:-}" ]; then
+  bin=$TERN_BIN
+else
+  cargo build --release --quiet
+  bin=${CARGO_TARGET_DIR:-target}/release/tern
+fi
 data=$(mktemp -d /tmp/tern-bench.XXXXXX)
 chmod 755 "$data"
-TERN_DATA_DIR="$data" TERN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn ./target/release/tern &
+TERN_DATA_DIR="$data" TERN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn "$bin" &
 server=$!
 cleanup() { kill -INT "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -rf "$data"; }
 trap cleanup EXIT

@@ -141,8 +141,8 @@ for (const spec of pages) {
       const cdp = await page.createCDPSession();
       await cdp.send('Network.clearBrowserCache');
       await cdp.detach();
-      // The answer to a form with errors is a 422: measured like any page (its SEO loses the
-      // http-status-code audit, which the table shows).
+      // The answer is the form again with its messages (200, `FORM_REFUSED`); any other status
+      // would show in the table as "bad HTTP status" and lose the http-status-code audit.
       await flow.navigate(async () => { await page.click(spec.form.submit); }, { ...flags, ignoreStatusCode: true });
     } else {
       const cdp = await page.createCDPSession();

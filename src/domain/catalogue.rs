@@ -10,7 +10,7 @@ use super::money::Money;
 use super::search;
 
 mod flags;
-pub use flags::{FLAG_CODES, NEUTRAL_FLAG_FILE, flag_code};
+pub use flags::{FLAG_CODES, NEUTRAL_FLAG_FILE, RASTER_FLAG_CODES, flag_code};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Region {

@@ -13,7 +13,23 @@ use super::page::PageContext;
 use super::web::Layout;
 use crate::error::{Error, Provider};
 
+/// The status of a form page sent back with its messages beside the fields (what was typed kept):
+/// 200, because the answer is the form itself, ready to be corrected and sent again. A browser
+/// counts a 4xx document as a failed load (a console error, and Lighthouse marks the page down
+/// for best practices and SEO), which a traveller correcting a typo is not. The API answers the
+/// same mistake with its 422 problem document.
+pub const FORM_REFUSED: StatusCode = StatusCode::OK;
+
 impl Error {
+    /// The status of a form page re-rendered with this error: [`FORM_REFUSED`] for field
+    /// errors, else the error's own (a 429 keeps its wait, a 502 says a provider did not answer).
+    pub fn form_status(&self) -> StatusCode {
+        match self {
+            Error::Invalid(_) => FORM_REFUSED,
+            other => other.status(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Error::NotFound(_) => StatusCode::NOT_FOUND,

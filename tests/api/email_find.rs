@@ -65,7 +65,7 @@ async fn header_injection_through_an_email_field_is_a_field_error() {
     let app = spawn_app().await;
     let hostile = "ana@example.com\r\nBcc: victim@example.com";
     let find = app.post_form("/orders/find", &[("email", hostile)]).await;
-    assert_eq!(find.status(), 422);
+    assert_eq!(find.status(), 200);
     assert!(find.text().await.unwrap().contains("id=\"email-error\""));
 
     let (plan_id, _) = app.some_plan().await;
@@ -75,11 +75,11 @@ async fn header_injection_through_an_email_field_is_a_field_error() {
             &[("email", hostile), ("device_confirmed", "on"), ("step", "pay")],
         )
         .await;
-    assert_eq!(checkout.status(), 422);
+    assert_eq!(checkout.status(), 200);
     assert!(checkout.text().await.unwrap().contains("id=\"email-error\""));
 
     let forgot = app.post_form("/account/forgot-password", &[("email", "a@example.com\nBcc: b@example.com")]).await;
-    assert_eq!(forgot.status(), 422);
+    assert_eq!(forgot.status(), 200);
     let orders: i64 = sqlx::query_scalar("select count(*) from orders").fetch_one(&app.pool).await.unwrap();
     let mails: i64 =
         sqlx::query_scalar("select count(*) from jobs where kind = 'send_email'").fetch_one(&app.pool).await.unwrap();

@@ -224,6 +224,17 @@ async fn flags_are_svg_images_built_from_the_iso_code() {
         .collect();
     files.sort();
     assert_eq!(files, tern::domain::catalogue::FLAG_CODES);
+    // The heavy ones are linked as their PNG: it ships, and is light.
+    let mexico = Page::parse(&app.page("/destinations/mx", 200).await);
+    let src = mexico.one("h1 img.flag").value().attr("src").unwrap().to_string();
+    assert!(src.starts_with("/static/flags/mx.") && src.ends_with(".png"), "{src}");
+    let png = app.get(&src).await;
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert_eq!(png.headers()["cache-control"], "public, max-age=31536000, immutable");
+    for code in tern::domain::catalogue::RASTER_FLAG_CODES {
+        let size = std::fs::metadata(format!("{dir}/{code}.png")).map(|m| m.len());
+        assert!(size.as_ref().is_ok_and(|n| *n < 4096), "{code}.png ships and is under 4 KB: {size:?}");
+    }
 
     // A destination added later, without a shipped flag, shows the neutral globe.
     sqlx::query("insert into destinations (iso, name, aliases, region_id) values ('XK', 'Kosovo', '{}', 'europe')")

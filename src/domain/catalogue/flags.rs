@@ -13,6 +13,13 @@ pub const FLAG_CODES: &[&str] = &[
     "rw", "sa", "se", "sg", "si", "sk", "sn", "th", "tn", "tr", "tw", "tz", "ug", "us", "uy", "uz", "vn", "ws", "za",
 ];
 
+/// The flags whose SVG is heavy (a coat of arms in hundreds of paths: Mexico's is 29 KB with
+/// gzip, Spain's 15 KB), linked as `static/flags/{code}.png` instead: 80×60, twice the largest
+/// size a page shows, rendered from the same SVG (`rsvg-convert -w 80 -h 60`, then
+/// `pngquant --quality 80-100`), 0.7–2.3 KB each. Every flag over 4 KB with gzip is here, so a
+/// list of flags stays light on roaming data. `tests/api/pages.rs` checks each file exists.
+pub const RASTER_FLAG_CODES: &[&str] = &["do", "ec", "es", "fj", "gt", "hr", "lk", "mt", "mx", "om", "sa"];
+
 /// What a destination without a shipped flag shows (one an operator added later): a neutral globe.
 pub const NEUTRAL_FLAG_FILE: &str = "img/globe.svg";
 
@@ -27,9 +34,10 @@ pub fn flag_code(iso: &str) -> Option<&'static str> {
 }
 
 impl Destination {
-    /// The flag emoji, made of the two regional indicator symbols of the ISO code: for text
-    /// (API answers, admin option labels). Pages show [`Destination::flag_file`] instead, since
-    /// many systems draw these emoji as boxes.
+    /// The flag emoji, made of the two regional indicator symbols of the ISO code: for the
+    /// API's `flag` field only (an app draws it, or its own image from the ISO code). Pages,
+    /// admin included, show [`Destination::flag_file`] or the name alone, since many systems
+    /// draw these emoji as boxes.
     pub fn flag(&self) -> String {
         self.iso
             .chars()
@@ -38,10 +46,12 @@ impl Destination {
             .collect()
     }
 
-    /// The flag image's file under `static/` (`flags/jp.svg`), or the neutral globe's when no
-    /// flag ships for the code. Pages link it under its hashed name (`http::statics::url`).
+    /// The flag image's file under `static/` (`flags/jp.svg`, or `flags/mx.png` for a
+    /// [`RASTER_FLAG_CODES`] one), or the neutral globe's when no flag ships for the code. Pages
+    /// link it under its hashed name (`http::statics::url`).
     pub fn flag_file(&self) -> String {
         match flag_code(&self.iso) {
+            Some(code) if RASTER_FLAG_CODES.contains(&code) => format!("flags/{code}.png"),
             Some(code) => format!("flags/{code}.svg"),
             None => NEUTRAL_FLAG_FILE.to_string(),
         }

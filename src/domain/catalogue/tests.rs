@@ -170,6 +170,7 @@ fn a_flag_path_is_built_only_from_a_shipped_two_letter_code() {
     let with_iso = |iso: &str| Destination { iso: iso.into(), ..dest("JP", "X", &[], "asia", None) };
     assert_eq!(flag_code("GB"), Some("gb"));
     assert_eq!(with_iso("Gb").flag_file(), "flags/gb.svg");
+    assert_eq!(with_iso("MX").flag_file(), "flags/mx.png", "a heavy SVG is linked as its PNG");
     // Valid codes without a shipped flag, and anything that is not two letters, get the globe.
     for iso in ["ZZ", "XK", "", "J", "JPN", "../", "j/", "jp.svg", "ÿp", "..", "%2e"] {
         assert_eq!(flag_code(iso), None, "{iso:?}");

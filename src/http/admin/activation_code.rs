@@ -2,11 +2,11 @@
 //! page shows the code masked, with this form), audited by `services::code_reveal`. The page
 //! showing it is never cached (`http::headers`: `/admin/orders/…` is `no-store`).
 
+use crate::http::errors::FORM_REFUSED;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;
@@ -62,9 +62,7 @@ async fn reveal(
     };
     match code_reveal::reveal(&state.pool, &state.provisioner.cipher, &op, id, &form.reason).await {
         Ok(code) => Ok(page(Some(code.raw), FieldErrors::default()).into_response()),
-        Err(Error::Invalid(errors)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page(None, errors.into())).into_response())
-        }
+        Err(Error::Invalid(errors)) => Ok((FORM_REFUSED, page(None, errors.into())).into_response()),
         Err(other) => Err(other.into()),
     }
 }

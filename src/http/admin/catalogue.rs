@@ -1,6 +1,6 @@
 //! Keeping the catalogue (admins only): the list of destinations and plans, and their create
 //! and edit forms. Handlers extract and delegate to `services::catalogue_admin`; a form that
-//! is not accepted comes back (422) with what was typed and a message beside each bad field.
+//! is not accepted comes back (`FORM_REFUSED`, 200) with what was typed and a message beside each bad field.
 
 mod destinations;
 mod plans;

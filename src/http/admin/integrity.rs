@@ -1,6 +1,7 @@
 //! The integrity report at `/admin/integrity` for staff: the latest run's findings with their
 //! counts, each with its one-click fix (CSRF-checked POST), and a button to run it now.
 
+use crate::http::errors::FORM_REFUSED;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -163,7 +164,7 @@ async fn fix(
         Err(Error::NotFound(_)) => {
             (StatusCode::NOT_FOUND, "That finding is not in the latest report: it was fixed, or the report ran again.")
         }
-        Err(Error::Invalid(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "Name a finding of the integrity report."),
+        Err(Error::Invalid(_)) => (FORM_REFUSED, "Name a finding of the integrity report."),
         Err(e) => return Err(e.into()),
     };
     let mut page = IntegrityPage::new(ctx, integrity::report(&state.pool).await?);

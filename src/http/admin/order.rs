@@ -1,6 +1,7 @@
 //! One order for operators: everything about it, and what can be done to it. Actions that move
 //! money or service go through a confirmation page first.
 
+use crate::http::errors::FORM_REFUSED;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -95,7 +96,7 @@ enum Field {
     Note,
 }
 
-/// The order page again (422), with the message beside the field that was wrong.
+/// The order page again (`FORM_REFUSED`), with the message beside the field that was wrong.
 async fn rerender(
     state: &AppState,
     ctx: PageContext,
@@ -108,7 +109,7 @@ async fn rerender(
         Field::Refund => p.refund_errors = errors.into(),
         Field::Note => p.note_errors = errors.into(),
     }
-    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+    Ok((FORM_REFUSED, p).into_response())
 }
 
 #[derive(Deserialize)]

@@ -2,11 +2,11 @@
 //! resend", which asks for confirmation first (a typo fixed into another typo sends a
 //! traveller's eSIM to a stranger).
 
+use crate::http::errors::FORM_REFUSED;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use serde::Deserialize;
@@ -74,7 +74,7 @@ async fn correct(
                     email,
                     errors: fields.into(),
                 };
-                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+                Ok((FORM_REFUSED, page).into_response())
             }
             other => Err(other.into()),
         }

@@ -3,11 +3,11 @@
 //! secret, test, recover since a time, retry a delivery, delete). A new secret is shown once, on
 //! the page that answers its creation. Every action is audited (`services::webhooks::endpoints`).
 
+use crate::http::errors::FORM_REFUSED;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use secrecy::ExposeSecret;
@@ -155,7 +155,7 @@ async fn create(
         }
         Err(Error::Invalid(errors)) => {
             let all = endpoints::list(&state.pool, &manager).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, list_page(ctx, all, &input, errors.into())).into_response())
+            Ok((FORM_REFUSED, list_page(ctx, all, &input, errors.into())).into_response())
         }
         Err(other) => Err(other.into()),
     }
@@ -263,7 +263,7 @@ async fn recover(
             let mut refused = page(&pool, ctx, &manager, endpoint, None, None).await?;
             refused.since = since;
             refused.errors = errors.into();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, refused).into_response())
+            Ok((FORM_REFUSED, refused).into_response())
         }
         Err(other) => Err(other.into()),
     }

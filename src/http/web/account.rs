@@ -46,7 +46,7 @@ impl SignInPage {
     }
 
     fn with_errors(mut self, error: Error) -> Result<Response, HtmlError> {
-        let status = error.status();
+        let status = error.form_status();
         self.errors = match error {
             Error::Invalid(fields) => fields.into(),
             Error::RateLimited(message) => FieldErrors::form(message),

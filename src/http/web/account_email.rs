@@ -78,7 +78,7 @@ impl EmailStepPage {
     }
 
     fn refused(mut self, error: Error) -> Result<Response, HtmlError> {
-        let status = error.status();
+        let status = error.form_status();
         self.errors = match error {
             Error::Invalid(fields) if fields.iter().any(|f| f.field == "token") => {
                 self.step = Step::DeadLink;

@@ -1,6 +1,7 @@
 //! Buying a plan: the checkout form, the review step, then off to Stripe Checkout with the
 //! order's access cookie set.
 
+use crate::http::errors::FORM_REFUSED;
 use crate::services::Pool;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -136,8 +137,7 @@ pub async fn submit_checkout(
     match result {
         Ok(response) => Ok(response),
         Err(Error::Invalid(errors)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, CheckoutPage::new(plan, &input, ctx).with_errors(errors.into()))
-                .into_response())
+            Ok((FORM_REFUSED, CheckoutPage::new(plan, &input, ctx).with_errors(errors.into())).into_response())
         }
         Err(Error::Upstream { source, .. }) => {
             tracing::error!(error = %source, "checkout session could not be created");

@@ -57,7 +57,7 @@ pub async fn submit_find(
             Ok(page.into_response())
         }
         Err(e) => {
-            let status = e.status();
+            let status = e.form_status();
             page.errors = match e {
                 Error::Invalid(fields) => fields.into(),
                 Error::RateLimited(message) => FieldErrors::form(message),

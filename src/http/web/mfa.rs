@@ -131,7 +131,7 @@ pub async fn submit_mfa(
             }
         }
         Err(error) => {
-            let status = error.status();
+            let status = error.form_status();
             let errors = match error {
                 Error::Invalid(fields) => fields.into(),
                 Error::RateLimited(message) => FieldErrors::form(message),

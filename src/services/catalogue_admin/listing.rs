@@ -205,7 +205,7 @@ impl Loaded {
                 .destination_iso
                 .as_deref()
                 .and_then(|iso| self.destinations.iter().find(|d| d.iso == iso))
-                .map(|d| format!("{} {}", d.flag(), d.name))
+                .map(|d| d.name.clone())
                 .unwrap_or_default(),
             PlanKind::Regional => format!("{} · {countries}", self.region_name(p.region_id.as_deref().unwrap_or(""))),
             PlanKind::Global => format!("Worldwide · {countries}"),
@@ -220,7 +220,7 @@ impl Loaded {
                 .destinations
                 .iter()
                 .find(|d| d.iso == *iso)
-                .map(|d| format!("Saved the destination {} {} ({}).", d.flag(), d.name, d.iso)),
+                .map(|d| format!("Saved the destination {} ({}).", d.name, d.iso)),
         }
     }
 }

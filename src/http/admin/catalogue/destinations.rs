@@ -1,13 +1,13 @@
 //! The destination form: create (`/admin/destinations/new`) and edit
 //! (`/admin/destinations/{iso}/edit`).
 
+use crate::http::errors::FORM_REFUSED;
 use crate::services::Pool;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::{back_href, query_of, read_form, region_choices, saved};
@@ -47,9 +47,7 @@ impl DestinationFormPage {
         form: DestinationInput,
     ) -> Self {
         let (heading, path) = match editing {
-            Some(d) => {
-                (format!("Edit {} {} ({})", d.flag(), d.name, d.iso), format!("/admin/destinations/{}/edit", d.iso))
-            }
+            Some(d) => (format!("Edit {} ({})", d.name, d.iso), format!("/admin/destinations/{}/edit", d.iso)),
             None => ("New destination".to_string(), "/admin/destinations/new".to_string()),
         };
         Self {
@@ -67,7 +65,7 @@ impl DestinationFormPage {
     /// The form again, as typed, with a message beside each field that was not accepted.
     fn refused(mut self, errors: Vec<FieldError>) -> Response {
         self.errors = FieldErrors::from(errors);
-        (StatusCode::UNPROCESSABLE_ENTITY, self).into_response()
+        (FORM_REFUSED, self).into_response()
     }
 }
 

@@ -1,12 +1,12 @@
 //! The plan form: create (`/admin/plans/new`) and edit (`/admin/plans/{id}/edit`).
 
+use crate::http::errors::FORM_REFUSED;
 use crate::services::Pool;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
@@ -60,7 +60,7 @@ impl PlanFormPage {
             destinations: catalogue
                 .destinations()
                 .iter()
-                .map(|d| Choice::new(&d.iso, format!("{} {} ({})", d.flag(), d.name, d.iso)))
+                .map(|d| Choice::new(&d.iso, format!("{} ({})", d.name, d.iso)))
                 .collect(),
             regions: region_choices(catalogue),
             validity_starts: ValidityStart::ALL.iter().map(|v| Choice::new(v.as_str(), v.label())).collect(),
@@ -71,7 +71,7 @@ impl PlanFormPage {
     /// The form again, as typed, with a message beside each field that was not accepted.
     fn refused(mut self, errors: Vec<FieldError>) -> Response {
         self.errors = FieldErrors::from(errors);
-        (StatusCode::UNPROCESSABLE_ENTITY, self).into_response()
+        (FORM_REFUSED, self).into_response()
     }
 }
 
