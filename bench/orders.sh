@@ -20,12 +20,9 @@ PORT=${PORT:-18081}
 STRIPE_PORT=${STRIPE_PORT:-12111}
 TELNYX_PORT=${TELNYX_PORT:-12112}
 
-if [ -n "${TERN_BIN:-}" ]; then
-  bin=$TERN_BIN
-else
-  cargo build --release --quiet
-  bin=${CARGO_TARGET_DIR:-target}/release/tern
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bin=$(release_bin)
 data=$(mktemp -d /tmp/tern-bench-orders.XXXXXX)
 chmod 755 "$data"
 "$bin" emulators --stripe-port "$STRIPE_PORT" --telnyx-port "$TELNYX_PORT" >"$data/emulators.log" 2>&1 &

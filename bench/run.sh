@@ -19,12 +19,9 @@ if ! command -v wrk >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 
-if [ -n "${TERN_BIN:-}" ]; then
-  bin=$TERN_BIN
-else
-  cargo build --release --quiet
-  bin=${CARGO_TARGET_DIR:-target}/release/tern
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bin=$(release_bin)
 data=$(mktemp -d /tmp/tern-bench.XXXXXX)
 chmod 755 "$data"
 TERN_DATA_DIR="$data" TERN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn "$bin" &

@@ -195,7 +195,7 @@ for (const spec of pages) {
   for (let i = 0; i < RUNS; i += 1) runs.push(await auditOnce(spec));
   const ranked = [...runs].sort((a, b) => (a.scores?.performance ?? -1) - (b.scores?.performance ?? -1));
   const median = ranked[Math.floor((ranked.length - 1) / 2)];
-  median.runs = runs.map((r) => ({ scores: r.scores, error: r.error, axe: r.axe?.length }));
+  median.runs = runs.map((r) => ({ scores: r.scores, error: r.error, axe: (r.axe ?? []).map((v) => v.id) }));
   results.push(median);
 }
 await browser.close();

@@ -33,12 +33,11 @@ for (const r of results) {
   const at = (v, min, text = v ?? 'n/a') => mark(v !== null && v >= min, text);
   // Performance: the median run, with every run's score. The other categories and axe: the
   // worst of the runs, so that no run's miss is hidden by the median.
-  const runs = r.runs ?? [{ scores: s, axe: (r.axe ?? []).length }];
+  const runs = r.runs ?? [{ scores: s, axe: (r.axe ?? []).map((v) => v.id) }];
   const worst = (c) => Math.min(...runs.map((x) => x.scores?.[c] ?? -1));
   const perfText = runs.length > 1 ? `${s.performance} (${runs.map((x) => x.scores?.performance ?? '—').join(', ')})` : s.performance;
-  const axe = r.axe ?? [];
-  const axeMost = Math.max(axe.length, ...runs.map((x) => x.axe ?? 0));
-  const axeCell = axeMost === 0 ? '0' : mark(false, `${axeMost}: ${axe.map((v) => v.id).join(', ')}`);
+  const axeIds = [...new Set(runs.flatMap((x) => x.axe ?? []))];
+  const axeCell = axeIds.length === 0 ? '0' : mark(false, `${axeIds.length}: ${axeIds.join(', ')}`);
   lines.push(`| ${cell(r.name)} | ${code(r.pattern)} | ${at(s.performance, 95, perfText)} | ${at(worst('accessibility'), 100)} | `
     + `${at(worst('best-practices'), 95)} | ${at(worst('seo'), 95)} | ${axeCell} |`);
 }

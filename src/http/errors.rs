@@ -21,15 +21,6 @@ use crate::error::{Error, Provider};
 pub const FORM_REFUSED: StatusCode = StatusCode::OK;
 
 impl Error {
-    /// The status of a form page re-rendered with this error: [`FORM_REFUSED`] for field
-    /// errors, else the error's own (a 429 keeps its wait, a 502 says a provider did not answer).
-    pub fn form_status(&self) -> StatusCode {
-        match self {
-            Error::Invalid(_) => FORM_REFUSED,
-            other => other.status(),
-        }
-    }
-
     pub fn status(&self) -> StatusCode {
         match self {
             Error::NotFound(_) => StatusCode::NOT_FOUND,

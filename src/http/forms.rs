@@ -2,7 +2,10 @@
 //! a form that was not accepted, looked up by field name beside each field and listed above the
 //! form, and the options of a select.
 
+use axum::http::StatusCode;
+
 use crate::error::{Error, FieldError};
+use crate::http::errors::FORM_REFUSED;
 
 /// The field name of a message about the whole form rather than one of its fields.
 pub const FORM: &str = "form";
@@ -21,6 +24,17 @@ impl FieldErrors {
     pub fn of(error: Error) -> Result<Self, Error> {
         match error {
             Error::Invalid(fields) => Ok(Self(fields)),
+            other => Err(other),
+        }
+    }
+
+    /// What a form page shows for a refused `error`, and its status: field errors beside their
+    /// fields ([`FORM_REFUSED`]); too many attempts as a message about the whole form (429,
+    /// with its wait); anything else is not about the form and stays `Err`.
+    pub fn refusal(error: Error) -> Result<(StatusCode, Self), Error> {
+        match error {
+            Error::Invalid(fields) => Ok((FORM_REFUSED, Self(fields))),
+            Error::RateLimited(message) => Ok((StatusCode::TOO_MANY_REQUESTS, Self::form(message))),
             other => Err(other),
         }
     }

@@ -354,16 +354,27 @@ impl TestApp {
 
     /// Like `enrol_mfa`, on `client`.
     pub async fn enrol_mfa_on(&self, client: &reqwest::Client) -> String {
+        self.enrol_mfa_with_code_on(client).await.0
+    }
+
+    /// Like `enrol_mfa`, also returning the code that finished the enrolment (used once, so
+    /// a replay of exactly it can be tried whatever time step the clock is in by then).
+    pub async fn enrol_mfa_with_code(&self) -> (String, String) {
+        self.enrol_mfa_with_code_on(&self.client).await
+    }
+
+    async fn enrol_mfa_with_code_on(&self, client: &reqwest::Client) -> (String, String) {
         let page = client.get(self.url("/account/mfa")).send().await.unwrap();
         assert_eq!(page.status(), 200, "the enrolment page");
         let page = Page::parse(&page.text().await.unwrap());
         assert!(page.attr("img[alt^='QR code']", "src").unwrap().starts_with("data:image/png;base64,"));
         let secret = page.text("#mfa-secret");
-        let response = self.post_form_on(client, "/account/mfa", &[("code", &totp_code(&secret, 0))]).await;
+        let code = totp_code(&secret, 0);
+        let response = self.post_form_on(client, "/account/mfa", &[("code", &code)]).await;
         assert_eq!(response.status(), 200, "enrolled");
         let codes = Page::parse(&response.text().await.unwrap()).texts("#recovery-codes code");
         assert_eq!(codes.len(), 10, "ten recovery codes");
-        secret
+        (secret, code)
     }
 
     /// GET a page, asserting the status, and return its body.

@@ -46,12 +46,8 @@ impl SignInPage {
     }
 
     fn with_errors(mut self, error: Error) -> Result<Response, HtmlError> {
-        let status = error.form_status();
-        self.errors = match error {
-            Error::Invalid(fields) => fields.into(),
-            Error::RateLimited(message) => FieldErrors::form(message),
-            other => return Err(other.into()),
-        };
+        let (status, errors) = FieldErrors::refusal(error)?;
+        self.errors = errors;
         Ok((status, self).into_response())
     }
 }

@@ -78,16 +78,13 @@ impl EmailStepPage {
     }
 
     fn refused(mut self, error: Error) -> Result<Response, HtmlError> {
-        let status = error.form_status();
-        self.errors = match error {
-            Error::Invalid(fields) if fields.iter().any(|f| f.field == "token") => {
-                self.step = Step::DeadLink;
-                FieldErrors::default()
-            }
-            Error::Invalid(fields) => fields.into(),
-            Error::RateLimited(message) => FieldErrors::form(message),
-            other => return Err(other.into()),
-        };
+        let (status, errors) = FieldErrors::refusal(error)?;
+        if errors.get("token").is_some() {
+            // A bad or used link: the page says so, with no form to correct.
+            self.step = Step::DeadLink;
+        } else {
+            self.errors = errors;
+        }
         Ok(self.private(status))
     }
 }

@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::error::Error;
 use crate::http::auth::ClientIp;
 use crate::http::errors::HtmlError;
 use crate::http::forms::FieldErrors;
@@ -57,12 +56,8 @@ pub async fn submit_find(
             Ok(page.into_response())
         }
         Err(e) => {
-            let status = e.form_status();
-            page.errors = match e {
-                Error::Invalid(fields) => fields.into(),
-                Error::RateLimited(message) => FieldErrors::form(message),
-                other => return Err(other.into()),
-            };
+            let (status, errors) = FieldErrors::refusal(e)?;
+            page.errors = errors;
             Ok((status, page).into_response())
         }
     }

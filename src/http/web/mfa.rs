@@ -131,12 +131,7 @@ pub async fn submit_mfa(
             }
         }
         Err(error) => {
-            let status = error.form_status();
-            let errors = match error {
-                Error::Invalid(fields) => fields.into(),
-                Error::RateLimited(message) => FieldErrors::form(message),
-                other => return Err(other.into()),
-            };
+            let (status, errors) = FieldErrors::refusal(error)?;
             let page = MfaPage { errors, ..page(&state, ctx, &login, next).await? };
             Ok((status, [("cache-control", "no-store")], page).into_response())
         }

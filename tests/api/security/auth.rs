@@ -212,7 +212,7 @@ async fn v2_7_staff_enrol_totp_at_first_sign_in_and_give_a_code_every_time() {
     // Password alone opens nothing of the admin area.
     assert!(location(&app.get("/admin").await).starts_with("/account/sign-in"));
 
-    let secret = app.enrol_mfa().await;
+    let (secret, enrolment_code) = app.enrol_mfa_with_code().await;
     assert_eq!(app.get("/admin").await.status(), 200);
     // The secret is encrypted at rest; the recovery codes are hashed.
     let stored: Vec<u8> = sqlx::query_scalar("select secret_enc from user_mfa").fetch_one(&app.pool).await.unwrap();
@@ -237,7 +237,7 @@ async fn v2_7_staff_enrol_totp_at_first_sign_in_and_give_a_code_every_time() {
     assert_eq!(wrong.status(), 200);
     assert!(wrong.text().await.unwrap().contains("That code is not right"));
     // The enrolment code was used already: a code is accepted once (RFC 6238 §5.2).
-    let replay = app.post_form("/account/mfa", &[("code", &totp_code(&secret, 0)), ("next", "/admin")]).await;
+    let replay = app.post_form("/account/mfa", &[("code", &enrolment_code), ("next", "/admin")]).await;
     assert_eq!(replay.status(), 200, "a used code is refused");
     let response = app.post_form("/account/mfa", &[("code", &totp_code(&secret, 1)), ("next", "/admin")]).await;
     assert_eq!(response.status(), 303);
