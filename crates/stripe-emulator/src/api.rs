@@ -98,7 +98,7 @@ async fn create_session(State(shared): State<Arc<Shared>>, body: Bytes) -> Resul
         let session = new_session(&params, now)?;
         let json = session.to_json(&state.base_url);
         tracing::info!(checkout.session = %session.id, amount = session.amount_total(), "stripe emulator: session created");
-        state.sessions.insert(session.id.clone(), session);
+        state.add_session(session);
         Ok(Json(json))
     })
 }
@@ -112,6 +112,7 @@ async fn retrieve_session(
     Path(id): Path<String>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
+    shared.session_reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let query = Params::parse(uri.query().unwrap_or("").as_bytes())?;
     let expand = query.field("expand");
     let mut line_items = false;

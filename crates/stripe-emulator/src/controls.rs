@@ -96,6 +96,7 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/_emulator/webhooks/duplicate", post(duplicate_deliveries))
         .route("/_emulator/webhooks/drop", post(drop_next_events))
         .route("/_emulator/webhooks/fail", post(fail_next_deliveries))
+        .route("/_emulator/webhooks/concurrency", post(delivery_concurrency))
         .route("/_emulator/webhooks/rotate_secret", post(rotate_webhook_secret))
         .route("/_emulator/webhooks/wait", post(wait_for_deliveries))
         .route("/_emulator/requests/fail", post(fail_next_requests))
@@ -287,6 +288,14 @@ async fn fail_next_deliveries(
     ControlBody(body): ControlBody<CountRequest>,
 ) -> Response {
     shared.change_webhooks(|w| w.fail_next(body.n));
+    ok()
+}
+
+async fn delivery_concurrency(
+    State(shared): State<Arc<Shared>>,
+    ControlBody(body): ControlBody<CountRequest>,
+) -> Response {
+    shared.change_webhooks(|w| w.set_concurrency(body.n));
     ok()
 }
 

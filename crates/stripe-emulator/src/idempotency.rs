@@ -2,7 +2,7 @@
 //! and body and replayed byte for byte; another body under the same key is refused, and so is
 //! a second request while the first is still running.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes, to_bytes};
@@ -48,14 +48,18 @@ pub enum Claim {
 #[derive(Debug, Default)]
 pub struct IdempotencyStore {
     entries: HashMap<String, Entry>,
+    /// Indexes `entries` by age: one `(created, key)` per entry, oldest first, so pruning
+    /// touches only the keys it removes.
+    by_age: BTreeSet<(i64, String)>,
 }
 
 impl IdempotencyStore {
     pub fn claim(&mut self, key: &str, fingerprint: Vec<u8>, now: i64) -> Claim {
-        self.entries.retain(|_, entry| now - entry.created < KEY_LIFETIME_SECS);
+        self.prune(now);
         match self.entries.get(key) {
             None => {
                 self.entries.insert(key.to_owned(), Entry { fingerprint, created: now, outcome: None });
+                self.by_age.insert((now, key.to_owned()));
                 Claim::New
             }
             Some(entry) if entry.fingerprint != fingerprint => Claim::Mismatch,
@@ -70,9 +74,22 @@ impl IdempotencyStore {
         }
     }
 
+    /// Forgets every key at least a day old.
+    fn prune(&mut self, now: i64) {
+        while let Some((created, _)) = self.by_age.first()
+            && now - created >= KEY_LIFETIME_SECS
+        {
+            if let Some((_, key)) = self.by_age.pop_first() {
+                self.entries.remove(&key);
+            }
+        }
+    }
+
     /// Forgets a key whose request never ran, so it can be used again.
     fn release(&mut self, key: &str) {
-        self.entries.remove(key);
+        if let Some(entry) = self.entries.remove(key) {
+            self.by_age.remove(&(entry.created, key.to_owned()));
+        }
     }
 }
 
@@ -164,5 +181,20 @@ mod tests {
         assert!(matches!(store.claim("k", first.clone(), 2), Claim::Replay(_)));
         assert!(matches!(store.claim("k", other, 3), Claim::Mismatch));
         assert!(matches!(store.claim("k", first, KEY_LIFETIME_SECS), Claim::New));
+    }
+
+    #[test]
+    fn a_released_key_is_aged_from_its_new_claim() {
+        let mut store = IdempotencyStore::default();
+        let body = fingerprint(&Method::POST, "/v1/refunds", b"amount=1");
+        assert!(matches!(store.claim("k", body.clone(), 0), Claim::New));
+        store.release("k");
+        assert!(matches!(store.claim("k", body.clone(), 10), Claim::New));
+        store.complete("k", StoredResponse { status: StatusCode::OK, body: Bytes::from_static(b"{}") });
+        // A day after the first claim, not yet a day after the second.
+        assert!(matches!(store.claim("k", body.clone(), KEY_LIFETIME_SECS), Claim::Replay(_)));
+        assert!(matches!(store.claim("other", body.clone(), KEY_LIFETIME_SECS + 5), Claim::New));
+        assert!(matches!(store.claim("k", body, KEY_LIFETIME_SECS + 10), Claim::New));
+        assert_eq!((store.entries.len(), store.by_age.len()), (2, 2));
     }
 }

@@ -18,7 +18,6 @@ mod payments;
 mod state;
 mod webhooks;
 
-use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -28,9 +27,8 @@ use axum::Router;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-use self::idempotency::IdempotencyStore;
 use self::state::{Shared, State};
-use self::webhooks::{WebhookState, run_delivery_worker};
+use self::webhooks::run_delivery_worker;
 
 /// How often overdue sessions are expired (and pending refunds settled) without a request.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
@@ -67,17 +65,7 @@ impl StripeEmulator {
 
         let listener = TcpListener::bind(addr).await?;
         let base_url = format!("http://{}/", listener.local_addr()?);
-        let state = State {
-            base_url: base_url.clone(),
-            sessions: HashMap::new(),
-            payment_intents: HashMap::new(),
-            charges: HashMap::new(),
-            refunds: HashMap::new(),
-            idempotency: IdempotencyStore::default(),
-            request_fault: None,
-            pending_refunds: false,
-            webhooks: WebhookState::new(config.webhook_secret),
-        };
+        let state = State::new(base_url.clone(), config.webhook_secret);
         let shared = Arc::new(Shared::new(config.api_key, base_url, state, http));
 
         let app = router(shared.clone());
@@ -174,6 +162,12 @@ impl StripeEmulator {
         self.shared().change_webhooks(|w| w.fail_next(n));
     }
 
+    /// Makes up to `n` delivery attempts at once, as Stripe does (1, the default, keeps them in
+    /// queue order).
+    pub fn set_delivery_concurrency(&self, n: usize) {
+        self.shared().change_webhooks(|w| w.set_concurrency(n));
+    }
+
     /// The next `n` API requests answer `status` (4xx/5xx) with an `api_error` envelope, and
     /// `Stripe-Should-Retry` when `should_retry` is given. They store no idempotent result.
     pub fn fail_next_requests(&self, status: u16, n: usize, should_retry: Option<bool>) {
@@ -198,6 +192,11 @@ impl StripeEmulator {
     /// Every event created so far, oldest first.
     pub fn events(&self) -> Vec<Value> {
         self.shared().with_webhooks(|w| w.events())
+    }
+
+    /// How many times a Checkout Session was retrieved through the API so far.
+    pub fn session_reads(&self) -> usize {
+        self.shared().session_reads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The session as the API would return it now (without line items).

@@ -53,8 +53,8 @@ impl State {
     /// Card payment: `complete` + `paid`, a PaymentIntent with its Charge,
     /// `checkout.session.completed`.
     pub fn pay(&mut self, id: &str, email: Option<&str>, now: i64) -> Result<(), Refusal> {
-        let payment_intent = self.start_payment(id, email)?;
-        self.create_charge(&payment_intent, now);
+        let (payment_intent, paid_email) = self.start_payment(id, email)?;
+        self.create_charge(&payment_intent, Some(paid_email), now);
         if let Some(session) = self.sessions.get_mut(id) {
             session.payment_status = PaymentStatus::Paid;
         }
@@ -80,6 +80,7 @@ impl State {
             return Err(Refusal::NotAwaitingSettlement);
         }
         let payment_intent_id = session.payment_intent.clone().unwrap_or_default();
+        let paid_email = session.paid_email.clone();
         if succeed {
             session.delayed = Some(DelayedOutcome::Succeeded);
             session.payment_status = PaymentStatus::Paid;
@@ -87,7 +88,7 @@ impl State {
             session.delayed = Some(DelayedOutcome::Failed);
         }
         let kind = if succeed {
-            self.create_charge(&payment_intent_id, now);
+            self.create_charge(&payment_intent_id, paid_email, now);
             "checkout.session.async_payment_succeeded"
         } else {
             "checkout.session.async_payment_failed"
@@ -97,8 +98,8 @@ impl State {
     }
 
     /// Completes an open session with a new PaymentIntent (its Charge comes once the money
-    /// arrives); returns the PaymentIntent's id.
-    fn start_payment(&mut self, id: &str, email: Option<&str>) -> Result<String, Refusal> {
+    /// arrives); returns the PaymentIntent's id and the email the buyer paid with.
+    fn start_payment(&mut self, id: &str, email: Option<&str>) -> Result<(String, String), Refusal> {
         let session = self.open_session(id)?;
         let payment_intent = PaymentIntent {
             id: new_object_id("pi_"),
@@ -113,22 +114,19 @@ impl State {
             .or_else(|| session.customer_email.clone())
             .unwrap_or_else(|| DEFAULT_EMAIL.to_owned());
         session.status = SessionStatus::Complete;
-        session.paid_email = Some(email);
+        session.paid_email = Some(email.clone());
         session.payment_intent = Some(payment_intent.id.clone());
         let payment_intent_id = payment_intent.id.clone();
         self.payment_intents.insert(payment_intent_id.clone(), payment_intent);
-        Ok(payment_intent_id)
+        Ok((payment_intent_id, email))
     }
 
-    fn create_charge(&mut self, payment_intent_id: &str, now: i64) {
+    /// The Charge of a PaymentIntent; `email` is the `paid_email` of the session that owns it
+    /// (each PaymentIntent belongs to the one session that created it).
+    fn create_charge(&mut self, payment_intent_id: &str, email: Option<String>, now: i64) {
         let Some(payment_intent) = self.payment_intents.get_mut(payment_intent_id) else {
             return;
         };
-        let email = self
-            .sessions
-            .values()
-            .find(|s| s.payment_intent.as_deref() == Some(payment_intent_id))
-            .and_then(|s| s.paid_email.clone());
         let charge = Charge {
             id: new_object_id("ch_"),
             payment_intent: payment_intent.id.clone(),
@@ -203,6 +201,9 @@ impl State {
         };
         let charge_json = charge.to_json();
         let refund_json = refund.to_json();
+        if refund.status == "pending" {
+            self.pending_refund_ids.push(refund.id.clone());
+        }
         self.refunds.insert(refund.id.clone(), refund);
         self.webhooks.emit("charge.refunded", charge_json, now);
         self.webhooks.emit("refund.created", refund_json.clone(), now);
@@ -232,17 +233,71 @@ impl State {
         })
     }
 
-    /// Pending refunds succeed, each with `refund.updated`.
+    /// Pending refunds succeed, oldest first, each with `refund.updated`.
     pub fn settle_pending_refunds(&mut self, now: i64) {
-        let mut settled = Vec::new();
-        for refund in self.refunds.values_mut() {
-            if refund.status == "pending" {
-                refund.status = "succeeded";
-                settled.push(refund.to_json());
-            }
+        for id in std::mem::take(&mut self.pending_refund_ids) {
+            let Some(refund) = self.refunds.get_mut(&id).filter(|r| r.status == "pending") else {
+                continue;
+            };
+            refund.status = "succeeded";
+            let json = refund.to_json();
+            self.webhooks.emit("refund.updated", json, now);
         }
-        for refund in settled {
-            self.webhooks.emit("refund.updated", refund, now);
-        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::tests::{NOW, session, state};
+
+    fn charge_email(state: &State, session_id: &str) -> Option<String> {
+        let payment_intent = state.sessions[session_id].payment_intent.as_deref().expect("paid");
+        let charge = state.payment_intents[payment_intent].charge.as_deref().expect("charged");
+        state.charges[charge].email.clone()
+    }
+
+    #[test]
+    fn each_charge_carries_the_email_its_own_session_was_paid_with() {
+        let mut state = state();
+        let ids: Vec<String> = ["a@t.example", "b@t.example", "c@t.example"]
+            .into_iter()
+            .map(|email| {
+                let session = session(NOW, 3_600, Some(email));
+                let id = session.id.clone();
+                state.add_session(session);
+                id
+            })
+            .collect();
+        state.pay(&ids[0], None, NOW).expect("open");
+        state.pay(&ids[1], Some("typed@t.example"), NOW).expect("open");
+        state.pay_delayed(&ids[2], None, NOW).expect("open");
+        state.settle_delayed(&ids[2], true, NOW + 60).expect("pending");
+        assert_eq!(charge_email(&state, &ids[0]).as_deref(), Some("a@t.example"));
+        assert_eq!(charge_email(&state, &ids[1]).as_deref(), Some("typed@t.example"));
+        assert_eq!(charge_email(&state, &ids[2]).as_deref(), Some("c@t.example"));
+        assert_eq!(state.charges.len(), 3);
+    }
+
+    #[test]
+    fn pending_refunds_succeed_once_with_their_event() {
+        let mut state = state();
+        let session = session(NOW, 3_600, None);
+        let id = session.id.clone();
+        state.add_session(session);
+        state.pay(&id, None, NOW).expect("open");
+        let payment_intent = state.sessions[&id].payment_intent.clone().expect("paid");
+        state.pending_refunds = true;
+        let body = format!("payment_intent={payment_intent}&amount=100");
+        let refund = state.create_refund(&Params::parse(body.as_bytes()).expect("params"), NOW).expect("refund");
+        assert_eq!(refund["status"], "pending");
+        let updated = |state: &State| state.webhooks.events().iter().filter(|e| e["type"] == "refund.updated").count();
+
+        state.settle_pending_refunds(NOW + 1);
+        let refund_id = refund["id"].as_str().expect("id");
+        assert_eq!(state.refunds[refund_id].status, "succeeded");
+        assert_eq!(updated(&state), 1);
+        state.settle_pending_refunds(NOW + 2);
+        assert_eq!(updated(&state), 1, "settled once");
     }
 }

@@ -2,7 +2,7 @@
 //! webhook URL by one background worker that retries with backoff, under the test controls
 //! (hold and release, duplicates, drops, injected delivery failures).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,10 +22,10 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// Per attempt: connect, send and read the answer.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// An event as created, in creation order; `json` is what is delivered.
+/// An event as created, in creation order (its id is the key of `event_index`); `json` is
+/// what is delivered.
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
-    pub id: String,
     pub json: Value,
 }
 
@@ -40,6 +40,8 @@ struct Delivery {
 pub enum NextDelivery {
     Send(DeliveryJob),
     WaitUntil(Instant),
+    /// As many attempts as allowed are under way: wait for one to end.
+    Busy,
     Idle,
 }
 
@@ -60,9 +62,14 @@ pub struct WebhookState {
     /// Signing secrets, newest first; two while a rotation overlaps.
     secrets: Vec<String>,
     events: Vec<StoredEvent>,
+    /// Indexes `events`: event id → its position there (events are never removed).
+    event_index: HashMap<String, usize>,
     queue: VecDeque<Delivery>,
     held: Vec<String>,
     in_flight: usize,
+    /// Attempts made at once (1 by default: deliveries then arrive in queue order, as tests
+    /// expect; Stripe itself sends concurrently and promises no order).
+    max_in_flight: usize,
     hold: bool,
     duplicate: bool,
     drop_next: usize,
@@ -75,9 +82,11 @@ impl WebhookState {
             url: None,
             secrets: vec![secret],
             events: Vec::new(),
+            event_index: HashMap::new(),
             queue: VecDeque::new(),
             held: Vec::new(),
             in_flight: 0,
+            max_in_flight: 1,
             hold: false,
             duplicate: false,
             drop_next: 0,
@@ -104,7 +113,8 @@ impl WebhookState {
             "request": { "id": null, "idempotency_key": null },
             "type": kind,
         });
-        self.events.push(StoredEvent { id: id.clone(), json });
+        self.event_index.insert(id.clone(), self.events.len());
+        self.events.push(StoredEvent { json });
         if dropped {
             tracing::info!(event.id = %id, event.kind = kind, "stripe emulator: event dropped by test control");
         } else if self.hold {
@@ -119,6 +129,10 @@ impl WebhookState {
         for _ in 0..copies {
             self.queue.push_back(Delivery { event_id: event_id.clone(), attempt: 0, ready_at: Instant::now() });
         }
+    }
+
+    fn event(&self, id: &str) -> Option<&StoredEvent> {
+        self.event_index.get(id).map(|&i| &self.events[i])
     }
 
     pub fn events(&self) -> Vec<Value> {
@@ -157,6 +171,11 @@ impl WebhookState {
         self.fail_next = n;
     }
 
+    /// Makes up to `n` delivery attempts at once (at least one).
+    pub fn set_concurrency(&mut self, n: usize) {
+        self.max_in_flight = n.max(1);
+    }
+
     /// Signs with `new_secret` and the latest previous one from now on.
     pub fn rotate_secret(&mut self, new_secret: &str) {
         self.secrets.insert(0, new_secret.to_owned());
@@ -165,7 +184,7 @@ impl WebhookState {
 
     /// Queues the event `event_id` once more, even while holding.
     pub fn redeliver(&mut self, event_id: &str) -> Result<(), Refusal> {
-        if !self.events.iter().any(|e| e.id == event_id) {
+        if self.event(event_id).is_none() {
             return Err(Refusal::NoSuchEvent(event_id.to_owned()));
         }
         self.queue.push_back(Delivery { event_id: event_id.to_owned(), attempt: 0, ready_at: Instant::now() });
@@ -183,6 +202,9 @@ impl WebhookState {
         let Some(url) = self.url.clone() else {
             return NextDelivery::Idle;
         };
+        if self.in_flight >= self.max_in_flight {
+            return NextDelivery::Busy;
+        }
         let now = Instant::now();
         let Some(position) = self.queue.iter().position(|d| d.ready_at <= now) else {
             return match self.queue.iter().map(|d| d.ready_at).min() {
@@ -193,7 +215,8 @@ impl WebhookState {
         let Some(delivery) = self.queue.remove(position) else {
             return NextDelivery::Idle;
         };
-        let Some(event) = self.events.iter().find(|e| e.id == delivery.event_id) else {
+        // Field by field, so the counters below stay writable.
+        let Some(event) = self.event_index.get(&delivery.event_id).map(|&i| &self.events[i]) else {
             return NextDelivery::Idle;
         };
         let fail_without_sending = self.fail_next > 0;
@@ -215,7 +238,7 @@ impl WebhookState {
     fn finish(&mut self, job: &DeliveryJob, delivered: bool) {
         self.in_flight = self.in_flight.saturating_sub(1);
         if delivered {
-            if let Some(event) = self.events.iter_mut().find(|e| e.id == job.event_id) {
+            if let Some(event) = self.event_index.get(&job.event_id).map(|&i| &mut self.events[i]) {
                 event.json["pending_webhooks"] = json!(0);
             }
             return;
@@ -250,19 +273,23 @@ pub fn signature_header(secrets: &[String], timestamp: i64, body: &str) -> Strin
     header
 }
 
-/// Delivers queued events for as long as the runtime runs, one attempt at a time so that
-/// first deliveries keep their queue order.
+/// Delivers queued events for as long as the runtime runs, up to the set concurrency at once
+/// (one by default, so that first deliveries keep their queue order).
 pub async fn run_delivery_worker(shared: Arc<Shared>) {
     loop {
         let next = shared.with_webhooks(WebhookState::next);
         let wait = match next {
             NextDelivery::Send(job) => {
-                let delivered = attempt(&shared.http, &job).await;
-                shared.with_webhooks(|webhooks| webhooks.finish(&job, delivered));
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let delivered = attempt(&shared.http, &job).await;
+                    shared.with_webhooks(|webhooks| webhooks.finish(&job, delivered));
+                    shared.delivery_wakeup.notify_one();
+                });
                 continue;
             }
             NextDelivery::WaitUntil(at) => Some(at),
-            NextDelivery::Idle => None,
+            NextDelivery::Busy | NextDelivery::Idle => None,
         };
         tokio::select! {
             _ = shared.delivery_wakeup.notified() => {}
@@ -330,5 +357,65 @@ mod tests {
         let header = signature_header(&webhooks.secrets, 1, "{}");
         assert_eq!(header.matches(",v1=").count(), 2);
         assert_eq!(webhooks.secrets, vec!["whsec_c".to_owned(), "whsec_b".to_owned()]);
+    }
+
+    fn take(webhooks: &mut WebhookState) -> DeliveryJob {
+        match webhooks.next() {
+            NextDelivery::Send(job) => job,
+            NextDelivery::WaitUntil(_) | NextDelivery::Busy | NextDelivery::Idle => panic!("a delivery should be due"),
+        }
+    }
+
+    #[test]
+    fn deliveries_and_redeliveries_find_their_event_by_id() {
+        let mut webhooks = WebhookState::new("whsec_a".into());
+        webhooks.set_url("http://127.0.0.1:1/hook".into());
+        for n in 0..3 {
+            webhooks.emit("test.event", json!({ "n": n }), n);
+        }
+        let ids: Vec<String> =
+            webhooks.events().iter().map(|e| e["id"].as_str().unwrap_or_default().to_owned()).collect();
+        for (n, id) in ids.iter().enumerate() {
+            let job = take(&mut webhooks);
+            assert_eq!(&job.event_id, id);
+            let body: Value = serde_json::from_str(&job.body).expect("json");
+            assert_eq!(
+                (body["id"].as_str(), body["data"]["object"]["n"].as_u64()),
+                (Some(id.as_str()), Some(n as u64))
+            );
+            // The second attempt fails (and is retried after a backoff).
+            webhooks.finish(&job, n != 1);
+        }
+        let pending: Vec<Value> = webhooks.events().iter().map(|e| e["pending_webhooks"].clone()).collect();
+        assert_eq!(pending, [json!(0), json!(1), json!(0)]);
+
+        webhooks.redeliver(&ids[1]).expect("known event");
+        let job = take(&mut webhooks);
+        assert_eq!(job.event_id, ids[1]);
+        assert!(job.body.contains(&ids[1]));
+        assert_eq!(webhooks.redeliver("evt_unknown"), Err(Refusal::NoSuchEvent("evt_unknown".into())));
+    }
+
+    #[test]
+    fn deliveries_are_made_one_at_a_time_unless_more_are_allowed() {
+        let mut webhooks = WebhookState::new("whsec_a".into());
+        webhooks.set_url("http://127.0.0.1:1/hook".into());
+        for n in 0..3 {
+            webhooks.emit("test.event", json!({ "n": n }), n);
+        }
+        let first = take(&mut webhooks);
+        assert!(matches!(webhooks.next(), NextDelivery::Busy), "one in flight by default");
+        webhooks.set_concurrency(2);
+        let second = take(&mut webhooks);
+        assert!(matches!(webhooks.next(), NextDelivery::Busy), "two in flight at most");
+        webhooks.finish(&first, true);
+        let third = take(&mut webhooks);
+        let order: Vec<&str> = [&first, &second, &third].iter().map(|j| j.event_id.as_str()).collect();
+        let ids: Vec<String> =
+            webhooks.events().iter().map(|e| e["id"].as_str().unwrap_or_default().to_owned()).collect();
+        assert_eq!(order, ids, "started in queue order");
+        webhooks.finish(&second, true);
+        webhooks.finish(&third, true);
+        assert!(webhooks.is_settled());
     }
 }

@@ -66,6 +66,7 @@ impl EmulatorState {
                 "The SIM card must belong to a SIM card group to be enabled or set to standby.",
             ));
         }
+        let previous = sim.status;
         let outcome = self.forced_action.take().unwrap_or(ActionStatus::Completed);
         let action = Action {
             id: generate::uuid(),
@@ -77,13 +78,8 @@ impl EmulatorState {
             updated_at: now.wall,
         };
         let (during, target) = kind.statuses();
-        if let Some(sim) = self.sim_mut(sim_id) {
-            sim.running = Some(Running {
-                action_id: Some(action.id.clone()),
-                previous: sim.status,
-                target,
-                until: now.instant + delay,
-            });
+        let running = Running { action_id: Some(action.id.clone()), previous, target, until: now.instant + delay };
+        if let Some(sim) = self.start_running(sim_id, running) {
             sim.status = during;
             sim.updated_at = now.wall;
         }
@@ -111,5 +107,43 @@ impl EmulatorState {
             created_at: now.wall,
             updated_at: now.wall,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::purchase::Order;
+    use crate::purchase::tests::later;
+
+    #[test]
+    fn an_action_ends_when_its_delay_passed_and_a_failed_one_restores_the_status() {
+        let mut state = EmulatorState::new(None);
+        let order = Order::parse(br#"{"amount": 2}"#).expect("valid");
+        let start = Now::new();
+        state.buy(&order, &start, Duration::ZERO);
+        let busy = state.sims[0].id.clone();
+        let delay = Duration::from_secs(10);
+        let action = state.start_action(&busy, ActionKind::Disable, &start, delay).expect("started");
+        let action_id = action["id"].as_str().expect("id").to_owned();
+
+        state.settle(&later(&start, Duration::from_secs(9)));
+        assert_eq!(state.sims[0].status, SimStatus::Disabling);
+        assert_eq!(state.action(&action_id).map(|a| a.status.clone()), Some(ActionStatus::InProgress));
+        let ended = later(&start, delay);
+        state.settle(&later(&start, Duration::from_secs(30)));
+        assert_eq!(state.sims[0].status, SimStatus::Disabled);
+        assert_eq!(state.sims[0].updated_at, ended.wall);
+        let action = state.action(&action_id).expect("stored");
+        assert_eq!((action.status.clone(), action.updated_at), (ActionStatus::Completed, ended.wall));
+        assert_eq!((state.sims[1].status, state.sims[1].updated_at), (SimStatus::Enabled, start.wall), "untouched");
+
+        state.forced_action = Some(ActionStatus::Failed("no network".into()));
+        let second = later(&start, Duration::from_secs(40));
+        state.start_action(&busy, ActionKind::Enable, &second, delay).expect("started");
+        assert_eq!(state.sims[0].status, SimStatus::Enabling);
+        state.settle(&later(&second, delay));
+        assert_eq!(state.sims[0].status, SimStatus::Disabled, "back to where it was");
+        assert!(state.sims[0].running.is_none());
     }
 }

@@ -43,7 +43,7 @@ pub struct Order {
 }
 
 impl Order {
-    fn parse(body: &[u8]) -> Result<Self, ApiError> {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let value: Value = serde_json::from_slice(body)
             .map_err(|_| ApiError::unreadable_body("The request body must be a JSON object."))?;
         let Some(object) = value.as_object() else {
@@ -180,5 +180,55 @@ impl EmulatorState {
         let json = sim.simple_json();
         self.add_sim(sim);
         json
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// `base` moved on by `by`, on both clocks.
+    pub fn later(base: &Now, by: Duration) -> Now {
+        Now { instant: base.instant + by, wall: base.wall + by }
+    }
+
+    #[test]
+    fn registering_sims_are_settled_once_their_delay_passed() {
+        let mut state = EmulatorState::new(None);
+        state.quirks.start_registering = true;
+        let order = Order::parse(br#"{"amount": 2, "status": "disabled"}"#).expect("valid");
+        let start = Now::new();
+        let delay = Duration::from_secs(10);
+        state.buy(&order, &start, delay);
+        state.settle(&later(&start, Duration::from_secs(5)));
+        // Bought after a settle, due before the first two.
+        let soon = later(&start, Duration::from_secs(5));
+        let one = Order::parse(br#"{"amount": 1, "status": "disabled"}"#).expect("valid");
+        state.buy(&one, &soon, Duration::from_secs(1));
+        let statuses = |state: &EmulatorState| state.sims.iter().map(|s| s.status).collect::<Vec<_>>();
+        assert_eq!(statuses(&state), [SimStatus::Registering; 3]);
+
+        state.settle(&later(&start, Duration::from_secs(6)));
+        use SimStatus::{Disabled, Registering};
+        assert_eq!(statuses(&state), [Registering, Registering, Disabled]);
+        assert_eq!(state.sims[2].updated_at, later(&start, Duration::from_secs(6)).wall);
+        state.settle(&later(&start, Duration::from_secs(60)));
+        assert_eq!(statuses(&state), [Disabled; 3]);
+        // Ended when the delay passed, not when settled.
+        assert_eq!(state.sims[0].updated_at, later(&start, delay).wall);
+        assert!(state.sims.iter().all(|s| s.running.is_none()));
+    }
+
+    #[test]
+    fn every_sims_identifiers_are_taken() {
+        let mut state = EmulatorState::new(None);
+        let order = Order::parse(br#"{"amount": 3}"#).expect("valid");
+        state.buy(&order, &Now::new(), Duration::ZERO);
+        assert!(!state.identifier_taken("8900000000000000000", "000000000000000", "+10000000000"));
+        for sim in state.sims.clone() {
+            assert!(state.identifier_taken(&sim.iccid, "-", "-"));
+            assert!(state.identifier_taken("-", &sim.imsi, "-"));
+            assert!(state.identifier_taken("-", "-", &sim.msisdn));
+        }
     }
 }

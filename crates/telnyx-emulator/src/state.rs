@@ -2,7 +2,8 @@
 //! rate-limit budget and the request log. Actions finish lazily: every access first settles
 //! those whose time has come.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::objects::{Action, ActionStatus, Sim};
+use super::objects::{Action, ActionStatus, Running, Sim};
 use super::{Fault, RecordedRequest, Target};
 
 /// Requests kept for [`super::TelnyxEmulator::requests`]; older ones are dropped so a long
@@ -128,8 +129,17 @@ struct Slot {
 
 #[derive(Debug)]
 pub struct State {
+    /// Only [`State::add_sim`] adds SIMs, and only it and [`State::start_running`] set a SIM's
+    /// `running`, so that the indexes below stay true.
     pub sims: Vec<Sim>,
     sim_index: HashMap<String, usize>,
+    /// Indexes the SIMs whose `running` is set: `(until, position in sims)`, soonest first,
+    /// so `settle` looks only at the actions whose time has come.
+    running_until: BinaryHeap<Reverse<(Instant, usize)>>,
+    /// Every ICCID, IMSI and MSISDN given to a SIM (they never change), for `identifier_taken`.
+    iccids: HashSet<String>,
+    imsis: HashSet<String>,
+    msisdns: HashSet<String>,
     pub actions: Vec<Action>,
     action_index: HashMap<String, usize>,
     /// SIMs left to sell; None = unlimited.
@@ -152,6 +162,10 @@ impl State {
         Self {
             sims: Vec::new(),
             sim_index: HashMap::new(),
+            running_until: BinaryHeap::new(),
+            iccids: HashSet::new(),
+            imsis: HashSet::new(),
+            msisdns: HashSet::new(),
             actions: Vec::new(),
             action_index: HashMap::new(),
             inventory,
@@ -180,8 +194,25 @@ impl State {
     }
 
     pub fn add_sim(&mut self, sim: Sim) {
-        self.sim_index.insert(sim.id.clone(), self.sims.len());
+        let index = self.sims.len();
+        if let Some(running) = &sim.running {
+            self.running_until.push(Reverse((running.until, index)));
+        }
+        self.iccids.insert(sim.iccid.clone());
+        self.imsis.insert(sim.imsi.clone());
+        self.msisdns.insert(sim.msisdn.clone());
+        self.sim_index.insert(sim.id.clone(), index);
         self.sims.push(sim);
+    }
+
+    /// Sets the SIM's running action (settled once `running.until` has passed); returns the
+    /// SIM, or None when there is no such SIM.
+    pub fn start_running(&mut self, id: &str, running: Running) -> Option<&mut Sim> {
+        let index = *self.sim_index.get(id)?;
+        self.running_until.push(Reverse((running.until, index)));
+        let sim = &mut self.sims[index];
+        sim.running = Some(running);
+        Some(sim)
     }
 
     pub fn add_action(&mut self, action: Action) {
@@ -191,13 +222,16 @@ impl State {
 
     /// Whether a generated identifier is already taken by another SIM.
     pub fn identifier_taken(&self, iccid: &str, imsi: &str, msisdn: &str) -> bool {
-        self.sims.iter().any(|s| s.iccid == iccid || s.imsi == imsi || s.msisdn == msisdn)
+        self.iccids.contains(iccid) || self.imsis.contains(imsi) || self.msisdns.contains(msisdn)
     }
 
     /// Ends every running action (and registration) whose time has come.
     pub fn settle(&mut self, now: &Now) {
-        let Self { sims, actions, action_index, .. } = self;
-        for sim in sims.iter_mut() {
+        let Self { sims, actions, action_index, running_until, .. } = self;
+        while running_until.peek().is_some_and(|Reverse((until, _))| *until <= now.instant) {
+            let Some(Reverse((_, index))) = running_until.pop() else { break };
+            let Some(sim) = sims.get_mut(index) else { continue };
+            // One entry per `running` set, so this is the one it was pushed for (checked anyway).
             if sim.running.as_ref().is_none_or(|r| r.until > now.instant) {
                 continue;
             }
