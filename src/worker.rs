@@ -191,26 +191,31 @@ impl Worker {
     }
 
     /// Runs up to `concurrency` jobs at once until `shutdown` completes: claims while there is
-    /// a free slot and a due job, then sleeps until a job is queued (NOTIFY), `idle_poll`
-    /// passes or a slot frees. On shutdown the running jobs get one lease to finish; the rest
+    /// a free slot and a due job, then sleeps until a job is queued (NOTIFY) or `idle_poll`
+    /// passes (or, while jobs were still due, until a slot frees). On shutdown the running jobs get one lease to finish; the rest
     /// are dropped and come back to another worker when their leases run out.
     pub async fn run_concurrently(self, concurrency: usize, shutdown: impl Future<Output = ()>) {
         let concurrency = concurrency.max(1);
         tokio::pin!(shutdown);
         let mut waker = JobWaker::connect(&self.pool, self.config.idle_poll).await;
         let mut running: JoinSet<()> = JoinSet::new();
+        // False once a claim found fewer jobs than it asked for: a slot freeing up then claims
+        // again only after a wake-up (a job queued, or `idle_poll`), not once per finished job.
+        let mut maybe_due = true;
         loop {
             while let Some(ended) = running.try_join_next() {
                 log_panic(ended);
             }
-            if running.len() < concurrency {
-                match jobs::claim_kinds(&self.pool, self.config.lease, self.config.kinds).await {
-                    Ok(Some(job)) => {
-                        let worker = self.clone();
-                        running.spawn(async move { worker.finish(job).await });
-                        continue;
+            let free = concurrency - running.len().min(concurrency);
+            if maybe_due && free > 0 {
+                match jobs::claim_many(&self.pool, self.config.lease, self.config.kinds, free).await {
+                    Ok(claimed) => {
+                        maybe_due = claimed.len() == free;
+                        for job in claimed {
+                            let worker = self.clone();
+                            running.spawn(async move { worker.finish(job).await });
+                        }
                     }
-                    Ok(None) => {}
                     Err(e) => {
                         if self.pool.is_closed() {
                             break;
@@ -223,7 +228,7 @@ impl Worker {
             tokio::select! {
                 () = &mut shutdown => break,
                 Some(ended) = running.join_next(), if !running.is_empty() => log_panic(ended),
-                () = waker.wait(), if !full => {}
+                () = waker.wait(), if !full => maybe_due = true,
             }
         }
         let drain = async {

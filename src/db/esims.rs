@@ -39,13 +39,18 @@ pub async fn find_or_create(executor: impl PgExecutor<'_>, order_id: Uuid, tag: 
     .await
 }
 
-/// Written before the purchase request leaves.
-pub async fn mark_purchase_attempted(executor: impl PgExecutor<'_>, order_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("update esims set purchase_attempted_at = now() where order_id = $1")
-        .bind(order_id)
-        .execute(executor)
-        .await
-        .map(|_| ())
+/// Written before the purchase request leaves. False (and nothing written) when the order was
+/// refunded meanwhile: then nothing may be bought.
+pub async fn mark_purchase_attempted(executor: impl PgExecutor<'_>, order_id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update esims set purchase_attempted_at = now()
+          where order_id = $1
+            and exists (select 1 from orders where id = $1 and status <> 'refunded'::order_status)",
+    )
+    .bind(order_id)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn set_sim(
@@ -74,13 +79,24 @@ pub async fn set_status(executor: impl PgExecutor<'_>, order_id: Uuid, status: &
         .map(|_| ())
 }
 
-pub async fn mark_data_limit_set(executor: impl PgExecutor<'_>, order_id: Uuid, mb: Option<i32>) -> sqlx::Result<()> {
-    sqlx::query("update esims set data_limit_mb = $2, data_limit_set_at = now() where order_id = $1")
-        .bind(order_id)
-        .bind(mb)
-        .execute(executor)
-        .await
-        .map(|_| ())
+/// Records the data limit as set (`mb`, or none for an unlimited plan), with the SIM's status
+/// as Telnyx's answer gave it, when there was one.
+pub async fn mark_data_limit_set(
+    executor: impl PgExecutor<'_>,
+    order_id: Uuid,
+    mb: Option<i32>,
+    status: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update esims set data_limit_mb = $2, data_limit_set_at = now(), telnyx_status = coalesce($3, telnyx_status)
+          where order_id = $1",
+    )
+    .bind(order_id)
+    .bind(mb)
+    .bind(status)
+    .execute(executor)
+    .await
+    .map(|_| ())
 }
 
 pub async fn store_activation_code(executor: impl PgExecutor<'_>, order_id: Uuid, sealed: &[u8]) -> sqlx::Result<()> {

@@ -79,24 +79,38 @@ pub async fn claim_kinds(
     only: &[&str],
     except: &[&str],
 ) -> sqlx::Result<Option<ClaimedJob>> {
+    Ok(claim_many(executor, lease_seconds, only, except, 1).await?.pop())
+}
+
+/// Claims up to `limit` runnable jobs at once (one statement, one token for the batch; each
+/// job's writes still name its own id). The eSIM's jobs come first (`priority`), then the
+/// oldest due. Fewer than `limit` means nothing else was due.
+pub async fn claim_many(
+    executor: impl PgExecutor<'_>,
+    lease_seconds: f64,
+    only: &[&str],
+    except: &[&str],
+    limit: i64,
+) -> sqlx::Result<Vec<ClaimedJob>> {
     sqlx::query_as(
         "update jobs set status = 'running', attempts = attempts + 1, claim_token = $2,
                 locked_until = now() + make_interval(secs => $1)
-          where id = (select id from jobs
+          where id = any(array(select id from jobs
                        where ((status = 'queued' and run_at <= now())
                               or (status = 'running' and locked_until < now()))
                          and (cardinality($3::text[]) = 0 or kind = any($3))
                          and not (kind = any($4::text[]))
-                       order by run_at, id
+                       order by priority, run_at, id
                        for update skip locked
-                       limit 1)
+                       limit $5))
          returning id, kind, key, order_id, payload, attempts, claim_token",
     )
     .bind(lease_seconds)
     .bind(Uuid::new_v4())
     .bind(only)
     .bind(except)
-    .fetch_optional(executor)
+    .bind(limit)
+    .fetch_all(executor)
     .await
 }
 

@@ -91,9 +91,10 @@ pub async fn set_order_email(executor: impl PgExecutor<'_>, order_id: Uuid, emai
     Ok(done.rows_affected() == 1)
 }
 
-/// Marks (or clears) the order's address as refused for good by the SMTP server.
+/// Marks (or clears) the order's address as refused for good by the SMTP server. A flag that
+/// already says so is not written again (every sent email clears it: no new row version).
 pub async fn set_undeliverable(executor: impl PgExecutor<'_>, order_id: Uuid, undeliverable: bool) -> sqlx::Result<()> {
-    sqlx::query("update orders set email_undeliverable = $2 where id = $1")
+    sqlx::query("update orders set email_undeliverable = $2 where id = $1 and email_undeliverable <> $2")
         .bind(order_id)
         .bind(undeliverable)
         .execute(executor)

@@ -84,6 +84,11 @@ pub async fn lock(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Optio
     one(executor, &format!("select {COLUMNS} from orders where id = $1::uuid for update"), &id.to_string()).await
 }
 
+/// The order of a checkout session, its row locked until the transaction ends.
+pub async fn lock_by_session(executor: impl PgExecutor<'_>, session_id: &str) -> sqlx::Result<Option<Order>> {
+    one(executor, &format!("select {COLUMNS} from orders where stripe_session_id = $1 for update"), session_id).await
+}
+
 pub async fn find_by_session(executor: impl PgExecutor<'_>, session_id: &str) -> sqlx::Result<Option<Order>> {
     one(executor, &format!("select {COLUMNS} from orders where stripe_session_id = $1"), session_id).await
 }

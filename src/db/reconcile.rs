@@ -56,21 +56,23 @@ pub async fn advance_event_cursor(executor: impl PgExecutor<'_>, created: i64, e
 }
 
 /// Claims the right to confirm `order_id`'s payment on read now: true at most once per
-/// `interval_seconds` per order, across every process.
+/// `interval_seconds` per order, across every process, and never on the first read (which
+/// records when the order was first read waiting; a read `interval_seconds` later claims).
 pub async fn claim_read_check(
     executor: impl PgExecutor<'_>,
     order_id: Uuid,
     interval_seconds: f64,
 ) -> sqlx::Result<bool> {
-    let claimed: Option<Uuid> = sqlx::query_scalar(
-        "insert into order_payment_checks (order_id) values ($1)
-         on conflict (order_id) do update set checked_at = now()
-         where order_payment_checks.checked_at <= now() - make_interval(secs => $2)
-         returning order_id",
+    sqlx::query_scalar(
+        "with earlier as (select 1 from order_payment_checks where order_id = $1),
+              claimed as (insert into order_payment_checks (order_id) values ($1)
+                          on conflict (order_id) do update set checked_at = now()
+                          where order_payment_checks.checked_at <= now() - make_interval(secs => $2)
+                          returning order_id)
+         select exists(select 1 from earlier) and exists(select 1 from claimed)",
     )
     .bind(order_id)
     .bind(interval_seconds)
-    .fetch_optional(executor)
-    .await?;
-    Ok(claimed.is_some())
+    .fetch_one(executor)
+    .await
 }

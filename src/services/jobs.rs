@@ -88,14 +88,28 @@ pub enum JobKinds {
     Except(&'static [&'static str]),
 }
 
+impl JobKinds {
+    /// The kinds to run (all when empty) and those not to.
+    fn filters(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            JobKinds::All => (&[], &[]),
+            JobKinds::Only(only) => (only, &[]),
+            JobKinds::Except(except) => (&[], except),
+        }
+    }
+}
+
 /// Claims the next due job of `kinds` for `lease`.
 pub async fn claim_kinds(pool: &Pool, lease: Duration, kinds: JobKinds) -> Result<Option<ClaimedJob>> {
-    let (only, except): (&[&str], &[&str]) = match kinds {
-        JobKinds::All => (&[], &[]),
-        JobKinds::Only(only) => (only, &[]),
-        JobKinds::Except(except) => (&[], except),
-    };
+    let (only, except) = kinds.filters();
     Ok(db::jobs::claim_kinds(pool, lease.as_secs_f64(), only, except).await?)
+}
+
+/// Claims up to `limit` due jobs of `kinds` for `lease`, in one statement.
+pub async fn claim_many(pool: &Pool, lease: Duration, kinds: JobKinds, limit: usize) -> Result<Vec<ClaimedJob>> {
+    let (only, except) = kinds.filters();
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    Ok(db::jobs::claim_many(pool, lease.as_secs_f64(), only, except, limit).await?)
 }
 
 /// Extends the job's lease to `lease` from now while this claim still holds it.

@@ -1,6 +1,6 @@
-//! The one owner of an order's lifecycle: `transition` is the only way an order changes status,
-//! and `record` the only way an event is written. Both run in the caller's transaction, which
-//! is where what a change sends out (emails, webhook deliveries) is queued, and the job that
+//! The one owner of an order's lifecycle: `transition` (or `transition_locked`, for a row the
+//! caller has locked) is the only way an order changes status, and `record` the only way an
+//! event is written. Both run in the caller's transaction, which is where what a change sends out (emails, webhook deliveries) is queued, and the job that
 //! disables the SIM of an order refunded after its eSIM was bought.
 
 use uuid::Uuid;
@@ -22,6 +22,20 @@ pub async fn transition(
     details: serde_json::Value,
 ) -> Result<Option<Order>> {
     let order = db::orders::lock(&mut *conn, order_id).await?.ok_or(Error::NotFound("order"))?;
+    transition_locked(conn, order, to, kind, actor, details).await
+}
+
+/// [`transition`] of an order whose row the caller's transaction has just locked
+/// (`db::orders::lock`, `lock_by_session`): `order` is that row, so it is not read again.
+pub async fn transition_locked(
+    conn: &mut Conn,
+    order: Order,
+    to: OrderStatus,
+    kind: EventKind,
+    actor: Actor,
+    details: serde_json::Value,
+) -> Result<Option<Order>> {
+    let order_id = order.id;
     if !order.status.can_become(to) {
         return Ok(None);
     }

@@ -11,7 +11,7 @@ use crate::clients::stripe::{SessionFacts, StripeClientError};
 use crate::db::{self, Conn, Pool};
 use crate::domain::order::Order;
 use crate::domain::{Actor, EventKind, OrderStatus};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// What `fulfil_checkout` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,12 +55,11 @@ pub async fn fulfil_checkout_in(conn: &mut Conn, payments: &Payments, session_id
 /// Moves the order of a session Stripe reports paid to `paid`, queueing its provisioning, and
 /// applies a refund Stripe reported before (the order then ends `refunded`, nothing bought).
 async fn confirm(conn: &mut Conn, session: &SessionFacts) -> Result<Fulfilment> {
-    let Some(found) = db::orders::find_by_session(&mut *conn, &session.id).await? else {
+    // The row lock serialises concurrent confirmations of the same order, and refunds.
+    let Some(order) = db::orders::lock_by_session(&mut *conn, &session.id).await? else {
         tracing::warn!(stripe.session = %session.id, "no order for this checkout session");
         return Ok(Fulfilment::UnknownSession);
     };
-    // The row lock serialises concurrent confirmations of the same order, and refunds.
-    let order = db::orders::lock(&mut *conn, found.id).await?.ok_or(Error::NotFound("order"))?;
     if order.status != OrderStatus::AwaitingPayment || order.needs_review {
         return Ok(Fulfilment::AlreadyDone);
     }
@@ -86,22 +85,23 @@ async fn confirm(conn: &mut Conn, session: &SessionFacts) -> Result<Fulfilment> 
     db::orders::set_payment_intent(&mut *conn, order.id, session.payment_intent.as_deref()).await?;
     let details =
         json!({ "session_id": session.id, "payment_intent": session.payment_intent, "amount": session.amount_total });
-    if lifecycle::transition(conn, order.id, OrderStatus::Paid, EventKind::Paid, Actor::Stripe, details)
+    let order_id = order.id;
+    if lifecycle::transition_locked(conn, order, OrderStatus::Paid, EventKind::Paid, Actor::Stripe, details)
         .await?
         .is_none()
     {
         return Ok(Fulfilment::AlreadyDone);
     }
-    let early = db::stripe_events::take_pending_refund(&mut *conn, session.payment_intent.as_deref(), order.id).await?;
+    let early = db::stripe_events::take_pending_refund(&mut *conn, session.payment_intent.as_deref(), order_id).await?;
     if let Some(refund) = early {
-        tracing::warn!(order.id = %order.id, amount = refund.amount_minor, full = refund.full, "a refund came before the payment");
+        tracing::warn!(order.id = %order_id, amount = refund.amount_minor, full = refund.full, "a refund came before the payment");
         let pi = session.payment_intent.as_deref().unwrap_or_default();
-        if apply_refund(conn, order.id, pi, refund.amount_minor, refund.full).await? && refund.full {
+        if apply_refund(conn, order_id, pi, refund.amount_minor, refund.full).await? && refund.full {
             return Ok(Fulfilment::Paid);
         }
     }
-    db::jobs::enqueue(&mut *conn, db::jobs::PROVISION_ESIM, order.id).await?;
-    tracing::info!(order.id = %order.id, "order paid; provisioning queued");
+    db::jobs::enqueue(&mut *conn, db::jobs::PROVISION_ESIM, order_id).await?;
+    tracing::info!(order.id = %order_id, "order paid; provisioning queued");
     Ok(Fulfilment::Paid)
 }
 

@@ -53,7 +53,9 @@ pub enum Provisioned {
 }
 
 pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<Provisioned, JobError> {
-    let order = db::orders::find(pool, order_id).await?.ok_or(JobError::Fail { reason: "no such order".into() })?;
+    let mut tx = pool.begin().await?;
+    let order = db::orders::lock(&mut *tx, order_id).await?.ok_or(JobError::Fail { reason: "no such order".into() })?;
+    let plan_id = order.plan_id;
     match order.status {
         OrderStatus::Paid | OrderStatus::ProvisioningFailed => {
             let kind = if order.status == OrderStatus::Paid {
@@ -61,16 +63,16 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
             } else {
                 EventKind::ProvisioningRetried
             };
-            let mut tx = pool.begin().await?;
             let moved =
-                lifecycle::transition(&mut tx, order_id, OrderStatus::Provisioning, kind, Actor::System, json!({}));
+                lifecycle::transition_locked(&mut tx, order, OrderStatus::Provisioning, kind, Actor::System, json!({}));
             if moved.await?.is_none() {
                 return Ok(Provisioned::Skipped);
             }
             tx.commit().await?;
         }
-        OrderStatus::Provisioning => {}
+        OrderStatus::Provisioning => drop(tx),
         OrderStatus::Refunded => {
+            drop(tx);
             disable_if_bought(pool, p, order_id).await?;
             return Ok(Provisioned::Skipped);
         }
@@ -79,16 +81,14 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
 
     let tag = tag_for(order_id);
     let mut esim = db::esims::find_or_create(pool, order_id, &tag).await?;
-    let (data_mb, plan_group) = db::catalogue::provisioning_facts(pool, order.plan_id).await?;
+    let (data_mb, plan_group) = db::catalogue::provisioning_facts(pool, plan_id).await?;
 
     if esim.telnyx_sim_id.is_none() {
-        if refunded_meanwhile(pool, order_id).await? {
-            return Ok(Provisioned::Skipped);
-        }
         // Never two eSIMs for one order: after an attempt whose outcome is unknown, a SIM
         // already tagged with the order is adopted, not bought again. Before any attempt there
-        // is nothing to find.
+        // is nothing to find (and `purchase` itself sees a refund that came meanwhile).
         let found = match esim.purchase_attempted_at {
+            Some(_) if refunded_meanwhile(pool, order_id).await? => return Ok(Provisioned::Skipped),
             Some(_) => p.telnyx.list_sims_by_tag(&tag).await?,
             None => Vec::new(),
         };
@@ -97,21 +97,26 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
         }
         let (sim, kind) = match found.into_iter().next() {
             Some(sim) => (sim, EventKind::EsimAdopted),
-            None => (purchase(pool, p, order_id, &esim, plan_group, &tag).await?, EventKind::EsimPurchased),
+            None => match purchase(pool, p, order_id, &esim, plan_group, &tag).await? {
+                Some(sim) => (sim, EventKind::EsimPurchased),
+                None => return Ok(Provisioned::Skipped),
+            },
         };
         store_sim(pool, order_id, &sim, kind, Actor::System).await?;
-        esim = db::esims::find(pool, order_id).await?.ok_or(JobError::Fail { reason: "eSIM row vanished".into() })?;
+        esim.telnyx_sim_id = Some(sim.id);
+        esim.iccid = Some(sim.iccid);
+        esim.telnyx_status = Some(sim.status);
     }
     let sim_id = esim.telnyx_sim_id.clone().unwrap_or_default();
     let iccid = esim.iccid.clone().unwrap_or_default();
 
     if esim.data_limit_set_at.is_none() {
-        if let Some(mb) = data_mb {
-            // The answer is the SIM as it now is: its status needs no read of its own.
-            let sim = p.telnyx.set_data_limit(&sim_id, mb as u32).await?;
-            db::esims::set_status(pool, order_id, &sim.status).await?;
-        }
-        db::esims::mark_data_limit_set(pool, order_id, data_mb).await?;
+        // The answer is the SIM as it now is: its status needs no read of its own.
+        let status = match data_mb {
+            Some(mb) => Some(p.telnyx.set_data_limit(&sim_id, mb as u32).await?.status),
+            None => None,
+        };
+        db::esims::mark_data_limit_set(pool, order_id, data_mb, status.as_deref()).await?;
     }
 
     if esim.activation_code_sealed.is_none() {
@@ -120,11 +125,12 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
             .map_err(|why| JobError::Fail { reason: format!("Telnyx gave an unusable activation code: {why}") })?;
         let sealed = p.cipher.encrypt(&code, order_id.as_bytes());
         let mut tx = pool.begin().await?;
-        db::orders::lock(&mut *tx, order_id).await?.ok_or(JobError::Fail { reason: "order vanished".into() })?;
+        let order =
+            db::orders::lock(&mut *tx, order_id).await?.ok_or(JobError::Fail { reason: "order vanished".into() })?;
         db::esims::store_activation_code(&mut *tx, order_id, &sealed).await?;
         let details = json!({ "iccid": iccid });
         let moved =
-            lifecycle::transition(&mut tx, order_id, OrderStatus::Ready, EventKind::Ready, Actor::System, details);
+            lifecycle::transition_locked(&mut tx, order, OrderStatus::Ready, EventKind::Ready, Actor::System, details);
         let moved = moved.await?;
         tx.commit().await?;
         let ready = moved.is_some();
@@ -201,7 +207,8 @@ async fn disable_if_bought(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Resu
     Ok(())
 }
 
-/// Buys the order's SIM, unless an earlier attempt's may still show up in tag searches.
+/// Buys the order's SIM, unless an earlier attempt's may still show up in tag searches. `None`
+/// when the order was refunded meanwhile: nothing is bought.
 async fn purchase(
     pool: &Pool,
     p: &Provisioner,
@@ -209,7 +216,7 @@ async fn purchase(
     esim: &db::esims::EsimRow,
     plan_group: Option<Uuid>,
     tag: &str,
-) -> Result<SimCard, JobError> {
+) -> Result<Option<SimCard>, JobError> {
     if let Some(attempted) = esim.purchase_attempted_at {
         let since = (time::OffsetDateTime::now_utc() - attempted).unsigned_abs();
         if since < p.tag_grace {
@@ -219,7 +226,9 @@ async fn purchase(
             });
         }
     }
-    db::esims::mark_purchase_attempted(pool, order_id).await?;
+    if !db::esims::mark_purchase_attempted(pool, order_id).await? {
+        return Ok(None);
+    }
     let group = plan_group.map(|g| g.to_string()).or_else(|| p.default_group.clone());
     let purchase = p.telnyx.purchase_esims(1, group.as_deref(), &[tag.to_string()]).await?;
     let Some(sim) = purchase.sims.into_iter().next() else {
@@ -231,5 +240,5 @@ async fn purchase(
         };
         return Err(JobError::Fail { reason });
     };
-    Ok(sim)
+    Ok(Some(sim))
 }

@@ -2,7 +2,9 @@
 //! sweep (one at a time across every process, under a PostgreSQL advisory lock) re-reads the
 //! Checkout Session of every order still awaiting payment and catches up on Stripe's events
 //! list; and reading an order still awaiting payment confirms it, at most once per
-//! [`READ_CHECK_INTERVAL`] per order. Everything goes through the webhook's own paths
+//! [`READ_CHECK_INTERVAL`] per order, from the second read that far after the first (a webhook
+//! normally lands within seconds of the payment: a buyer's app that polls right after paying
+//! does not cost a Stripe read per order). Everything goes through the webhook's own paths
 //! (`payments::fulfil_checkout`, `payments::close_unpaid`, `stripe_events::handle`).
 
 use std::time::Duration;
@@ -30,7 +32,8 @@ const SWEEP_BATCH: i64 = 500;
 /// about three days).
 const EVENTS_LOOKBACK: Duration = Duration::from_secs(3 * 24 * 3600);
 const EVENT_PAGE: i64 = 100;
-/// Reading an order confirms its payment at most this often.
+/// Reading an order confirms its payment at most this often, and first this long after the
+/// first read that found it awaiting payment.
 pub const READ_CHECK_INTERVAL: Duration = Duration::from_secs(10);
 
 /// What one sweep did.
@@ -140,8 +143,10 @@ async fn catch_up_events(pool: &Pool, payments: &Payments, now: OffsetDateTime) 
 }
 
 /// Confirms (or closes) an order still awaiting payment from Stripe's record of its session,
-/// at most once per `READ_CHECK_INTERVAL` per order across processes. True when the order
-/// moved, so the caller reads it again. Failures are logged: a read never fails for them.
+/// at most once per `READ_CHECK_INTERVAL` per order across processes, the first time that long
+/// after the first read found it waiting (that read only starts the clock: the webhook is
+/// usually seconds behind the payment). True when the order moved, so the caller reads it
+/// again. Failures are logged: a read never fails for them.
 pub async fn confirm_on_read(pool: &Pool, payments: &Payments, order: &Order) -> bool {
     if order.status != OrderStatus::AwaitingPayment || order.needs_review {
         return false;

@@ -120,6 +120,18 @@ async fn api_status(app: &TestApp, id: Uuid, token: &str) -> String {
     body["status"].as_str().unwrap().to_string()
 }
 
+/// What `READ_CHECK_INTERVAL` brings: the order was first read waiting that long ago.
+async fn first_read_long_ago(app: &TestApp, id: Uuid) {
+    let moved = sqlx::query(
+        "update order_payment_checks set checked_at = checked_at - interval '1 minute' where order_id = $1",
+    )
+    .bind(id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(moved.rows_affected(), 1, "the first read was recorded");
+}
+
 #[tokio::test]
 async fn reading_an_order_through_the_api_confirms_a_dropped_payment() {
     let app = spawn_app().await;
@@ -128,6 +140,12 @@ async fn reading_an_order_through_the_api_confirms_a_dropped_payment() {
     app.stripe.wait_for_deliveries().await;
     assert_eq!(app.status(id).await, "awaiting_payment", "no webhook arrived");
 
+    // Read right after paying, the webhook may still be on its way: Stripe is not asked yet.
+    let asked = app.stripe.session_reads();
+    assert_eq!(api_status(&app, id, &token).await, "awaiting_payment");
+    assert_eq!(app.stripe.session_reads(), asked, "no Stripe read on the first poll");
+    // Still waiting at a read the interval later: confirmed from Stripe's record.
+    first_read_long_ago(&app, id).await;
     assert_eq!(api_status(&app, id, &token).await, "paid");
     assert_eq!(app.event_count(id, "paid").await, 1);
     assert_eq!(provision_jobs(&app, id).await, 1);
@@ -137,17 +155,15 @@ async fn reading_an_order_through_the_api_confirms_a_dropped_payment() {
 async fn confirming_on_read_asks_stripe_at_most_once_per_interval() {
     let app = spawn_app().await;
     let (id, token, session_id) = order_with_dropped_event(&app).await;
+    assert_eq!(api_status(&app, id, &token).await, "awaiting_payment", "first read: the clock starts");
+    first_read_long_ago(&app, id).await;
     assert_eq!(api_status(&app, id, &token).await, "awaiting_payment", "open: asked, nothing to confirm");
     app.pay(&session_id).await;
     app.stripe.wait_for_deliveries().await;
     assert_eq!(api_status(&app, id, &token).await, "awaiting_payment", "asked a moment ago: not again yet");
 
     // The interval has passed.
-    sqlx::query("update order_payment_checks set checked_at = checked_at - interval '1 minute' where order_id = $1")
-        .bind(id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    first_read_long_ago(&app, id).await;
     assert_eq!(api_status(&app, id, &token).await, "paid");
 }
 
@@ -157,7 +173,11 @@ async fn the_order_page_confirms_a_dropped_payment() {
     let (id, token, session_id) = order_with_dropped_event(&app).await;
     app.pay(&session_id).await;
     app.stripe.wait_for_deliveries().await;
-    // Opened later from the e-mail, not from Stripe's redirect (no session id).
+    // Opened later from the e-mail, not from Stripe's redirect (no session id), and open (or
+    // its status polled) still waiting a while later.
+    app.order_page(id, &token, "").await;
+    assert_eq!(app.status(id).await, "awaiting_payment", "the first read starts the clock");
+    first_read_long_ago(&app, id).await;
     app.order_page(id, &token, "").await;
     assert_eq!(app.status(id).await, "paid");
 }

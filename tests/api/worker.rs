@@ -142,3 +142,29 @@ async fn a_runner_whose_job_was_taken_over_writes_nothing() {
     assert_eq!(app.event_count(id, "provisioning_failed").await, 0);
     assert!(app.worker().run_once().await.unwrap().is_none(), "the job stays done");
 }
+
+#[tokio::test]
+async fn an_esim_is_claimed_before_the_messages_due_beside_it() {
+    use tern::services::jobs::{self, JobKinds};
+    let app = spawn_app().await;
+    let (id, _) = app.paid_order().await;
+    // A webhook delivery that has been due for a minute, longer than the order's provisioning.
+    sqlx::query(
+        "insert into jobs (kind, key, order_id, run_at) values ('deliver_webhook', 'test:early', $1, now() - interval '1 minute')",
+    )
+    .bind(id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let lease = Duration::from_secs(30);
+    let first = jobs::claim(&app.pool, lease).await.unwrap().expect("a job");
+    assert_eq!((first.kind.as_str(), first.order_id), ("provision_esim", Some(id)), "the eSIM first");
+    // A batch claim takes what is left (the emails are the background mail worker's), and says
+    // by its size that nothing else is due.
+    let not_mail = JobKinds::Except(&["send_email"]);
+    let rest = jobs::claim_many(&app.pool, lease, not_mail, 5).await.unwrap();
+    let keys: Vec<&str> = rest.iter().map(|j| j.key.as_str()).collect();
+    assert_eq!(keys, ["test:early"]);
+    assert!(jobs::claim_many(&app.pool, lease, not_mail, 5).await.unwrap().is_empty(), "all claimed");
+}

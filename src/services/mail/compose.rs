@@ -101,7 +101,11 @@ pub(super) async fn compose(
 
 async fn order_content(pool: &Pool, inner: &Inner, message: &str, order: &Order) -> Result<Option<Content>> {
     let base = &inner.settings.public_url;
-    let refunded = Money::new(db::orders::refunded(pool, order.id).await?, order.amount.currency.clone());
+    // Read only for the two messages that state it.
+    let refunded = || async {
+        let minor = db::orders::refunded(pool, order.id).await?;
+        Ok::<_, Error>(Money::new(minor, order.amount.currency.clone()))
+    };
     Ok(Some(match message {
         kinds::PAYMENT_RECEIVED => Content::PaymentReceived(summary(pool, base, order).await?),
         kinds::ESIM_READY => {
@@ -125,15 +129,24 @@ async fn order_content(pool: &Pool, inner: &Inner, message: &str, order: &Order)
                 validity_start: plan.map(|p| p.validity_start.label().to_string()).unwrap_or_default(),
             }))
         }
-        kinds::PROVISIONING_FAILED => Content::ProvisioningFailed {
-            order: summary(pool, base, order).await?,
-            refunded: (refunded.minor > 0).then(|| refunded.to_string()),
-        },
-        kinds::REFUNDED if refunded.minor > 0 => Content::Refunded {
-            order: summary(pool, base, order).await?,
-            amount: refunded.to_string(),
-            full: order.status == OrderStatus::Refunded,
-        },
+        kinds::PROVISIONING_FAILED => {
+            let refunded = refunded().await?;
+            Content::ProvisioningFailed {
+                order: summary(pool, base, order).await?,
+                refunded: (refunded.minor > 0).then(|| refunded.to_string()),
+            }
+        }
+        kinds::REFUNDED => {
+            let refunded = refunded().await?;
+            if refunded.minor == 0 {
+                return Ok(None);
+            }
+            Content::Refunded {
+                order: summary(pool, base, order).await?,
+                amount: refunded.to_string(),
+                full: order.status == OrderStatus::Refunded,
+            }
+        }
         _ => return Ok(None),
     }))
 }
