@@ -68,9 +68,8 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
             if moved.await?.is_none() {
                 return Ok(Provisioned::Skipped);
             }
-            tx.commit().await?;
         }
-        OrderStatus::Provisioning => drop(tx),
+        OrderStatus::Provisioning => {}
         OrderStatus::Refunded => {
             drop(tx);
             disable_if_bought(pool, p, order_id).await?;
@@ -80,8 +79,15 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
     }
 
     let tag = tag_for(order_id);
-    let mut esim = db::esims::find_or_create(pool, order_id, &tag).await?;
-    let (data_mb, plan_group) = db::catalogue::provisioning_facts(pool, plan_id).await?;
+    let mut esim = db::esims::find_or_create(&mut *tx, order_id, &tag).await?;
+    let (data_mb, plan_group) = db::catalogue::provisioning_facts(&mut *tx, plan_id).await?;
+    // A first attempt is marked in the transaction that holds the order's row (no refund can
+    // come in between), committed before the purchase request leaves.
+    let first_attempt = esim.telnyx_sim_id.is_none() && esim.purchase_attempted_at.is_none();
+    if first_attempt && !db::esims::mark_purchase_attempted(&mut *tx, order_id).await? {
+        return Ok(Provisioned::Skipped);
+    }
+    tx.commit().await?;
 
     if esim.telnyx_sim_id.is_none() {
         // Never two eSIMs for one order: after an attempt whose outcome is unknown, a SIM
@@ -97,7 +103,7 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
         }
         let (sim, kind) = match found.into_iter().next() {
             Some(sim) => (sim, EventKind::EsimAdopted),
-            None => match purchase(pool, p, order_id, &esim, plan_group, &tag).await? {
+            None => match purchase(pool, p, order_id, &esim, first_attempt, plan_group, &tag).await? {
                 Some(sim) => (sim, EventKind::EsimPurchased),
                 None => return Ok(Provisioned::Skipped),
             },
@@ -208,12 +214,14 @@ async fn disable_if_bought(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Resu
 }
 
 /// Buys the order's SIM, unless an earlier attempt's may still show up in tag searches. `None`
-/// when the order was refunded meanwhile: nothing is bought.
+/// when the order was refunded meanwhile: nothing is bought. A first attempt (`first`) was
+/// marked already, with the order's move to `provisioning`.
 async fn purchase(
     pool: &Pool,
     p: &Provisioner,
     order_id: Uuid,
     esim: &db::esims::EsimRow,
+    first: bool,
     plan_group: Option<Uuid>,
     tag: &str,
 ) -> Result<Option<SimCard>, JobError> {
@@ -226,7 +234,7 @@ async fn purchase(
             });
         }
     }
-    if !db::esims::mark_purchase_attempted(pool, order_id).await? {
+    if !first && !db::esims::mark_purchase_attempted(pool, order_id).await? {
         return Ok(None);
     }
     let group = plan_group.map(|g| g.to_string()).or_else(|| p.default_group.clone());
