@@ -1,7 +1,8 @@
 //! The one owner of an order's lifecycle: `transition` (or `transition_locked`, for a row the
 //! caller has locked) is the only way an order changes status, and `record` the only way an
-//! event is written. Both run in the caller's transaction, which is where what a change sends out (emails, webhook deliveries) is queued, and the job that
-//! disables the SIM of an order refunded after its eSIM was bought.
+//! event is written. Both run in the caller's transaction, which is where what a change sends
+//! out (emails, webhook deliveries) is queued, and the job that disables the SIM of an order
+//! refunded after its eSIM was bought.
 
 use uuid::Uuid;
 

@@ -92,7 +92,7 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
     if esim.telnyx_sim_id.is_none() {
         // Never two eSIMs for one order: after an attempt whose outcome is unknown, a SIM
         // already tagged with the order is adopted, not bought again. Before any attempt there
-        // is nothing to find (and `purchase` itself sees a refund that came meanwhile).
+        // is nothing to find (a refund that came meanwhile is seen where the attempt is marked).
         let found = match esim.purchase_attempted_at {
             Some(_) if refunded_meanwhile(pool, order_id).await? => return Ok(Provisioned::Skipped),
             Some(_) => p.telnyx.list_sims_by_tag(&tag).await?,
