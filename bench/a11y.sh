@@ -37,36 +37,15 @@ if [ ! -d bench/a11y/node_modules/lighthouse ] || [ ! -d bench/a11y/node_modules
     npm ci --prefix bench/a11y --ignore-scripts --no-audit --no-fund >&2
 fi
 
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 data=$(mktemp -d /tmp/tern-a11y.XXXXXX)
 chmod 755 "$data"
 server='' emulators=''
-cleanup() {
-  [ -n "$server" ] && { kill -INT "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; }
-  [ -n "$emulators" ] && { kill -INT "$emulators" 2>/dev/null; wait "$emulators" 2>/dev/null || true; }
-  rm -rf "$data"
-}
-trap cleanup EXIT
-
-"$bin" emulators --stripe-port "$STRIPE_PORT" --telnyx-port "$TELNYX_PORT" >"$data/emulators.log" 2>&1 &
-emulators=$!
-stripe="http://127.0.0.1:$STRIPE_PORT"
-telnyx="http://127.0.0.1:$TELNYX_PORT"
-base="http://127.0.0.1:$PORT"
-for _ in $(seq 1 100); do grep -q "Ctrl-C" "$data/emulators.log" 2>/dev/null && break; sleep 0.1; done
-tokens=$(sed -n 's/^  control token: *\([0-9a-f]*\).*/\1/p' "$data/emulators.log")
-stripe_token=$(echo "$tokens" | sed -n 1p)
-telnyx_token=$(echo "$tokens" | sed -n 2p)
-[ -n "$stripe_token" ] && [ -n "$telnyx_token" ] || { cat "$data/emulators.log" >&2; exit 2; }
-curl -fs -X POST "$stripe/_emulator/webhooks/url" -H 'content-type: application/json' \
-  -H "X-Emulator-Token: $stripe_token" -d "{\"url\": \"$base/webhooks/stripe\"}" >/dev/null
-
-export TERN_DATA_DIR="$data" TERN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
-  STRIPE_SECRET_KEY=sk_test_tern_emulator STRIPE_WEBHOOK_SECRET=whsec_tern_emulator STRIPE_API_BASE="$stripe/" \
-  TELNYX_API_KEY=KEY_tern_emulator TELNYX_API_BASE="$telnyx/v2"
-"$bin" >"$data/tern.log" 2>&1 &
-server=$!
-for _ in $(seq 1 600); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fs "$base/readyz" >/dev/null || { tail -20 "$data/tern.log" >&2; exit 2; }
+trap stop_all EXIT
+start_emulators
+start_tern
+await_tern
 
 plan=$(curl -fs "$base/api/v1/plans?destination=jp&per_page=1" | jq -r '.data[0].id')
 
@@ -77,7 +56,7 @@ buy() {
     -H "Idempotency-Key: $(cat /proc/sys/kernel/random/uuid)" -d "{\"plan_id\": \"$plan\", \"email\": \"a11y-$1@example.com\"}")
   session=$(echo "$created" | jq -r '.checkout_url' | sed 's#.*/##')
   curl -fs -X POST "$stripe/_emulator/sessions/$session/pay" -H 'content-type: application/json' \
-    -H "X-Emulator-Token: $stripe_token" -d '{}' >/dev/null
+    -H "X-Emulator-Token: $STRIPE_CONTROL_TOKEN" -d '{}' >/dev/null
   echo "$created" | jq -r '.id + " " + .access_token'
 }
 # Waits until the order's status is one of $2 (a jq regex), for up to 90 s.
@@ -95,14 +74,14 @@ read -r ready_id ready_token < <(buy ready)
 await_status "$ready_id" ready "$ready_token"
 # The second order's purchase is refused with a rate limit reset an hour away: the worker
 # waits that long, so the order stays "preparing" for the whole run.
-curl -fs -X POST "$telnyx/_emulator/inject" -H 'content-type: application/json' -H "X-Emulator-Token: $telnyx_token" \
+curl -fs -X POST "$telnyx/_emulator/inject" -H 'content-type: application/json' -H "X-Emulator-Token: $TELNYX_CONTROL_TOKEN" \
   -d '{"target": "purchase", "fault": "rate_limited", "reset_seconds": 3600, "times": 100}' >/dev/null
 read -r preparing_id preparing_token < <(buy preparing)
 await_status "$preparing_id" 'paid|provisioning' "$preparing_token"
 
 # An admin, signed in and enrolled in TOTP with curl; the browser gets its cookies.
 admin_email=a11y-admin@example.com admin_password='a11y bench admin password'
-echo "$admin_password" | "$bin" admin create --email "$admin_email" >"$data/admin.log" 2>&1 \
+echo "$admin_password" | env "${tern_vars[@]}" "$bin" admin create --email "$admin_email" >"$data/admin.log" 2>&1 \
   || { cat "$data/admin.log" >&2; exit 2; }
 jar="$data/admin.cookies"
 csrf() { sed -nE 's/.*name="csrf_token" value="([^"]+)".*/\1/p' | head -1; }

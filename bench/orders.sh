@@ -25,20 +25,9 @@ TELNYX_PORT=${TELNYX_PORT:-12112}
 bin=$(release_bin)
 data=$(mktemp -d /tmp/tern-bench-orders.XXXXXX)
 chmod 755 "$data"
-"$bin" emulators --stripe-port "$STRIPE_PORT" --telnyx-port "$TELNYX_PORT" >"$data/emulators.log" 2>&1 &
-emulators=$!
-stripe="http://127.0.0.1:$STRIPE_PORT"
-telnyx="http://127.0.0.1:$TELNYX_PORT"
-base="http://127.0.0.1:$PORT"
-for _ in $(seq 1 100); do grep -q "Ctrl-C" "$data/emulators.log" 2>/dev/null && break; sleep 0.1; done
-# Each emulator's test controls need its per-run token, as `tern emulators` printed them.
-tokens=$(sed -n 's/^  control token: *\([0-9a-f]*\).*/\1/p' "$data/emulators.log")
-STRIPE_CONTROL_TOKEN=$(echo "$tokens" | sed -n 1p)
-TELNYX_CONTROL_TOKEN=$(echo "$tokens" | sed -n 2p)
-export STRIPE_CONTROL_TOKEN
-curl -fs -X POST "$stripe/_emulator/webhooks/url" -H 'content-type: application/json' \
-  -H "X-Emulator-Token: $STRIPE_CONTROL_TOKEN" \
-  -d "{\"url\": \"$base/webhooks/stripe\"}" >/dev/null
+server='' emulators=''
+trap stop_all EXIT
+start_emulators
 # Stripe sends events concurrently, in no promised order; the emulator's default of one at a
 # time (what tests rely on for order) would make its own delivery queue the bottleneck.
 curl -fs -X POST "$stripe/_emulator/webhooks/concurrency" -H 'content-type: application/json' \
@@ -46,22 +35,8 @@ curl -fs -X POST "$stripe/_emulator/webhooks/concurrency" -H 'content-type: appl
 
 # Every buyer here comes from 127.0.0.1, so the per-client write limit (20 a minute by default)
 # is lifted: the limit is still checked on every create, as for real clients, but never refuses.
-start_tern() {
-  TERN_DATA_DIR="$data" TERN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn TERN_API_WRITES_PER_MINUTE=1000000 \
-    STRIPE_SECRET_KEY=sk_test_tern_emulator STRIPE_WEBHOOK_SECRET=whsec_tern_emulator STRIPE_API_BASE="$stripe/" \
-    TELNYX_API_KEY=KEY_tern_emulator TELNYX_API_BASE="$telnyx/v2" \
-    "$bin" >>"$data/tern.log" 2>&1 &
-  server=$!
-}
-start_tern
-cleanup() {
-  kill -INT "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
-  kill -INT "$emulators" 2>/dev/null; wait "$emulators" 2>/dev/null || true
-  rm -rf "$data"
-}
-trap cleanup EXIT
-for _ in $(seq 1 300); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fs "$base/readyz" >/dev/null
+start_tern TERN_API_WRITES_PER_MINUTE=1000000
+await_tern
 
 inject() {
   curl -fs -X POST "$telnyx/_emulator/inject" -H 'content-type: application/json' \
@@ -85,7 +60,7 @@ inject "{\"target\": \"purchase\", \"fault\": \"hang\", \"delay_ms\": 600000, \"
 python3 bench/restart.py prepare "$base" "$stripe" "$IN_FLIGHT" "$data/in-flight.json"
 kill -KILL "$server"
 wait "$server" 2>/dev/null || true
-start_tern
+start_tern TERN_API_WRITES_PER_MINUTE=1000000
 python3 bench/restart.py wait "$base" "$data/in-flight.json" 300
 
 echo "== Telnyx 300 ms per call, one purchase hanging"

@@ -68,23 +68,13 @@ pub struct ClaimedJob {
 /// worker died). `SKIP LOCKED` lets several workers claim side by side, each a different job.
 /// The claim gets a new token, so the runner it was taken from can no longer write.
 pub async fn claim(executor: impl PgExecutor<'_>, lease_seconds: f64) -> sqlx::Result<Option<ClaimedJob>> {
-    claim_kinds(executor, lease_seconds, &[], &[]).await
+    Ok(claim_many(executor, lease_seconds, &[], &[], 1).await?.pop())
 }
 
-/// Like [`claim`], for a worker that runs only the kinds in `only` (all when empty) and none
-/// of those in `except`.
-pub async fn claim_kinds(
-    executor: impl PgExecutor<'_>,
-    lease_seconds: f64,
-    only: &[&str],
-    except: &[&str],
-) -> sqlx::Result<Option<ClaimedJob>> {
-    Ok(claim_many(executor, lease_seconds, only, except, 1).await?.pop())
-}
-
-/// Claims up to `limit` runnable jobs at once (one statement, one token for the batch; each
-/// job's writes still name its own id). The eSIM's jobs come first (`priority`), then the
-/// oldest due. Fewer than `limit` means nothing else was due.
+/// Claims up to `limit` runnable jobs at once, of the kinds in `only` (all when empty) and
+/// none of those in `except`: one statement, one token for the batch (each job's writes
+/// still name its own id). The eSIM's jobs come first (`priority`), then the oldest due.
+/// Fewer than `limit` means nothing else was due.
 pub async fn claim_many(
     executor: impl PgExecutor<'_>,
     lease_seconds: f64,

@@ -89,10 +89,6 @@ pub async fn lock_by_session(executor: impl PgExecutor<'_>, session_id: &str) ->
     one(executor, &format!("select {COLUMNS} from orders where stripe_session_id = $1 for update"), session_id).await
 }
 
-pub async fn find_by_session(executor: impl PgExecutor<'_>, session_id: &str) -> sqlx::Result<Option<Order>> {
-    one(executor, &format!("select {COLUMNS} from orders where stripe_session_id = $1"), session_id).await
-}
-
 pub async fn find_by_payment_intent(
     executor: impl PgExecutor<'_>,
     payment_intent: &str,

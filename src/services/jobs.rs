@@ -101,8 +101,7 @@ impl JobKinds {
 
 /// Claims the next due job of `kinds` for `lease`.
 pub async fn claim_kinds(pool: &Pool, lease: Duration, kinds: JobKinds) -> Result<Option<ClaimedJob>> {
-    let (only, except) = kinds.filters();
-    Ok(db::jobs::claim_kinds(pool, lease.as_secs_f64(), only, except).await?)
+    Ok(claim_many(pool, lease, kinds, 1).await?.pop())
 }
 
 /// Claims up to `limit` due jobs of `kinds` for `lease`, in one statement.

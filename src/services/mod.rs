@@ -43,6 +43,31 @@ pub async fn ping(pool: &Pool) -> Result<()> {
     Ok(crate::db::ping(pool).await?)
 }
 
+/// Runs `task` now and then every `every` (a tick missed while it ran is not made up) until
+/// `stop` resolves. A run that fails is logged as `what` failing, and the next tick runs again.
+pub async fn repeat_until<T, Fut>(
+    every: std::time::Duration,
+    what: &'static str,
+    stop: impl std::future::Future<Output = ()>,
+    mut task: impl FnMut() -> Fut,
+) where
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = interval.tick() => {
+                if let Err(e) = task().await {
+                    tracing::warn!(error = %e, "{what} failed");
+                }
+            }
+        }
+    }
+}
+
 /// A member of staff acting, and where from (for the audit log).
 pub struct Operator<'a> {
     pub user: &'a User,

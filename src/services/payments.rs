@@ -116,9 +116,9 @@ pub async fn close_unpaid(conn: &mut Conn, session_id: &str, to: OrderStatus) ->
         OrderStatus::Expired => EventKind::Expired,
         _ => EventKind::PaymentFailed,
     };
-    let Some(found) = db::orders::find_by_session(&mut *conn, session_id).await? else { return Ok(false) };
+    let Some(order) = db::orders::lock_by_session(&mut *conn, session_id).await? else { return Ok(false) };
     let details = json!({ "session_id": session_id });
-    Ok(lifecycle::transition(conn, found.id, to, kind, Actor::Stripe, details).await?.is_some())
+    Ok(lifecycle::transition_locked(conn, order, to, kind, Actor::Stripe, details).await?.is_some())
 }
 
 /// Records a refund Stripe reports for a payment (`amount_refunded` is cumulative): the whole

@@ -171,17 +171,5 @@ pub async fn confirm_on_read(pool: &Pool, payments: &Payments, order: &Order) ->
 
 /// Runs the sweep every `every` until `stop` completes.
 pub async fn run_until(pool: Pool, payments: Payments, every: Duration, stop: impl std::future::Future<Output = ()>) {
-    let mut interval = tokio::time::interval(every);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            _ = interval.tick() => {
-                if let Err(e) = sweep(&pool, &payments).await {
-                    tracing::warn!(error = %e, "reconcile: the sweep failed");
-                }
-            }
-        }
-    }
+    super::repeat_until(every, "reconcile: the sweep", stop, || sweep(&pool, &payments)).await
 }

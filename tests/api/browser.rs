@@ -3,6 +3,7 @@
 //! page is decoded and compared with the activation code shown beside it; then the eSIM email
 //! is opened in the test mailbox and its link followed back to the order.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -12,10 +13,18 @@ use serde_json::json;
 
 use crate::helpers::{scratch_dir, spawn_app_with_worker};
 
+/// chromedriver, in a process group of its own with the Chromium it starts: dropping it (also
+/// when a test panics before its session is closed) kills the whole group, so no headless
+/// browser outlives its test.
 pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        if let Ok(group) = libc::pid_t::try_from(self.0.id()) {
+            // SAFETY: kill(2) takes plain integers; a negative pid names the process group
+            // `process_group(0)` gave chromedriver (its own pid).
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -38,6 +47,7 @@ pub(crate) async fn start_browser(profile: &std::path::Path) -> (Driver, fantocc
     let driver = Driver(
         Command::new(chromedriver_path())
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

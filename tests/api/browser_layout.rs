@@ -222,7 +222,7 @@ async fn every_page_fits_its_screen_at_360_and_1280_and_is_photographed() {
     }
     // The admin, in a browser of its own holding the admin's session cookie (one set by the
     // server is HttpOnly, and no script may replace it).
-    drop(browser);
+    browser.close().await.unwrap();
     let profile = scratch_dir("chromium-layout-admin");
     let (_admin_driver, browser) = start_browser(profile.path()).await;
     open(&browser, &app, "/healthz").await;
@@ -272,6 +272,7 @@ async fn every_page_fits_its_screen_at_360_and_1280_and_is_photographed() {
             }
         }
     }
+    browser.close().await.unwrap();
     assert!(
         too_wide.is_empty() && too_tall.is_empty(),
         "pages scroll sideways: {too_wide:#?}; headers taller than {PHONE_HEADER_MAX} px at 360×800: {too_tall:#?}"

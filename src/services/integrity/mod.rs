@@ -266,19 +266,8 @@ pub async fn run_until(
     every: Duration,
     stop: impl std::future::Future<Output = ()>,
 ) {
-    let mut interval = tokio::time::interval(every);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            _ = interval.tick() => {
-                if let Err(e) = run(&pool, &payments, &provisioner, Trigger::Schedule).await {
-                    tracing::warn!(error = %e, "the integrity report failed");
-                }
-            }
-        }
-    }
+    let task = || run(&pool, &payments, &provisioner, Trigger::Schedule);
+    super::repeat_until(every, "the integrity report", stop, task).await
 }
 
 #[cfg(test)]
