@@ -398,20 +398,4 @@ pub async fn audit_entries(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_take_the_text_literally() {
-        assert_eq!(contains_pattern("Ann"), "%ann%");
-        assert_eq!(contains_pattern("a_b%c\\"), "%a\\_b\\%c\\\\%");
-    }
-
-    #[test]
-    fn sorts_round_trip() {
-        for s in OrderSort::ALL {
-            assert_eq!(s.as_str().parse::<OrderSort>().unwrap(), *s);
-        }
-        assert!("price".parse::<OrderSort>().unwrap_err().contains("amount_desc"));
-    }
-}
+mod tests;

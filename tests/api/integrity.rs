@@ -1,5 +1,6 @@
 //! The integrity report: each finding seeded (in the database or the emulators) and fixed in
-//! one click, checking the end state; the page, the admin API, the lock and the schedule.
+//! one click, checking the end state; the page, the lock and the schedule (the JSON API:
+//! `integrity_api.rs`).
 
 use std::time::Duration;
 
@@ -42,7 +43,7 @@ async fn fixed(app: &TestApp, key: &str, fix: &str) {
     assert!(report.findings.iter().all(|f| f.key != key), "the fixed finding left the report");
 }
 
-async fn audited(app: &TestApp, action: &str, target: &str) -> i64 {
+pub(crate) async fn audited(app: &TestApp, action: &str, target: &str) -> i64 {
     sqlx::query_scalar("select count(*) from audit_log where action = $1 and target = $2")
         .bind(action)
         .bind(target)
@@ -70,7 +71,7 @@ async fn sim_of(app: &TestApp, id: Uuid) -> String {
 }
 
 /// A paid order whose provisioning failed for good (Telnyx out of stock).
-async fn failed_order(app: &TestApp) -> Uuid {
+pub(crate) async fn failed_order(app: &TestApp) -> Uuid {
     let (id, _) = app.paid_order().await;
     app.telnyx.inject(Target::Purchase, Fault::OutOfStock, 1);
     assert!(matches!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Failed { .. }));
@@ -335,80 +336,6 @@ async fn the_scheduled_run_puts_its_findings_on_the_dashboard() {
     let dashboard = Page::parse(&app.page("/admin", 200).await);
     assert_eq!(dashboard.texts("#integrity-attention li"), vec!["Provisioning failed: 1".to_string()]);
     assert!(!dashboard.exists("#attention-none"));
-}
-
-/// A bearer token for a new user with `role`, from `POST /api/v1/auth/token`.
-async fn token_for(app: &TestApp, role: Role) -> String {
-    let email = format!("{}-{}@example.com", role.as_str(), Uuid::new_v4().simple());
-    let hash = tern::services::accounts::hash_password("correct horse battery".into()).await.unwrap();
-    tern::db::users::create(&app.pool, &email, &hash, role).await.unwrap().unwrap();
-    let body = serde_json::json!({ "email": email, "password": "correct horse battery" });
-    let response = app.client.post(app.url("/api/v1/auth/token")).json(&body).send().await.unwrap();
-    assert_eq!(response.status(), 201);
-    response.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string()
-}
-
-async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
-    assert_eq!(response.status().as_u16(), status);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
-    response.json().await.unwrap()
-}
-
-#[tokio::test]
-async fn the_api_serves_admin_tokens_and_admin_keys_and_fixes_only_for_admins_in_person() {
-    let app = spawn_app().await;
-    let id = failed_order(&app).await;
-    let url = app.url("/api/v1/admin/integrity");
-    problem(app.client.get(&url).send().await.unwrap(), 401).await;
-    for role in [Role::Customer, Role::Support] {
-        let token = token_for(&app, role).await;
-        let refused = problem(app.client.get(&url).bearer_auth(&token).send().await.unwrap(), 403).await;
-        assert_eq!(refused["code"], "forbidden");
-        let run = app.client.post(format!("{url}/runs")).bearer_auth(&token).send().await.unwrap();
-        problem(run, 403).await;
-    }
-    let integrator = crate::webhooks_receiver::api_key(&app, tern::domain::webhook::KeyRole::Integrator).await;
-    problem(app.client.get(&url).bearer_auth(&integrator).send().await.unwrap(), 403).await;
-    assert!(integrity::report(&app.pool).await.unwrap().run.is_none(), "refused calls ran nothing");
-
-    // A monitoring system with an admin API key reads and runs the report, but fixes nothing.
-    let monitor = crate::webhooks_receiver::api_key(&app, tern::domain::webhook::KeyRole::Admin).await;
-    let read = app.client.get(&url).bearer_auth(&monitor).send().await.unwrap();
-    assert_eq!(read.status(), 200);
-    let ran = app.client.post(format!("{url}/runs")).bearer_auth(&monitor).send().await.unwrap();
-    let ran: serde_json::Value = ran.json().await.unwrap();
-    let finding = ran["findings"][0]["key"].as_str().unwrap().to_string();
-    let fix = serde_json::json!({ "finding": finding });
-    let by_key = app.client.post(format!("{url}/fixes")).bearer_auth(&monitor).json(&fix).send().await.unwrap();
-    assert!(problem(by_key, 403).await["detail"].as_str().unwrap().contains("in person"));
-    assert_eq!(app.status(id).await, "provisioning_failed", "the refused fix changed nothing");
-
-    let admin = token_for(&app, Role::Admin).await;
-    let latest: serde_json::Value =
-        app.client.get(&url).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
-    assert_eq!(latest["run"]["trigger"], "operator", "the monitor's run is the latest");
-    let ran = app.client.post(format!("{url}/runs")).bearer_auth(&admin).send().await.unwrap();
-    assert_eq!(ran.status(), 200);
-    let report: serde_json::Value = ran.json().await.unwrap();
-    assert_eq!(report["run"]["trigger"], "operator");
-    let failed = report["counts"].as_array().unwrap().iter().find(|c| c["kind"] == "provisioning_failed").unwrap();
-    assert_eq!(failed["count"], 1);
-    let key = report["findings"][0]["key"].as_str().unwrap().to_string();
-    assert_eq!(report["findings"][0]["fix"], "retry_provisioning");
-
-    // A fix without a finding names the field and changes nothing.
-    let fixes = format!("{url}/fixes");
-    let bad = app.client.post(&fixes).bearer_auth(&admin).json(&serde_json::json!({})).send().await.unwrap();
-    let bad = problem(bad, 422).await;
-    assert!(bad.to_string().contains("finding"), "{bad}");
-    let done = app.client.post(&fixes).bearer_auth(&admin).json(&serde_json::json!({ "finding": key })).send().await;
-    let done: serde_json::Value = done.unwrap().json().await.unwrap();
-    assert_eq!(done["fix"], "retry_provisioning", "{done}");
-    assert_eq!(audited(&app, "integrity.retry_provisioning", &format!("order:{id}")).await, 1);
-    assert_eq!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Done);
-    assert_eq!(app.status(id).await, "ready");
-    let again = app.client.post(&fixes).bearer_auth(&admin).json(&serde_json::json!({ "finding": key })).send().await;
-    problem(again.unwrap(), 404).await;
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ mod email_find;
 mod fulfilment;
 mod helpers;
 mod integrity;
+mod integrity_api;
 mod lifecycle;
 mod mobile_api;
 mod multi_instance;
