@@ -1,23 +1,23 @@
-//! The admin order list and its CSV export, the dashboard and the audit log: filters, search,
-//! sorting, pages, strict parameters, escaping, access, and known figures.
+//! The admin order list: filters, search, sorting, pages, strict parameters, escaping and
+//! access (its CSV export, the dashboard and the audit log: `admin_dashboard.rs`).
 
 use sqlx::PgPool;
 use tern::domain::user::Role;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::helpers::{Page, TestApp, spawn_app, text_of};
+use crate::helpers::{Page, TestApp, spawn_app};
 
 /// Plans of the seeded catalogue the tests place orders for.
-struct Plans {
-    jp: Uuid,
-    jp_other: Uuid,
-    fr: Uuid,
-    europe: Uuid,
-    global: Uuid,
+pub(crate) struct Plans {
+    pub(crate) jp: Uuid,
+    pub(crate) jp_other: Uuid,
+    pub(crate) fr: Uuid,
+    pub(crate) europe: Uuid,
+    pub(crate) global: Uuid,
 }
 
-async fn plans(pool: &PgPool) -> Plans {
+pub(crate) async fn plans(pool: &PgPool) -> Plans {
     let one = |sql: &'static str| async move { sqlx::query_scalar::<_, Uuid>(sql).fetch_one(pool).await.unwrap() };
     Plans {
         jp: one("select id from plans where kind = 'local' and destination_iso = 'JP' order by price_minor limit 1")
@@ -40,20 +40,20 @@ async fn plans(pool: &PgPool) -> Plans {
 }
 
 /// An order to insert directly; `new` gives a ready USD order placed an hour ago.
-struct NewOrder {
-    email: String,
-    plan: Uuid,
-    plan_name: Option<String>,
-    status: &'static str,
-    amount: i64,
-    currency: &'static str,
-    created_at: OffsetDateTime,
-    paid_at: Option<OffsetDateTime>,
-    needs_review: bool,
+pub(crate) struct NewOrder {
+    pub(crate) email: String,
+    pub(crate) plan: Uuid,
+    pub(crate) plan_name: Option<String>,
+    pub(crate) status: &'static str,
+    pub(crate) amount: i64,
+    pub(crate) currency: &'static str,
+    pub(crate) created_at: OffsetDateTime,
+    pub(crate) paid_at: Option<OffsetDateTime>,
+    pub(crate) needs_review: bool,
 }
 
 impl NewOrder {
-    fn new(email: &str, plan: Uuid) -> Self {
+    pub(crate) fn new(email: &str, plan: Uuid) -> Self {
         let created_at = OffsetDateTime::now_utc() - Duration::hours(1);
         Self {
             email: email.to_string(),
@@ -67,33 +67,33 @@ impl NewOrder {
             needs_review: false,
         }
     }
-    fn status(mut self, status: &'static str) -> Self {
+    pub(crate) fn status(mut self, status: &'static str) -> Self {
         self.status = status;
         self
     }
-    fn amount(mut self, amount: i64, currency: &'static str) -> Self {
+    pub(crate) fn amount(mut self, amount: i64, currency: &'static str) -> Self {
         (self.amount, self.currency) = (amount, currency);
         self
     }
-    fn at(mut self, created_at: OffsetDateTime) -> Self {
+    pub(crate) fn at(mut self, created_at: OffsetDateTime) -> Self {
         self.created_at = created_at;
         self.paid_at = self.paid_at.map(|_| created_at);
         self
     }
-    fn paid(mut self, paid_at: Option<OffsetDateTime>) -> Self {
+    pub(crate) fn paid(mut self, paid_at: Option<OffsetDateTime>) -> Self {
         self.paid_at = paid_at;
         self
     }
-    fn flagged(mut self) -> Self {
+    pub(crate) fn flagged(mut self) -> Self {
         self.needs_review = true;
         self
     }
-    fn named(mut self, plan_name: &str) -> Self {
+    pub(crate) fn named(mut self, plan_name: &str) -> Self {
         self.plan_name = Some(plan_name.to_string());
         self
     }
 
-    async fn insert(self, pool: &PgPool) -> Uuid {
+    pub(crate) async fn insert(self, pool: &PgPool) -> Uuid {
         sqlx::query_scalar(
             "insert into orders (plan_id, plan_name, amount_minor, currency, email, status, access_token_sha256,
                                  needs_review, created_at, paid_at)
@@ -117,7 +117,7 @@ impl NewOrder {
     }
 }
 
-async fn add_esim(pool: &PgPool, order: Uuid, iccid: &str) {
+pub(crate) async fn add_esim(pool: &PgPool, order: Uuid, iccid: &str) {
     sqlx::query("insert into esims (order_id, tag, iccid) values ($1, 'tern-order-' || $1::text, $2)")
         .bind(order)
         .bind(iccid)
@@ -126,7 +126,7 @@ async fn add_esim(pool: &PgPool, order: Uuid, iccid: &str) {
         .unwrap();
 }
 
-async fn add_event(pool: &PgPool, order: Uuid, kind: &str) {
+pub(crate) async fn add_event(pool: &PgPool, order: Uuid, kind: &str) {
     sqlx::query("insert into order_events (order_id, type, actor) values ($1, $2, 'traveller')")
         .bind(order)
         .bind(kind)
@@ -135,46 +135,46 @@ async fn add_event(pool: &PgPool, order: Uuid, kind: &str) {
         .unwrap();
 }
 
-fn at(rfc3339: &str) -> OffsetDateTime {
+pub(crate) fn at(rfc3339: &str) -> OffsetDateTime {
     OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).unwrap()
 }
 
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// Text as askama's HTML escaper writes it.
-fn escaped(text: &str) -> String {
+pub(crate) fn escaped(text: &str) -> String {
     text.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;").replace('"', "&#34;").replace('\'', "&#39;")
 }
 
 /// The order ids a page links to, in page order.
-fn listed(html: &str) -> Vec<Uuid> {
+pub(crate) fn listed(html: &str) -> Vec<Uuid> {
     listed_in(&Page::parse(html), "")
 }
 
 /// The order ids linked from inside `scope` (a selector; empty: the whole page), in page order.
-fn listed_in(page: &Page, scope: &str) -> Vec<Uuid> {
+pub(crate) fn listed_in(page: &Page, scope: &str) -> Vec<Uuid> {
     let links = page.attrs(&format!("{scope} [href^='/admin/orders/']"), "href");
     links.iter().filter_map(|href| href["/admin/orders/".len()..].get(..36)?.parse().ok()).collect()
 }
 
 /// The `rel="next"` link of a page.
-fn next_link(html: &str) -> Option<String> {
+pub(crate) fn next_link(html: &str) -> Option<String> {
     Page::parse(html).attr("[href][rel=next]", "href")
 }
 
-async fn ids_for(app: &TestApp, query: &str) -> Vec<Uuid> {
+pub(crate) async fn ids_for(app: &TestApp, query: &str) -> Vec<Uuid> {
     listed(&app.page(&format!("/admin/orders?{query}"), 200).await)
 }
 
-fn sorted(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+pub(crate) fn sorted(mut ids: Vec<Uuid>) -> Vec<Uuid> {
     ids.sort();
     ids
 }
 
 #[tokio::test]
-async fn only_staff_may_look_and_visitors_are_sent_to_sign_in() {
+pub(crate) async fn only_staff_may_look_and_visitors_are_sent_to_sign_in() {
     let app = spawn_app().await;
     for path in ["/admin", "/admin/orders", "/admin/orders.csv", "/admin/audit"] {
         let response = app.get(path).await;
@@ -194,7 +194,7 @@ async fn only_staff_may_look_and_visitors_are_sent_to_sign_in() {
 }
 
 #[tokio::test]
-async fn filters_narrow_the_order_list() {
+pub(crate) async fn filters_narrow_the_order_list() {
     let app = spawn_app().await;
     let p = plans(&app.pool).await;
     let pool = &app.pool;
@@ -241,7 +241,7 @@ async fn filters_narrow_the_order_list() {
 }
 
 #[tokio::test]
-async fn search_finds_orders_by_id_email_and_iccid() {
+pub(crate) async fn search_finds_orders_by_id_email_and_iccid() {
     let app = spawn_app().await;
     let p = plans(&app.pool).await;
     let pool = &app.pool;
@@ -276,7 +276,7 @@ async fn search_finds_orders_by_id_email_and_iccid() {
 }
 
 #[tokio::test]
-async fn sorts_order_the_list() {
+pub(crate) async fn sorts_order_the_list() {
     let app = spawn_app().await;
     let p = plans(&app.pool).await;
     let pool = &app.pool;
@@ -296,7 +296,7 @@ async fn sorts_order_the_list() {
 }
 
 /// Follows the Next links from `first`, returning every order id seen and the number of pages.
-async fn walk(app: &TestApp, first: &str) -> (Vec<Uuid>, usize) {
+pub(crate) async fn walk(app: &TestApp, first: &str) -> (Vec<Uuid>, usize) {
     let (mut seen, mut pages, mut next) = (Vec::new(), 0, Some(first.to_string()));
     while let Some(path) = next {
         let html = app.page(&path, 200).await;
@@ -311,7 +311,7 @@ async fn walk(app: &TestApp, first: &str) -> (Vec<Uuid>, usize) {
 }
 
 #[tokio::test]
-async fn pages_walk_every_order_exactly_once() {
+pub(crate) async fn pages_walk_every_order_exactly_once() {
     let app = spawn_app().await;
     let p = plans(&app.pool).await;
     // 120 orders, three at each instant: the id breaks the ties.
@@ -353,7 +353,7 @@ async fn pages_walk_every_order_exactly_once() {
 }
 
 #[tokio::test]
-async fn amount_sorts_stop_after_100_pages() {
+pub(crate) async fn amount_sorts_stop_after_100_pages() {
     let app = spawn_app().await;
     let p = plans(&app.pool).await;
     sqlx::query(
@@ -380,7 +380,7 @@ async fn amount_sorts_stop_after_100_pages() {
 }
 
 #[tokio::test]
-async fn bad_parameters_are_a_400_naming_the_parameter() {
+pub(crate) async fn bad_parameters_are_a_400_naming_the_parameter() {
     let app = spawn_app().await;
     app.sign_in_as(Role::Support).await;
     let long = "x".repeat(101);
@@ -413,7 +413,7 @@ async fn bad_parameters_are_a_400_naming_the_parameter() {
 }
 
 #[tokio::test]
-async fn hostile_search_text_is_harmless_and_escaped() {
+pub(crate) async fn hostile_search_text_is_harmless_and_escaped() {
     let app = spawn_app().await;
     let p = plans(&app.pool).await;
     NewOrder::new("victim@example.com", p.jp).insert(&app.pool).await;
@@ -432,203 +432,4 @@ async fn hostile_search_text_is_harmless_and_escaped() {
     assert!(!html.contains("<img src=x>"));
     let next = html.contains("href=\"/admin/orders.csv?q=%22%3E%3Cimg+src%3Dx%3E\"");
     assert!(next, "the export link carries the search, URL-encoded");
-}
-
-#[tokio::test]
-async fn the_csv_export_has_every_matching_order_quoted_and_guarded() {
-    let app = spawn_app().await;
-    let p = plans(&app.pool).await;
-    let pool = &app.pool;
-    let now = OffsetDateTime::now_utc();
-    let plain =
-        NewOrder::new("plain@example.com", p.jp).amount(1299, "USD").at(now - Duration::hours(5)).insert(pool).await;
-    add_esim(pool, plain, "8988307000000000025").await;
-    let formula = NewOrder::new("+44@example.com", p.jp)
-        .named("=HYPERLINK(\"http://evil.example\",\"click\")")
-        .at(now - Duration::hours(4))
-        .insert(pool)
-        .await;
-    let quoted = NewOrder::new("\"odd,name\"@example.com", p.fr)
-        .named("-2+3")
-        .at(now - Duration::hours(3))
-        .flagged()
-        .insert(pool)
-        .await;
-    let lines =
-        NewOrder::new("@lines@example.com", p.fr).named("two\nlines").at(now - Duration::hours(2)).insert(pool).await;
-    NewOrder::new("gone@example.com", p.fr).status("expired").at(now - Duration::hours(1)).insert(pool).await;
-    let user = app.sign_in_as(Role::Support).await;
-
-    let response = app.get("/admin/orders.csv?status=ready").await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
-    assert_eq!(response.headers()["content-disposition"], "attachment; filename=\"orders.csv\"");
-    let body = response.text().await.unwrap();
-    let rows: Vec<&str> = body.split_terminator("\r\n").collect();
-    assert_eq!(rows[0], "created_at,order_id,email,plan,amount,currency,status,needs_review,iccid,plan_id");
-    assert_eq!(rows.len(), 5, "header + the four ready orders, not the expired one: {body}");
-    assert!(
-        rows[1].contains(&format!(",{lines},'@lines@example.com,\"two\nlines\",10.00,USD,ready,false,,")),
-        "{}",
-        rows[1]
-    );
-    assert!(
-        rows[2].contains(&format!(",{quoted},\"\"\"odd,name\"\"@example.com\",'-2+3,10.00,USD,ready,true,,")),
-        "{}",
-        rows[2]
-    );
-    assert!(
-        rows[3].contains(&format!(
-            ",{formula},'+44@example.com,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",10.00,USD,ready,false,,"
-        )),
-        "{}",
-        rows[3]
-    );
-    assert!(rows[4].contains(&format!(",{plain},plain@example.com,")), "{}", rows[4]);
-    assert!(rows[4].contains(",12.99,USD,ready,false,8988307000000000025,"), "{}", rows[4]);
-    assert!(!body.contains("gone@example.com"));
-
-    let sorted_csv = app.get("/admin/orders.csv?sort=amount_desc").await.text().await.unwrap();
-    let first_row = sorted_csv.split_terminator("\r\n").nth(1).unwrap();
-    assert!(first_row.contains(&plain.to_string()), "the export keeps the sort: {first_row}");
-    assert_eq!(sorted_csv.split_terminator("\r\n").count(), 6, "no filter: all five orders");
-
-    let audited: (Option<String>, serde_json::Value) = sqlx::query_as(
-        "select user_email, details from audit_log where action = 'orders_exported' order by id limit 1",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    assert_eq!(audited.0.as_deref(), Some(user.email.as_str()), "the export is audited");
-    assert_eq!(audited.1["rows"], 4);
-    assert_eq!(audited.1["filters"]["status"], "ready");
-}
-
-#[tokio::test]
-async fn the_dashboard_shows_known_figures_and_what_needs_attention() {
-    let app = spawn_app().await;
-    let p = plans(&app.pool).await;
-    let pool = &app.pool;
-    let now = OffsetDateTime::now_utc();
-    let ago = |minutes: i64| now - Duration::minutes(minutes);
-    let day = 24 * 60;
-    let jp_name: String =
-        sqlx::query_scalar("select name from plans where id = $1").bind(p.jp).fetch_one(pool).await.unwrap();
-
-    let a = NewOrder::new("a@example.com", p.jp).amount(1000, "USD").at(ago(day)).insert(pool).await;
-    let fresh = NewOrder::new("b@example.com", p.jp)
-        .status("paid")
-        .amount(500, "USD")
-        .at(ago(120))
-        .paid(Some(ago(1)))
-        .insert(pool)
-        .await;
-    let failed = NewOrder::new("c@example.com", p.europe)
-        .status("provisioning_failed")
-        .amount(700, "EUR")
-        .at(ago(3 * day))
-        .insert(pool)
-        .await;
-    let refunded =
-        NewOrder::new("d@example.com", p.global).status("refunded").amount(9900, "USD").at(ago(day)).insert(pool).await;
-    let unpaid =
-        NewOrder::new("e@example.com", p.jp).status("awaiting_payment").paid(None).at(ago(60)).insert(pool).await;
-    let expired = NewOrder::new("f@example.com", p.fr).status("expired").paid(None).at(ago(5 * day)).insert(pool).await;
-    let stuck = NewOrder::new("g@example.com", p.fr)
-        .status("provisioning")
-        .amount(1200, "USD")
-        .at(ago(40))
-        .paid(Some(ago(30)))
-        .insert(pool)
-        .await;
-    let review = NewOrder::new("h@example.com", p.jp).amount(800, "USD").at(ago(2 * day)).flagged().insert(pool).await;
-    let old = NewOrder::new("i@example.com", p.jp).amount(5000, "USD").at(ago(45 * day)).insert(pool).await;
-    for order in [a, fresh, failed, refunded, unpaid, expired, stuck] {
-        add_event(pool, order, "checkout_started").await;
-    }
-    add_event(pool, old, "checkout_started").await;
-    app.sign_in_as(Role::Support).await;
-
-    let html = app.page("/admin", 200).await;
-    let page = Page::parse(&html);
-    let text = |id: &str| page.text(&format!("#{id}"));
-    assert_eq!(text("orders-total"), "8", "orders placed in 30 days");
-    assert_eq!(text("paid-total"), "5", "paid, provisioning, ready, provisioning_failed; not refunded");
-    assert_eq!(text("revenue-total-USD"), "$35.00", "1000 + 500 + 1200 + 800, refunds excluded");
-    assert_eq!(text("revenue-total-EUR"), "€7.00", "per currency");
-    assert_eq!(text("conversion"), "71.4%", "5 of 7 checkouts paid (the refund was paid too)");
-
-    let top_plans = page.texts("#top-plans li");
-    assert!(top_plans.contains(&format!("{jp_name}: 3")), "{top_plans:?}");
-    let top_destinations = page.texts("#top-destinations li");
-    assert!(top_destinations.iter().any(|li| li.ends_with("Japan: 3")), "{top_destinations:?}");
-    assert!(top_destinations.iter().any(|li| li.ends_with("Europe (regional plans): 1")));
-
-    let attention = page.text("#attention");
-    let flagged = listed_in(&page, "#attention");
-    assert_eq!(sorted(flagged), sorted(vec![failed, stuck, review]), "{attention}");
-    assert!(attention.contains("eSIM could not be prepared"));
-    assert!(attention.contains("paid more than 10 minutes ago"));
-    assert!(attention.contains("payment flagged for review"));
-
-    // The chart and its accessible fallback.
-    assert!(html.contains("role=\"img\" aria-labelledby=\"chart-orders-title chart-orders-desc\""));
-    assert!(html.contains("<title id=\"chart-orders-title\">Orders per day, last 30 days</title>"));
-    assert!(html.contains("<title id=\"chart-revenue-usd-title\">"));
-    assert!(html.contains("<title id=\"chart-revenue-eur-title\">"));
-    assert_eq!(html.matches("<th scope=\"row\">").count(), 30, "one table row per day");
-    let today = now.date().to_string();
-    let today_row = page
-        .select("tr")
-        .into_iter()
-        .find(|row| row.select(&scraper::Selector::parse("th[scope=row]").unwrap()).any(|th| text_of(th) == today))
-        .expect("a row for today");
-    let cells: Vec<String> = today_row.select(&scraper::Selector::parse("td").unwrap()).map(text_of).collect();
-    assert!(cells.iter().any(|td| td == "€0.00"), "{cells:?}");
-}
-
-#[tokio::test]
-async fn the_dashboard_is_calm_without_orders() {
-    let app = spawn_app().await;
-    app.sign_in_as(Role::Admin).await;
-    let html = app.page("/admin", 200).await;
-    assert!(Page::parse(&html).exists("#attention-none"));
-    assert!(html.contains("id=\"orders-total\">0<"));
-    assert!(html.contains("id=\"conversion\">—<"));
-}
-
-#[tokio::test]
-async fn the_audit_log_lists_sign_ins_newest_first_in_pages() {
-    let app = spawn_app().await;
-    let user = app.sign_in_as(Role::Support).await;
-    let html = app.page("/admin/audit", 200).await;
-    let page = Page::parse(&html);
-    let row = page
-        .select("tr")
-        .into_iter()
-        .find(|row| row.select(&scraper::Selector::parse("code").unwrap()).any(|code| text_of(code) == "sign_in"))
-        .map(text_of)
-        .expect("the sign-in is listed");
-    assert!(row.contains(&user.email), "who: {row}");
-    assert!(row.contains("127.0.0.1"), "from where");
-
-    sqlx::query(
-        "insert into audit_log (user_email, action, target, details, ip)
-         select 'ops@example.com', 'test_action_' || n, 'order ' || n, jsonb_build_object('n', n, 'note', '<b>x</b>'), '10.0.0.1'
-           from generate_series(1, 150) n",
-    )
-    .execute(&app.pool)
-    .await
-    .unwrap();
-    let first = app.page("/admin/audit", 200).await;
-    assert_eq!(first.matches("<tr>").count(), 101, "a header and 100 entries");
-    assert!(first.find("test_action_150<").unwrap() < first.find("test_action_149<").unwrap(), "newest first");
-    assert!(first.contains(&escaped(r#"{"n": 150, "note": "<b>x</b>"}"#)), "details shown as escaped JSON text");
-    assert!(!first.contains("<b>x</b>"));
-    let next = next_link(&first).expect("a link to older entries");
-    let second = app.page(&next, 200).await;
-    assert_eq!(second.matches("<tr>").count(), 1 + 52, "the other 50, the sign-in and the MFA enrolment");
-    assert!(second.contains("test_action_50<") && !second.contains("test_action_51<"));
-    assert!(second.contains("<code>sign_in</code>"));
-    assert!(next_link(&second).is_none());
 }

@@ -3,6 +3,8 @@
 
 mod accounts;
 mod admin_catalogue;
+mod admin_catalogue_list;
+mod admin_dashboard;
 mod admin_order;
 mod admin_orders;
 mod browser;

@@ -1,6 +1,4 @@
-//! ASVS V2, V3, V4, V5 and V7: sign-in, sessions, staff MFA, redirects, input and the client address.
-
-use std::sync::{Arc, Mutex, OnceLock};
+//! ASVS V2, V3, V4 and V5: sign-in, sessions, staff MFA, redirects and input (V7: `logging.rs`).
 
 use serde_json::{Value, json};
 use tern::domain::user::Role;
@@ -8,25 +6,25 @@ use tern::domain::user::Role;
 use crate::helpers::{PASSWORD, Page, TestApp, spawn_app, spawn_app_trusting, totp_code};
 
 /// POSTs a form through the test client as if a trusted proxy forwarded it from `client`.
-async fn post_from(app: &TestApp, client: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn post_from(app: &TestApp, client: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
     let token = app.csrf().await;
     let mut fields = form.to_vec();
     fields.push(("csrf_token", &token));
     app.client.post(app.url(path)).header("x-forwarded-for", client).form(&fields).send().await.unwrap()
 }
 
-fn location(response: &reqwest::Response) -> String {
+pub(crate) fn location(response: &reqwest::Response) -> String {
     response.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default()
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
 }
 
 // ---- V5.1.5: open redirects -------------------------------------------------------------
 
 #[tokio::test]
-async fn v5_1_5_sign_in_next_accepts_only_same_site_paths() {
+pub(crate) async fn v5_1_5_sign_in_next_accepts_only_same_site_paths() {
     let app = spawn_app().await;
     let user = app.create_user("nora@example.com", Role::Customer).await;
     let hostile = [
@@ -76,7 +74,7 @@ async fn v5_1_5_sign_in_next_accepts_only_same_site_paths() {
 // ---- V5.1.4: control characters ---------------------------------------------------------
 
 #[tokio::test]
-async fn v5_1_4_control_characters_are_refused_before_the_database_everywhere() {
+pub(crate) async fn v5_1_4_control_characters_are_refused_before_the_database_everywhere() {
     let app = spawn_app().await;
     let audit_before = count(&app, "select count(*) from audit_log").await;
 
@@ -143,7 +141,7 @@ async fn v5_1_4_control_characters_are_refused_before_the_database_everywhere() 
 // ---- V2.2.1: no lockout abuse -----------------------------------------------------------
 
 #[tokio::test]
-async fn v2_2_1_the_owner_signs_in_from_home_while_an_attacker_hammers_from_elsewhere() {
+pub(crate) async fn v2_2_1_the_owner_signs_in_from_home_while_an_attacker_hammers_from_elsewhere() {
     let app = spawn_app_trusting("127.0.0.1/32").await;
     let owner = app.create_user("owner@example.com", Role::Admin).await;
     let free = tern::domain::session::FREE_FAILURES as usize;
@@ -183,7 +181,7 @@ async fn v2_2_1_the_owner_signs_in_from_home_while_an_attacker_hammers_from_else
 }
 
 #[tokio::test]
-async fn v2_2_1_correct_sign_ins_never_count_towards_a_limit() {
+pub(crate) async fn v2_2_1_correct_sign_ins_never_count_towards_a_limit() {
     let app = spawn_app().await;
     let user = app.create_user("often@example.com", Role::Customer).await;
     for _ in 0..(tern::domain::session::FREE_FAILURES * 3) {
@@ -204,7 +202,7 @@ async fn v2_2_1_correct_sign_ins_never_count_towards_a_limit() {
 // ---- V2.7, V2.8: staff MFA ----------------------------------------------------------------
 
 #[tokio::test]
-async fn v2_7_staff_enrol_totp_at_first_sign_in_and_give_a_code_every_time() {
+pub(crate) async fn v2_7_staff_enrol_totp_at_first_sign_in_and_give_a_code_every_time() {
     let app = spawn_app().await;
     let admin = app.create_user("ops@example.com", Role::Support).await;
     let response = app.post_form("/account/sign-in", &[("email", admin.email.as_str()), ("password", PASSWORD)]).await;
@@ -246,7 +244,7 @@ async fn v2_7_staff_enrol_totp_at_first_sign_in_and_give_a_code_every_time() {
 }
 
 #[tokio::test]
-async fn v2_8_recovery_codes_work_once_and_failed_codes_slow_down() {
+pub(crate) async fn v2_8_recovery_codes_work_once_and_failed_codes_slow_down() {
     let app = spawn_app().await;
     let admin = app.create_user("lost-phone@example.com", Role::Admin).await;
     app.post_form("/account/sign-in", &[("email", admin.email.as_str()), ("password", PASSWORD)]).await;
@@ -273,7 +271,7 @@ async fn v2_8_recovery_codes_work_once_and_failed_codes_slow_down() {
 }
 
 #[tokio::test]
-async fn v4_3_1_refunds_sims_and_catalogue_changes_need_a_second_factor_within_15_minutes() {
+pub(crate) async fn v4_3_1_refunds_sims_and_catalogue_changes_need_a_second_factor_within_15_minutes() {
     let app = spawn_app().await;
     let (order, _) = app.paid_order().await;
     let (admin, secret) = app.sign_in_with_secret(Role::Admin).await;
@@ -310,7 +308,7 @@ async fn v4_3_1_refunds_sims_and_catalogue_changes_need_a_second_factor_within_1
 
 // ---- V3.3: session lifetimes and sign out everywhere ------------------------------------
 
-async fn backdate(app: &TestApp, user: uuid::Uuid, column: &str, interval: &str) {
+pub(crate) async fn backdate(app: &TestApp, user: uuid::Uuid, column: &str, interval: &str) {
     sqlx::query(&format!("update user_sessions set {column} = now() - interval '{interval}' where user_id = $1"))
         .bind(user)
         .execute(&app.pool)
@@ -319,7 +317,7 @@ async fn backdate(app: &TestApp, user: uuid::Uuid, column: &str, interval: &str)
 }
 
 #[tokio::test]
-async fn v3_3_staff_sessions_last_30_minutes_idle_and_12_hours_at_most() {
+pub(crate) async fn v3_3_staff_sessions_last_30_minutes_idle_and_12_hours_at_most() {
     let app = spawn_app().await;
     let staff = app.sign_in_as(Role::Support).await;
     backdate(&app, staff.id, "last_seen_at", "29 minutes").await;
@@ -335,7 +333,7 @@ async fn v3_3_staff_sessions_last_30_minutes_idle_and_12_hours_at_most() {
 }
 
 #[tokio::test]
-async fn v3_3_traveller_sessions_last_7_days_idle_and_30_days_at_most() {
+pub(crate) async fn v3_3_traveller_sessions_last_7_days_idle_and_30_days_at_most() {
     let app = spawn_app().await;
     let traveller = app.sign_in_as(Role::Customer).await;
     backdate(&app, traveller.id, "last_seen_at", "6 days").await;
@@ -351,7 +349,7 @@ async fn v3_3_traveller_sessions_last_7_days_idle_and_30_days_at_most() {
 }
 
 #[tokio::test]
-async fn v3_3_sign_out_everywhere_ends_every_session_and_api_token() {
+pub(crate) async fn v3_3_sign_out_everywhere_ends_every_session_and_api_token() {
     let app = spawn_app().await;
     let user = app.sign_in_as(Role::Customer).await;
     // The same account on a second device, and in the mobile app.
@@ -392,7 +390,7 @@ async fn v3_3_sign_out_everywhere_ends_every_session_and_api_token() {
 // ---- V4.1: the CLI never promotes silently ------------------------------------------------
 
 #[tokio::test]
-async fn v4_1_admin_create_refuses_an_existing_account_unless_promoted_then_requires_mfa() {
+pub(crate) async fn v4_1_admin_create_refuses_an_existing_account_unless_promoted_then_requires_mfa() {
     use tern::services::accounts::create_admin;
     let app = spawn_app().await;
     let response =
@@ -430,85 +428,3 @@ async fn v4_1_admin_create_refuses_an_existing_account_unless_promoted_then_requ
 }
 
 // ---- V7, V2.2: the client's address ------------------------------------------------------
-
-async fn failed_sign_in_ip(app: &TestApp, headers: &[(&str, &str)]) -> Option<String> {
-    let token = app.csrf().await;
-    let mut request = app.client.post(app.url("/account/sign-in"));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let form = [("email", "x@example.com"), ("password", "wrong wrong"), ("csrf_token", &token)];
-    assert_eq!(request.form(&form).send().await.unwrap().status(), 200);
-    sqlx::query_scalar("select ip from audit_log where action = 'sign_in_failed' order by id desc limit 1")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
-
-#[tokio::test]
-async fn v7_forwarding_headers_count_only_from_trusted_proxies() {
-    let untrusting = spawn_app().await;
-    let spoofed = failed_sign_in_ip(&untrusting, &[("x-forwarded-for", "198.51.100.7")]).await;
-    assert_eq!(spoofed.as_deref(), Some("127.0.0.1"), "a client cannot choose its own address");
-
-    let behind_proxy = spawn_app_trusting("127.0.0.1/32, 10.0.0.0/8").await;
-    let ip = failed_sign_in_ip(&behind_proxy, &[("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.1.2.3")]).await;
-    assert_eq!(ip.as_deref(), Some("198.51.100.7"), "the first hop that is not ours");
-    let ip = failed_sign_in_ip(&behind_proxy, &[("forwarded", r#"for="[2001:db8:cafe::17]:4711";proto=https"#)]).await;
-    assert_eq!(ip.as_deref(), Some("2001:db8:cafe::17"));
-}
-
-// ---- V7.2: access-control failures are logged ----------------------------------------------
-
-/// Everything logged at warn and above in this test process.
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        let writer = move || Sink(sink.clone());
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_ansi(false)
-            .with_writer(writer)
-            .try_init()
-            .expect("no other subscriber in the test process");
-        logs
-    })
-    .clone()
-}
-
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn v7_2_403s_and_wrong_token_404s_are_logged_at_warn_without_the_token() {
-    let logs = captured_logs();
-    let app = spawn_app().await;
-    let (plan_id, _) = app.some_plan().await;
-    let (order, _, _) = app.buy_plan(&plan_id).await;
-    let guessed = "GuessedTokenAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    assert_eq!(app.get(&format!("/orders/{order}?token={guessed}")).await.status(), 404);
-    let api = app.client.get(app.url(&format!("/api/v1/orders/{order}"))).bearer_auth(guessed).send().await.unwrap();
-    assert!(api.status() == 404 || api.status() == 401, "{}", api.status());
-    app.sign_in_as(Role::Customer).await;
-    assert_eq!(app.get("/admin/audit").await.status(), 403);
-
-    let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
-    let lines: Vec<&str> = text.lines().filter(|l| l.contains("access refused")).collect();
-    let order_line = lines.iter().find(|l| l.contains(&format!("/orders/{order}"))).expect("the wrong token is logged");
-    assert!(order_line.contains("WARN") && order_line.contains("http.status=404"), "{order_line}");
-    assert!(order_line.contains("client.ip=127.0.0.1"), "{order_line}");
-    let forbidden = lines.iter().find(|l| l.contains("/admin/audit")).expect("the 403 is logged");
-    assert!(forbidden.contains("http.status=403") && forbidden.contains("client.ip=127.0.0.1"), "{forbidden}");
-    assert!(!text.contains(guessed), "never the token");
-}
