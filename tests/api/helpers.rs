@@ -142,6 +142,15 @@ pub struct TestApp {
 /// The app as `cargo run` builds it (`Application::build`, in test mode with both emulators),
 /// on a fresh database and port 0. Its job worker is off: tests step jobs with
 /// `app.worker().run_once()`.
+/// Asserts that `response` is a problem document with `status`, and returns it.
+pub async fn problem_of(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "{}", response.url());
+    assert_eq!(response.headers()["content-type"], "application/problem+json", "{}", response.url());
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    body
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn(false).await
 }
@@ -393,11 +402,7 @@ impl TestApp {
 
     /// GET an API path that must fail with a problem document; returns it.
     pub async fn problem(&self, path: &str, status: u16) -> serde_json::Value {
-        let response = self.get(path).await;
-        assert_eq!(response.status().as_u16(), status, "GET {path}");
-        assert_eq!(response.headers()["content-type"], "application/problem+json", "GET {path}");
-        let body: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(body["status"], status);
+        let body = problem_of(self.get(path).await, status).await;
         assert!(body["code"].is_string() && body["title"].is_string() && body["detail"].is_string());
         body
     }

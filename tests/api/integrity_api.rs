@@ -6,7 +6,7 @@ use tern::services::integrity;
 use tern::worker::JobResult;
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, problem_of, spawn_app};
 use crate::integrity::{audited, failed_order};
 
 /// A bearer token for a new user with `role`, from `POST /api/v1/auth/token`.
@@ -20,27 +20,21 @@ async fn token_for(app: &TestApp, role: Role) -> String {
     response.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string()
 }
 
-async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
-    assert_eq!(response.status().as_u16(), status);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
-    response.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn the_api_serves_admin_tokens_and_admin_keys_and_fixes_only_for_admins_in_person() {
     let app = spawn_app().await;
     let id = failed_order(&app).await;
     let url = app.url("/api/v1/admin/integrity");
-    problem(app.client.get(&url).send().await.unwrap(), 401).await;
+    problem_of(app.client.get(&url).send().await.unwrap(), 401).await;
     for role in [Role::Customer, Role::Support] {
         let token = token_for(&app, role).await;
-        let refused = problem(app.client.get(&url).bearer_auth(&token).send().await.unwrap(), 403).await;
+        let refused = problem_of(app.client.get(&url).bearer_auth(&token).send().await.unwrap(), 403).await;
         assert_eq!(refused["code"], "forbidden");
         let run = app.client.post(format!("{url}/runs")).bearer_auth(&token).send().await.unwrap();
-        problem(run, 403).await;
+        problem_of(run, 403).await;
     }
     let integrator = crate::webhooks_receiver::api_key(&app, tern::domain::webhook::KeyRole::Integrator).await;
-    problem(app.client.get(&url).bearer_auth(&integrator).send().await.unwrap(), 403).await;
+    problem_of(app.client.get(&url).bearer_auth(&integrator).send().await.unwrap(), 403).await;
     assert!(integrity::report(&app.pool).await.unwrap().run.is_none(), "refused calls ran nothing");
 
     // A monitoring system with an admin API key reads and runs the report, but fixes nothing.
@@ -52,7 +46,7 @@ async fn the_api_serves_admin_tokens_and_admin_keys_and_fixes_only_for_admins_in
     let finding = ran["findings"][0]["key"].as_str().unwrap().to_string();
     let fix = serde_json::json!({ "finding": finding });
     let by_key = app.client.post(format!("{url}/fixes")).bearer_auth(&monitor).json(&fix).send().await.unwrap();
-    assert!(problem(by_key, 403).await["detail"].as_str().unwrap().contains("in person"));
+    assert!(problem_of(by_key, 403).await["detail"].as_str().unwrap().contains("in person"));
     assert_eq!(app.status(id).await, "provisioning_failed", "the refused fix changed nothing");
 
     let admin = token_for(&app, Role::Admin).await;
@@ -71,7 +65,7 @@ async fn the_api_serves_admin_tokens_and_admin_keys_and_fixes_only_for_admins_in
     // A fix without a finding names the field and changes nothing.
     let fixes = format!("{url}/fixes");
     let bad = app.client.post(&fixes).bearer_auth(&admin).json(&serde_json::json!({})).send().await.unwrap();
-    let bad = problem(bad, 422).await;
+    let bad = problem_of(bad, 422).await;
     assert!(bad.to_string().contains("finding"), "{bad}");
     let done = app.client.post(&fixes).bearer_auth(&admin).json(&serde_json::json!({ "finding": key })).send().await;
     let done: serde_json::Value = done.unwrap().json().await.unwrap();
@@ -80,5 +74,5 @@ async fn the_api_serves_admin_tokens_and_admin_keys_and_fixes_only_for_admins_in
     assert_eq!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Done);
     assert_eq!(app.status(id).await, "ready");
     let again = app.client.post(&fixes).bearer_auth(&admin).json(&serde_json::json!({ "finding": key })).send().await;
-    problem(again.unwrap(), 404).await;
+    problem_of(again.unwrap(), 404).await;
 }

@@ -6,7 +6,7 @@ use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, problem_of, spawn_app};
 
 /// A new account signed in from the app: (its email, its bearer token).
 async fn account(app: &TestApp, name: &str) -> (String, String) {
@@ -32,15 +32,6 @@ async fn send(app: &TestApp, method: Method, path: &str, bearer: Option<&str>) -
         request = request.bearer_auth(token);
     }
     request.send().await.unwrap()
-}
-
-/// Asserts a problem document with `status`, and returns it.
-async fn problem(response: Response, status: u16) -> Value {
-    assert_eq!(response.status().as_u16(), status, "{}", response.url());
-    assert_eq!(response.headers()["content-type"], "application/problem+json", "{}", response.url());
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["status"], status);
-    body
 }
 
 /// An order created through the API (for the account of `bearer`, if given): (id, access
@@ -76,7 +67,7 @@ async fn cancelling_an_unpaid_order_expires_its_checkout_session() {
     assert_eq!(app.event_count(id.parse().unwrap(), "cancelled").await, 1);
 
     let again =
-        problem(send(&app, Method::POST, &format!("/api/v1/orders/{id}/cancel"), Some(&token)).await, 409).await;
+        problem_of(send(&app, Method::POST, &format!("/api/v1/orders/{id}/cancel"), Some(&token)).await, 409).await;
     assert_eq!(again["code"], "not_unpaid");
     assert_eq!(app.event_count(id.parse().unwrap(), "cancelled").await, 1, "nothing more was written");
 }
@@ -86,7 +77,7 @@ async fn a_paid_order_cannot_be_cancelled() {
     let app = spawn_app().await;
     let (id, token) = app.paid_order().await;
     let refused =
-        problem(send(&app, Method::POST, &format!("/api/v1/orders/{id}/cancel"), Some(&token)).await, 409).await;
+        problem_of(send(&app, Method::POST, &format!("/api/v1/orders/{id}/cancel"), Some(&token)).await, 409).await;
     assert_eq!(refused["code"], "not_unpaid");
     assert_eq!(app.status(id).await, "paid");
     assert_eq!(app.event_count(id, "cancelled").await, 0);
@@ -103,14 +94,14 @@ async fn an_account_token_opens_its_own_orders_and_no_one_elses() {
         send(&app, Method::GET, &format!("/api/v1/orders/{id}"), Some(&mine)).await.json().await.unwrap();
     assert_eq!(order["id"], id.as_str());
     let not_ready =
-        problem(send(&app, Method::GET, &format!("/api/v1/orders/{id}/esim"), Some(&mine)).await, 409).await;
+        problem_of(send(&app, Method::GET, &format!("/api/v1/orders/{id}/esim"), Some(&mine)).await, 409).await;
     assert_eq!(not_ready["code"], "esim_not_ready");
 
     for path in [format!("/api/v1/orders/{id}"), format!("/api/v1/orders/{id}/esim")] {
-        let hidden = problem(send(&app, Method::GET, &path, Some(&theirs)).await, 404).await;
+        let hidden = problem_of(send(&app, Method::GET, &path, Some(&theirs)).await, 404).await;
         assert!(!hidden.to_string().contains("app@example.com"), "nothing of the order leaks: {hidden}");
     }
-    problem(send(&app, Method::POST, &format!("/api/v1/orders/{id}/cancel"), Some(&theirs)).await, 404).await;
+    problem_of(send(&app, Method::POST, &format!("/api/v1/orders/{id}/cancel"), Some(&theirs)).await, 404).await;
     assert_eq!(app.status(id.parse().unwrap()).await, "awaiting_payment", "the other account cancelled nothing");
 
     app.pay(&session).await;
@@ -148,8 +139,8 @@ async fn me_esims_lists_the_accounts_esims_with_their_status() {
     assert!(!data[0]["iccid"].as_str().unwrap().is_empty());
     assert!(!data[0]["status"].as_str().unwrap().is_empty());
 
-    problem(send(&app, Method::GET, "/api/v1/me/esims", None).await, 401).await;
-    problem(send(&app, Method::GET, "/api/v1/me/esims", Some("not-a-token")).await, 401).await;
+    problem_of(send(&app, Method::GET, "/api/v1/me/esims", None).await, 401).await;
+    problem_of(send(&app, Method::GET, "/api/v1/me/esims", Some("not-a-token")).await, 401).await;
 }
 
 #[tokio::test]
@@ -157,7 +148,7 @@ async fn refreshing_an_esim_reads_telnyx_again_and_is_rate_limited() {
     let app = spawn_app().await;
     let (plan_id, _) = app.some_plan().await;
     let (early, early_token, _) = app.buy_plan(&plan_id).await;
-    let no_esim = problem(
+    let no_esim = problem_of(
         send(&app, Method::POST, &format!("/api/v1/orders/{early}/esim/refresh"), Some(&early_token)).await,
         409,
     )
@@ -196,7 +187,7 @@ async fn refreshing_an_esim_reads_telnyx_again_and_is_rate_limited() {
     let response = send(&app, Method::POST, &path, Some(&token)).await;
     let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after));
-    let limited = problem(response, 429).await;
+    let limited = problem_of(response, 429).await;
     assert_eq!(limited["code"], "rate_limited");
     assert_eq!(app.event_count(id, "sim_status_refreshed").await, 3, "the fourth never reached Telnyx");
 }
@@ -222,11 +213,11 @@ async fn every_write_is_rate_limited_per_client_with_ratelimit_headers() {
     assert!(response.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
     assert_eq!(response.headers()["ratelimit-policy"], "\"api-writes\";q=20;w=60");
     assert!(response.headers()["ratelimit"].to_str().unwrap().starts_with("\"api-writes\";r=0;t="));
-    let limited = problem(response, 429).await;
+    let limited = problem_of(response, 429).await;
     assert_eq!(limited["code"], "rate_limited");
 
     // Other writes share the client's quota; reads are not limited.
-    let token = problem(send(&app, Method::DELETE, "/api/v1/auth/token", Some("x")).await, 429).await;
+    let token = problem_of(send(&app, Method::DELETE, "/api/v1/auth/token", Some("x")).await, 429).await;
     assert_eq!(token["code"], "rate_limited");
     assert_eq!(app.get("/api/v1/plans?per_page=1").await.status(), 200);
     let orders: i64 = sqlx::query_scalar("select count(*) from orders").fetch_one(&app.pool).await.unwrap();
@@ -239,16 +230,22 @@ async fn every_client_error_under_the_api_is_a_problem_document() {
     let response = send(&app, Method::DELETE, "/api/v1/plans", None).await;
     let allow = response.headers()["allow"].to_str().unwrap().to_string();
     assert!(allow.contains("GET"), "{allow}");
-    assert_eq!(problem(response, 405).await["code"], "method_not_allowed");
-    assert_eq!(problem(send(&app, Method::PUT, "/api/v1/orders", None).await, 405).await["code"], "method_not_allowed");
+    assert_eq!(problem_of(response, 405).await["code"], "method_not_allowed");
+    assert_eq!(
+        problem_of(send(&app, Method::PUT, "/api/v1/orders", None).await, 405).await["code"],
+        "method_not_allowed"
+    );
 
     for path in ["/api/v1/plans/%ff", "/api/v1/destinations/%ff", "/api/v1/orders/%ff"] {
-        let bad = problem(send(&app, Method::GET, path, Some("token")).await, 400).await;
+        let bad = problem_of(send(&app, Method::GET, path, Some("token")).await, 400).await;
         assert_eq!(bad["code"], "invalid_parameter", "{path}");
         let named = bad["invalid_params"][0]["name"].as_str().unwrap().to_string();
         assert!(named == "id" || named == "iso", "{path}: {bad}");
     }
-    assert_eq!(problem(send(&app, Method::GET, "/api/v1/no-such-thing", None).await, 404).await["code"], "not_found");
+    assert_eq!(
+        problem_of(send(&app, Method::GET, "/api/v1/no-such-thing", None).await, 404).await["code"],
+        "not_found"
+    );
 
     // With the plain lists already in the page cache, which must not answer for these.
     app.json("/api/v1/plans", 200).await;
@@ -261,7 +258,7 @@ async fn every_client_error_under_the_api_is_a_problem_document() {
         ("/api/v1/destinations?q=%ff", "q"),
         ("/api/v1/plans?region=atlantis", "region"),
     ] {
-        let bad = problem(send(&app, Method::GET, path, None).await, 400).await;
+        let bad = problem_of(send(&app, Method::GET, path, None).await, 400).await;
         assert_eq!(bad["invalid_params"][0]["name"], param, "{path}");
     }
 }
@@ -271,15 +268,15 @@ async fn the_new_endpoints_answer_bad_input_with_problems_naming_the_field() {
     let app = spawn_app().await;
     let (id, token, _) = api_order(&app, None).await;
     for path in ["/api/v1/orders/%ff/cancel", "/api/v1/orders/%ff/esim/refresh"] {
-        let bad = problem(send(&app, Method::POST, path, Some(&token)).await, 400).await;
+        let bad = problem_of(send(&app, Method::POST, path, Some(&token)).await, 400).await;
         assert_eq!(bad["invalid_params"][0]["name"], "id", "{path}");
     }
     for path in [format!("/api/v1/orders/{id}/cancel"), format!("/api/v1/orders/{id}/esim/refresh")] {
-        assert_eq!(problem(send(&app, Method::POST, &path, None).await, 401).await["code"], "unauthorized");
-        assert_eq!(problem(send(&app, Method::POST, &path, Some("wrong")).await, 404).await["code"], "not_found");
+        assert_eq!(problem_of(send(&app, Method::POST, &path, None).await, 401).await["code"], "unauthorized");
+        assert_eq!(problem_of(send(&app, Method::POST, &path, Some("wrong")).await, 404).await["code"], "not_found");
         let not_an_id = path.replace(&id, "not-an-order");
-        problem(send(&app, Method::POST, &not_an_id, Some(&token)).await, 404).await;
-        problem(send(&app, Method::GET, &path, Some(&token)).await, 405).await;
+        problem_of(send(&app, Method::POST, &not_an_id, Some(&token)).await, 404).await;
+        problem_of(send(&app, Method::GET, &path, Some(&token)).await, 405).await;
     }
     assert_eq!(app.status(id.parse().unwrap()).await, "awaiting_payment", "nothing changed");
 }

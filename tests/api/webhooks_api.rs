@@ -11,7 +11,7 @@ use tern::domain::webhook::KeyRole;
 use tern::services::webhooks::{Deliverer, UrlPolicy, Webhooks};
 use tern::worker::{JobResult, Worker};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with, spawn_app_with_worker};
+use crate::helpers::{TestApp, problem_of, spawn_app, spawn_app_with, spawn_app_with_worker};
 use crate::webhooks_receiver::{Receiver, api_key, get, post, register};
 
 async fn customer_token(app: &TestApp) -> String {
@@ -26,12 +26,6 @@ async fn customer_token(app: &TestApp) -> String {
         .unwrap();
     assert_eq!(response.status(), 201);
     response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
-}
-
-async fn problem_of(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status().as_u16(), status);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
-    response.json().await.unwrap()
 }
 
 #[tokio::test]
