@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end order benchmark on a release build: `tern emulators` and `tern` as separate
 # processes (the real clients over loopback), then 16 and 48 concurrent buyers, each doing
-# create -> pay -> poll until ready (bench/orders.py). Then the same with 300 ms per Telnyx
+# create -> pay -> wait until ready (bench/orders.py: `GET /api/v1/orders/{id}?wait=20`). Then the same with 300 ms per Telnyx
 # call and one purchase hanging. In between, the kill -9 run: IN_FLIGHT orders paid, each
 # purchase hanging at Telnyx, Tern killed with SIGKILL and started again on the same data
 # directory; bench/restart.py prints the time from the restart to every one of them ready. The

@@ -162,6 +162,9 @@ pub async fn state(
 ) -> anyhow::Result<AppState> {
     MIGRATOR.run(&pool).await.context("database migrations failed")?;
     let catalogue = CatalogueStore::load_and_follow(pool.clone()).await.context("cannot load the catalogue")?;
+    let settlements = crate::services::settlements::Settlements::follow(pool.clone())
+        .await
+        .context("cannot listen for settled orders")?;
     let sessions = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
     sessions.migrate().await.context("session store migration failed")?;
     // Expired sessions are swept every minute.
@@ -183,6 +186,7 @@ pub async fn state(
         trusted_proxies: std::sync::Arc::new(trusted_proxies),
         webhooks,
         limits: Default::default(),
+        settlements,
     })
 }
 

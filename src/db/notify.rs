@@ -10,6 +10,14 @@ use super::{DbError, Pool};
 pub const CATALOGUE_CHANGED: &str = "catalogue_changed";
 /// Sent when a job is queued: idle workers wake.
 pub const JOBS_QUEUED: &str = "jobs_queued";
+/// Sent, with the order's id, when an order settles: API reads waiting for it answer.
+pub const ORDER_SETTLED: &str = "order_settled";
+
+/// Announces, at the commit of `conn`'s transaction, that an order has settled.
+pub async fn order_settled(conn: &mut super::Conn, order_id: uuid::Uuid) -> Result<(), DbError> {
+    sqlx::query("SELECT pg_notify($1, $2)").bind(ORDER_SETTLED).bind(order_id.to_string()).execute(&mut *conn).await?;
+    Ok(())
+}
 
 /// What a wait for a notification ended with.
 #[derive(Debug, PartialEq, Eq)]
@@ -43,6 +51,12 @@ impl Listener {
             None => next.await?,
         };
         Ok(if got.is_some() { Wake::Notified } else { Wake::Reconnected })
+    }
+
+    /// The next notification's payload; `None` when the connection was lost and re-established
+    /// (notifications sent meanwhile are lost).
+    pub async fn recv(&mut self) -> Result<Option<String>, DbError> {
+        Ok(self.0.try_recv().await?.map(|n| n.payload().to_owned()))
     }
 
     /// Drops the notifications already received: a burst coalesces into one wake-up.

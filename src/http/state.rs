@@ -43,6 +43,8 @@ pub struct AppState {
     pub webhooks: crate::services::webhooks::Webhooks,
     /// The configurable rate limits of the API.
     pub limits: crate::services::rate_limit::Limits,
+    /// The API reads waiting for orders to settle (`?wait=`).
+    pub settlements: crate::services::settlements::Settlements,
 }
 
 impl FromRef<AppState> for CachedCatalogue {

@@ -2,7 +2,8 @@
 //! caller has locked) is the only way an order changes status, and `record` the only way an
 //! event is written. Both run in the caller's transaction, which is where what a change sends
 //! out (emails, webhook deliveries) is queued, and the job that disables the SIM of an order
-//! refunded after its eSIM was bought.
+//! refunded after its eSIM was bought. A move to a settled status is announced (`NOTIFY
+//! order_settled`) at commit, for the API reads waiting on it (`services::settlements`).
 
 use uuid::Uuid;
 
@@ -45,6 +46,9 @@ pub async fn transition_locked(
         // Its eSIM may have been bought: the SIM must not stay usable. (A refund during
         // provisioning is seen by the provisioning job itself.)
         db::jobs::enqueue(&mut *conn, db::jobs::DISABLE_ESIM, order_id).await?;
+    }
+    if !to.in_progress() {
+        db::notify::order_settled(&mut *conn, order_id).await?;
     }
     let order = Order { status: to, ..order };
     write_event(conn, order_id, kind, actor, details).await?;

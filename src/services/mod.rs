@@ -28,6 +28,7 @@ pub mod provisioning;
 pub mod rate_limit;
 pub mod reconcile;
 pub mod sessions;
+pub mod settlements;
 pub mod stripe_events;
 pub mod telemetry;
 pub mod webhooks;

@@ -291,12 +291,15 @@ impl Application {
         readiness.set_serving();
         tracing::info!(http.addr = %addr, "Tern is serving on http://{addr}");
         // On shutdown, `/readyz` says 503 for `shutdown_drain` first, so a load balancer stops
-        // sending traffic; then the server stops accepting and finishes the requests in flight.
+        // sending traffic; then the server stops accepting and finishes the requests in flight
+        // (reads waiting for an order to settle answer at once).
+        let settlements = state.settlements.clone();
         let shutdown = async move {
             shutdown.await;
             readiness.set_draining();
             tracing::info!(drain_seconds = shutdown_drain.as_secs(), "draining: /readyz now answers 503");
             tokio::time::sleep(shutdown_drain).await;
+            settlements.close();
         };
         let served = serve(listener, state, shutdown).await.context("the HTTP server failed");
         let _ = stop_metrics.send(());

@@ -28,6 +28,7 @@ mod openapi;
 mod ops;
 mod ops_logs;
 mod orders_api;
+mod orders_wait;
 mod pages;
 mod provisioning;
 mod reconcile;

@@ -90,6 +90,12 @@ impl OrderStatus {
         matches!(self, Self::Paid | Self::Provisioning | Self::Ready | Self::ProvisioningFailed | Self::Refunded)
     }
 
+    /// Whether the order is still on its way (awaiting payment, paid, being prepared) rather
+    /// than settled: ready, or ended without an eSIM for now.
+    pub fn in_progress(self) -> bool {
+        matches!(self, Self::AwaitingPayment | Self::Paid | Self::Provisioning)
+    }
+
     /// Whether `self → next` is a move the lifecycle allows. States only move forward: a
     /// late `expired` never overrides `paid`, and nothing leaves `refunded`.
     pub fn can_become(self, next: OrderStatus) -> bool {

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::auth::OptionalAccount;
 use super::idempotency;
 use super::order_dto::{CreatedOrderResponse, OrderResponse};
-use super::params::ApiPath;
+use super::params::{ApiPath, ApiQuery};
 use super::problems;
 use crate::domain::Actor;
 use crate::error::Error;
@@ -23,6 +23,13 @@ use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::{self, CheckoutInput, Payments};
 use crate::services::orders;
 use crate::services::reconcile;
+use crate::services::settlements::Settlements;
+use std::time::Duration;
+
+/// The longest `GET /orders/{id}?wait=` may hold a request, in seconds: well inside the
+/// request timeout, so a full wait is answered with the order, never with a 503.
+const MAX_WAIT_SECONDS: u64 = 20;
+const _: () = assert!(MAX_WAIT_SECONDS + 5 <= crate::http::REQUEST_TIMEOUT.as_secs());
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -108,8 +115,15 @@ pub async fn create_order(
 /// An order, for the holder of its access token or of a token of its account
 /// (`Authorization: Bearer <token>`); 401 without one, 404 when there is no such order for
 /// this token (another account's order is not found either).
+///
+/// With `wait` (seconds, 1 to 20), an order still in progress (`awaiting_payment`, `paid`,
+/// `provisioning`) is answered as soon as it settles (`ready`, or ended without an eSIM), or
+/// as it is when the wait ends: one request instead of polling. A settled order is answered
+/// at once.
 #[utoipa::path(get, path = "/orders/{id}", tag = "orders",
-    params(("id" = uuid::Uuid, Path, description = "Order id")),
+    params(("id" = uuid::Uuid, Path, description = "Order id"),
+        ("wait" = Option<u64>, Query, minimum = 1, maximum = 20,
+            description = "Seconds to wait for an order in progress to settle")),
     security(("order_token" = []), ("user_token" = [])),
     responses(
         (status = 200, description = "The order", body = OrderResponse),
@@ -120,13 +134,28 @@ pub async fn create_order(
 pub async fn show_order(
     State(pool): State<Pool>,
     State(payments): State<Payments>,
+    State(settlements): State<Settlements>,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(params): ApiQuery,
     headers: HeaderMap,
 ) -> Result<Json<OrderResponse>, ApiError> {
+    let wait = params.int::<u64>("wait", 1, MAX_WAIT_SECONDS).map_err(Error::from)?;
     let token = bearer(&headers)?;
+    // Watched before the read, so a settlement committed after it wakes this request.
+    let mut watch = wait.zip(uuid::Uuid::parse_str(&id).ok()).map(|(_, id)| settlements.watch(id));
     let (mut order, _) = orders::for_bearer(&pool, &id, token).await?;
     if reconcile::confirm_on_read(&pool, &payments, &order).await {
         order = orders::for_bearer(&pool, &id, token).await?.0;
+    }
+    if let (Some(seconds), Some(watch)) = (wait, watch.as_mut()) {
+        let until = tokio::time::Instant::now() + Duration::from_secs(seconds);
+        while order.status.in_progress() {
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() || !watch.woken_within(left).await {
+                break;
+            }
+            order = orders::for_bearer(&pool, &id, token).await?.0;
+        }
     }
     let events = orders::timeline(&pool, order.id).await?;
     Ok(Json(OrderResponse::new(&order, &events)))
