@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # End-to-end order benchmark on a release build: `tern emulators` and `tern` as separate
 # processes (the real clients over loopback), then 16 and 48 concurrent buyers, each doing
-# create -> pay -> wait until ready (bench/orders.py: `GET /api/v1/orders/{id}?wait=20`). Then the same with 300 ms per Telnyx
-# call and one purchase hanging. In between, the kill -9 run: IN_FLIGHT orders paid, each
-# purchase hanging at Telnyx, Tern killed with SIGKILL and started again on the same data
-# directory; bench/restart.py prints the time from the restart to every one of them ready. The
-# first run keeps Telnyx's default rate limit, which caps the shop at (limit / calls per order)
-# orders a minute; the others lift it. Prints orders/s and paid -> ready p50/p95/p99 per run.
+# create -> pay -> wait until ready (bench/orders.py: `GET /api/v1/orders/{id}?wait=20`). Then
+# the same with 300 ms per Telnyx call and one purchase hanging. In between, the kill -9 run:
+# IN_FLIGHT orders paid, each purchase hanging at Telnyx, Tern killed with SIGKILL and started
+# again on the same data directory; bench/restart.py prints the time from the restart to every
+# one of them ready. The first run keeps Telnyx's default rate limit, which caps the shop at
+# (limit / calls per order) orders a minute; the others lift it. Prints orders/s and paid ->
+# ready p50/p95/p99 per run.
+# After each run it also prints the emails still queued when the buyers stopped (the worker
+# runs an eSIM's provisioning before the messages due beside it, so under full load the
+# messages fall behind), how long they took to go out, and orders/s counting that time, read
+# from the embedded cluster with psql; the next run starts once they are all sent.
 #
 #   bench/orders.sh                 # 20 s per run
 #   DURATION=10 bench/orders.sh
@@ -38,13 +43,36 @@ curl -fs -X POST "$stripe/_emulator/webhooks/concurrency" -H 'content-type: appl
 start_tern TERN_API_WRITES_PER_MINUTE=1000000
 await_tern
 
+# The messages (emails) queued or being sent now.
+messages_left() {
+  psql -X -At -h "$data/postgres" -p 5432 -U tern tern \
+    -c "select count(*) from jobs where kind = 'send_email' and status in ('queued', 'running')"
+}
+
+# One driver run of $1 buyers, then the messages it left behind: how many, how long until every
+# one was sent (up to 5 minutes), and orders/s over the run and that wait together.
+run() {
+  local line left started waited
+  line=$(python3 bench/orders.py "$base" "$stripe" "$1" "$DURATION")
+  echo "$line"
+  left=$(messages_left)
+  started=$(date +%s.%N)
+  for _ in $(seq 1 3000); do [ "$(messages_left)" = 0 ] && break; sleep 0.1; done
+  waited=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b - a}')
+  echo "$line" | awk -v left="$left" -v waited="$waited" '{
+    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    run = v["orders"] / v["orders/s"]
+    printf "  emails still queued at the end: %d, all sent %.1f s later; orders/s counting that wait: %.1f\n",
+      left, waited, v["orders"] / (run + waited) }'
+}
+
 inject() {
   curl -fs -X POST "$telnyx/_emulator/inject" -H 'content-type: application/json' \
     -H "X-Emulator-Token: $TELNYX_CONTROL_TOKEN" -d "$1" >/dev/null
 }
 
 echo "== Telnyx's default rate limit (1,000 requests a minute), latency 0"
-python3 bench/orders.py "$base" "$stripe" 48 "$DURATION"
+run 48
 
 # The targets are about Tern, not Telnyx's quota: lift the limit for the runs below.
 curl -fs -X POST "$telnyx/_emulator/rate_limit" -H 'content-type: application/json' \
@@ -52,8 +80,8 @@ curl -fs -X POST "$telnyx/_emulator/rate_limit" -H 'content-type: application/js
   -d '{"limit": 100000000, "window_seconds": 60}' >/dev/null
 sleep 1
 echo "== no rate limit, Telnyx latency 0"
-python3 bench/orders.py "$base" "$stripe" 16 "$DURATION"
-python3 bench/orders.py "$base" "$stripe" 48 "$DURATION"
+run 16
+run 48
 
 echo "== kill -9 mid-provisioning (${IN_FLIGHT} orders, each purchase hanging), then restart"
 inject "{\"target\": \"purchase\", \"fault\": \"hang\", \"delay_ms\": 600000, \"times\": $IN_FLIGHT}"
@@ -66,5 +94,5 @@ python3 bench/restart.py wait "$base" "$data/in-flight.json" 300
 echo "== Telnyx 300 ms per call, one purchase hanging"
 inject '{"target": "purchase", "fault": "hang", "delay_ms": 600000, "times": 1}'
 inject '{"target": "any", "fault": "hang", "delay_ms": 300, "times": 1000000}'
-python3 bench/orders.py "$base" "$stripe" 16 "$DURATION"
-python3 bench/orders.py "$base" "$stripe" 48 "$DURATION"
+run 16
+run 48

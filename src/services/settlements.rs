@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::db::Pool;
 use crate::db::notify::{self, Listener};
+use crate::domain::order::Order;
 use crate::error::Result;
 
 type Waiting = Arc<Mutex<HashMap<Uuid, watch::Sender<()>>>>;
@@ -87,6 +88,24 @@ impl Watch {
             _ = closing => false,
         }
     }
+}
+
+/// `order` once it has settled, read again by `read` each time it may have (the watch must
+/// have been taken before `order` was read), or as it is when `wait` has passed.
+pub async fn until_settled<F, Fut>(mut watch: Watch, wait: Duration, mut order: Order, mut read: F) -> Result<Order>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Order>>,
+{
+    let until = tokio::time::Instant::now() + wait;
+    while order.status.in_progress() {
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() || !watch.woken_within(left).await {
+            break;
+        }
+        order = read().await?;
+    }
+    Ok(order)
 }
 
 impl Drop for Watch {

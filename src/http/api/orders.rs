@@ -23,7 +23,7 @@ use crate::services::catalogue::CatalogueStore;
 use crate::services::checkout::{self, CheckoutInput, Payments};
 use crate::services::orders;
 use crate::services::reconcile;
-use crate::services::settlements::Settlements;
+use crate::services::settlements::{self, Settlements};
 use std::time::Duration;
 
 /// The longest `GET /orders/{id}?wait=` may hold a request, in seconds: well inside the
@@ -142,20 +142,14 @@ pub async fn show_order(
     let wait = params.int::<u64>("wait", 1, MAX_WAIT_SECONDS).map_err(Error::from)?;
     let token = bearer(&headers)?;
     // Watched before the read, so a settlement committed after it wakes this request.
-    let mut watch = wait.zip(uuid::Uuid::parse_str(&id).ok()).map(|(_, id)| settlements.watch(id));
+    let watch = wait.zip(uuid::Uuid::parse_str(&id).ok()).map(|(_, id)| settlements.watch(id));
     let (mut order, _) = orders::for_bearer(&pool, &id, token).await?;
     if reconcile::confirm_on_read(&pool, &payments, &order).await {
         order = orders::for_bearer(&pool, &id, token).await?.0;
     }
-    if let (Some(seconds), Some(watch)) = (wait, watch.as_mut()) {
-        let until = tokio::time::Instant::now() + Duration::from_secs(seconds);
-        while order.status.in_progress() {
-            let left = until.saturating_duration_since(tokio::time::Instant::now());
-            if left.is_zero() || !watch.woken_within(left).await {
-                break;
-            }
-            order = orders::for_bearer(&pool, &id, token).await?.0;
-        }
+    if let (Some(seconds), Some(watch)) = (wait, watch) {
+        let read = || async { Ok(orders::for_bearer(&pool, &id, token).await?.0) };
+        order = settlements::until_settled(watch, Duration::from_secs(seconds), order, read).await?;
     }
     let events = orders::timeline(&pool, order.id).await?;
     Ok(Json(OrderResponse::new(&order, &events)))
