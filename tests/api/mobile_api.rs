@@ -36,7 +36,7 @@ async fn send(app: &TestApp, method: Method, path: &str, bearer: Option<&str>) -
 
 /// An order created through the API (for the account of `bearer`, if given): (id, access
 /// token, Checkout Session id).
-async fn api_order(app: &TestApp, bearer: Option<&str>) -> (String, String, String) {
+pub(crate) async fn api_order(app: &TestApp, bearer: Option<&str>) -> (String, String, String) {
     let (plan_id, _) = app.some_plan().await;
     let mut request = app
         .client

@@ -5,28 +5,11 @@
 use std::time::Duration;
 
 use reqwest::Response;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tern::worker::JobResult;
-use uuid::Uuid;
 
 use crate::helpers::{TestApp, eventually, spawn_app};
-
-/// An order created through the API: (id, access token, Checkout Session id).
-async fn api_order(app: &TestApp) -> (String, String, String) {
-    let (plan_id, _) = app.some_plan().await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/orders"))
-        .header("idempotency-key", Uuid::new_v4().to_string())
-        .json(&json!({"plan_id": plan_id, "email": "app@example.com"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.unwrap();
-    let session = created["checkout_url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
-    (created["id"].as_str().unwrap().to_string(), created["access_token"].as_str().unwrap().to_string(), session)
-}
+use crate::mobile_api::api_order;
 
 async fn read(app: &TestApp, id: &str, token: &str, query: &str) -> Response {
     app.client.get(app.url(&format!("/api/v1/orders/{id}{query}"))).bearer_auth(token).send().await.unwrap()
@@ -55,7 +38,7 @@ async fn answer(read: tokio::task::JoinHandle<Value>) -> Value {
 #[tokio::test]
 async fn a_waiting_read_answers_when_the_order_becomes_ready_and_not_before() {
     let app = spawn_app().await;
-    let (id, token, session) = api_order(&app).await;
+    let (id, token, session) = api_order(&app, None).await;
     let read = waiting_read(&app, &id, &token).await;
 
     app.pay(&session).await;
@@ -73,7 +56,7 @@ async fn a_waiting_read_answers_when_the_order_becomes_ready_and_not_before() {
 #[tokio::test]
 async fn a_wait_that_runs_out_answers_with_the_order_as_it_is() {
     let app = spawn_app().await;
-    let (id, token, _) = api_order(&app).await;
+    let (id, token, _) = api_order(&app, None).await;
     let response = read(&app, &id, &token, "?wait=1").await;
     assert_eq!(response.status(), 200);
     let order: Value = response.json().await.unwrap();
@@ -91,7 +74,7 @@ async fn a_settled_order_is_answered_at_once_and_so_is_every_wait_when_the_serve
         .expect("a ready order does not wait");
     assert_eq!(order.json::<Value>().await.unwrap()["status"], "ready");
 
-    let (id, token, _) = api_order(&app).await;
+    let (id, token, _) = api_order(&app, None).await;
     let waiting = waiting_read(&app, &id, &token).await;
     app.state.settlements.close();
     assert_eq!(answer(waiting).await["status"], "awaiting_payment");
@@ -102,7 +85,7 @@ async fn a_settlement_committed_by_another_connection_wakes_the_read() {
     // The worker here is the test's own, on its own pool connection: the wake comes through
     // PostgreSQL's NOTIFY, as from another process.
     let app = spawn_app().await;
-    let (id, token, session) = api_order(&app).await;
+    let (id, token, session) = api_order(&app, None).await;
     app.pay(&session).await;
     app.wait_status(id.parse().unwrap(), "paid").await;
     let read = waiting_read(&app, &id, &token).await;
@@ -114,7 +97,7 @@ async fn a_settlement_committed_by_another_connection_wakes_the_read() {
 #[tokio::test]
 async fn bad_wait_values_are_problems_naming_wait() {
     let app = spawn_app().await;
-    let (id, token, _) = api_order(&app).await;
+    let (id, token, _) = api_order(&app, None).await;
     for bad in ["0", "21", "abc", "-1", "", "1.5"] {
         let response = read(&app, &id, &token, &format!("?wait={bad}")).await;
         let p = crate::helpers::problem_of(response, 400).await;
