@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin_catalogue;
+mod admin_catalogue_guards;
 mod admin_catalogue_list;
 mod admin_dashboard;
 mod admin_order;
