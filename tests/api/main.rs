@@ -8,6 +8,7 @@ mod admin_catalogue_list;
 mod admin_dashboard;
 mod admin_order;
 mod admin_orders;
+mod admin_orders_pages;
 mod browser;
 mod browser_layout;
 mod catalogue_api;

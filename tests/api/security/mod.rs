@@ -2,4 +2,5 @@
 
 mod auth;
 mod logging;
+mod mfa;
 mod transport;
