@@ -26,7 +26,7 @@ async fn account(app: &TestApp, name: &str) -> (String, String) {
     (email, token["token"].as_str().unwrap().to_string())
 }
 
-async fn send(app: &TestApp, method: Method, path: &str, bearer: Option<&str>) -> Response {
+pub(crate) async fn send(app: &TestApp, method: Method, path: &str, bearer: Option<&str>) -> Response {
     let mut request = app.client.request(method, app.url(path));
     if let Some(token) = bearer {
         request = request.bearer_auth(token);

@@ -4,15 +4,16 @@
 
 use std::time::Duration;
 
-use reqwest::Response;
+use reqwest::{Method, Response};
 use serde_json::Value;
 use tern::worker::JobResult;
 
 use crate::helpers::{TestApp, eventually, spawn_app};
-use crate::mobile_api::api_order;
+use crate::mobile_api::{api_order, send};
 
+/// `GET /api/v1/orders/{id}{query}` with the order's token.
 async fn read(app: &TestApp, id: &str, token: &str, query: &str) -> Response {
-    app.client.get(app.url(&format!("/api/v1/orders/{id}{query}"))).bearer_auth(token).send().await.unwrap()
+    send(app, Method::GET, &format!("/api/v1/orders/{id}{query}"), Some(token)).await
 }
 
 /// A read with `?wait=20` in the background, once the server holds it (its watch is taken).
