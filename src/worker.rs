@@ -2,9 +2,10 @@
 //! short lease, runs several at once (a bounded `JoinSet`), keeps each claim alive with a
 //! heartbeat while its job runs, retries retryable failures with exponential backoff and
 //! jitter, and gives up into `provisioning_failed` (an order event) after the last attempt. A
-//! job whose worker died stops being renewed and is taken up again when its lease runs out
-//! (about `lease`), so several Tern processes can share one database safely, and one hung
-//! provider call delays only its own order.
+//! job whose worker died stops being renewed; once its lease runs out, the next worker to
+//! requeue expired leases (every `idle_poll`) puts it back and it is taken up again (about
+//! `lease + idle_poll`), so several Tern processes can share one database safely, and one
+//! hung provider call delays only its own order.
 
 use std::future::Future;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use tracing::Instrument;
 use crate::config::DEFAULT_WORKER_CONCURRENCY;
 use crate::error::Result;
 use crate::services::Pool;
-use crate::services::jobs::{self, Backoff, ClaimedJob, JobError, JobKinds, JobWaker, RetryPolicy};
+use crate::services::jobs::{self, Backoff, ClaimedJob, Completion, JobError, JobKinds, JobWaker, RetryPolicy};
 use crate::services::provisioning::{self, Provisioner};
 use crate::services::{mail, webhooks};
 
@@ -154,18 +155,25 @@ impl Worker {
     async fn run(&self, job: &ClaimedJob) -> Result<JobResult> {
         let outcome = match (job.kind.as_str(), job.order_id) {
             (jobs::PROVISION_ESIM, Some(order_id)) => {
-                provisioning::provision(&self.pool, &self.provisioner, order_id).await.map(|_| ())
+                provisioning::provision(&self.pool, &self.provisioner, job, order_id).await
             }
             (jobs::DISABLE_ESIM, Some(order_id)) => {
-                provisioning::disable_refunded(&self.pool, &self.provisioner, order_id).await
+                provisioning::disable_refunded(&self.pool, &self.provisioner, order_id)
+                    .await
+                    .map(|()| Completion::Pending)
             }
             (mail::SEND_EMAIL, _) => mail::send(&self.pool, &self.mailer, job).await,
-            (webhooks::DELIVER_WEBHOOK, _) => webhooks::deliver(&self.pool, &self.webhooks, job).await,
+            (webhooks::DELIVER_WEBHOOK, _) => {
+                webhooks::deliver(&self.pool, &self.webhooks, job).await.map(|()| Completion::Pending)
+            }
             _ => Err(JobError::Fail { reason: format!("unknown job kind {}", job.kind) }),
         };
         let policy = self.config.policy(&job.kind);
         match outcome {
-            Ok(()) => Ok(if jobs::complete(&self.pool, job).await? { JobResult::Done } else { JobResult::Lost }),
+            Ok(Completion::Recorded { held }) => Ok(if held { JobResult::Done } else { JobResult::Lost }),
+            Ok(Completion::Pending) => {
+                Ok(if jobs::complete(&self.pool, job).await? { JobResult::Done } else { JobResult::Lost })
+            }
             Err(JobError::Store(e)) => {
                 // The job stays claimed; its lease expiry brings it back.
                 tracing::error!(job.id = job.id, error = %e, "job hit a database error");
@@ -192,12 +200,17 @@ impl Worker {
 
     /// Runs up to `concurrency` jobs at once until `shutdown` completes: claims while there is
     /// a free slot and a due job, then sleeps until a job is queued (NOTIFY) or `idle_poll`
-    /// passes (or, while jobs were still due, until a slot frees). On shutdown the running jobs get one lease to finish; the rest
-    /// are dropped and come back to another worker when their leases run out.
+    /// passes (or, while jobs were still due, until a slot frees). Every `idle_poll` it also
+    /// puts back in the queue the jobs whose leases ran out, so a dead worker's job is taken
+    /// over about `lease + idle_poll` after its last heartbeat. On shutdown the running jobs
+    /// get one lease to finish; the rest are dropped and come back to another worker when
+    /// their leases run out.
     pub async fn run_concurrently(self, concurrency: usize, shutdown: impl Future<Output = ()>) {
         let concurrency = concurrency.max(1);
         tokio::pin!(shutdown);
         let mut waker = JobWaker::connect(&self.pool, self.config.idle_poll).await;
+        let mut requeue = tokio::time::interval(self.config.idle_poll);
+        requeue.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut running: JoinSet<()> = JoinSet::new();
         // False once a claim found fewer jobs than it asked for: a slot freeing up then claims
         // again only after a wake-up (a job queued, or `idle_poll`), not once per finished job.
@@ -208,7 +221,7 @@ impl Worker {
             }
             let free = concurrency - running.len().min(concurrency);
             if maybe_due && free > 0 {
-                match jobs::claim_many(&self.pool, self.config.lease, self.config.kinds, free).await {
+                match jobs::claim_due(&self.pool, self.config.lease, self.config.kinds, free).await {
                     Ok(claimed) => {
                         maybe_due = claimed.len() == free;
                         for job in claimed {
@@ -229,6 +242,11 @@ impl Worker {
                 () = &mut shutdown => break,
                 Some(ended) = running.join_next(), if !running.is_empty() => log_panic(ended),
                 () = waker.wait(), if !full => maybe_due = true,
+                _ = requeue.tick() => match jobs::requeue_expired(&self.pool).await {
+                    Ok(0) => {}
+                    Ok(_) => maybe_due = true,
+                    Err(e) => tracing::warn!(error = %e, "worker could not requeue expired leases"),
+                },
             }
         }
         let drain = async {

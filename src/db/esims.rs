@@ -79,33 +79,37 @@ pub async fn set_status(executor: impl PgExecutor<'_>, order_id: Uuid, status: &
         .map(|_| ())
 }
 
-/// Records the data limit as set (`mb`, or none for an unlimited plan), with the SIM's status
-/// as Telnyx's answer gave it, when there was one.
-pub async fn mark_data_limit_set(
+/// A data limit Telnyx has just set: `mb` (none for an unlimited plan), with the SIM's status
+/// as its answer gave it, when there was one.
+#[derive(Debug, Clone)]
+pub struct DataLimitSet {
+    pub mb: Option<i32>,
+    pub status: Option<String>,
+}
+
+/// Stores the sealed activation code (the eSIM is ready), and the data limit set since the
+/// last write, if one was: one statement.
+pub async fn store_activation_code(
     executor: impl PgExecutor<'_>,
     order_id: Uuid,
-    mb: Option<i32>,
-    status: Option<&str>,
+    sealed: &[u8],
+    limit: Option<&DataLimitSet>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "update esims set data_limit_mb = $2, data_limit_set_at = now(), telnyx_status = coalesce($3, telnyx_status)
+        "update esims set activation_code_sealed = $2, ready_at = now(),
+                data_limit_mb = case when $3 then $4 else data_limit_mb end,
+                data_limit_set_at = case when $3 then now() else data_limit_set_at end,
+                telnyx_status = case when $3 then coalesce($5, telnyx_status) else telnyx_status end
           where order_id = $1",
     )
     .bind(order_id)
-    .bind(mb)
-    .bind(status)
+    .bind(sealed)
+    .bind(limit.is_some())
+    .bind(limit.and_then(|l| l.mb))
+    .bind(limit.and_then(|l| l.status.as_deref()))
     .execute(executor)
     .await
     .map(|_| ())
-}
-
-pub async fn store_activation_code(executor: impl PgExecutor<'_>, order_id: Uuid, sealed: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("update esims set activation_code_sealed = $2, ready_at = now() where order_id = $1")
-        .bind(order_id)
-        .bind(sealed)
-        .execute(executor)
-        .await
-        .map(|_| ())
 }
 
 /// The eSIMs of several orders, in one query.

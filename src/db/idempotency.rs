@@ -15,10 +15,13 @@ pub struct StoredRequest {
 const KEPT: &str = "interval '24 hours'";
 
 /// Takes the key for a new request; false when it exists already. Keys are kept for 24 hours,
-/// as Stripe does: an older one starts over.
+/// as Stripe does: an older one starts over. The same statement purges the other keys older
+/// than that (no round trip of its own; this key, if expired, is taken over instead).
 pub async fn claim(executor: impl PgExecutor<'_>, scope: &str, key: &str, request_sha256: &[u8]) -> sqlx::Result<bool> {
     let done = sqlx::query(&format!(
-        "insert into api_idempotency (scope, key, request_sha256) values ($1, $2, $3)
+        "with purged as (delete from api_idempotency
+                          where created_at < now() - {KEPT} and (scope, key) <> ($1, $2))
+         insert into api_idempotency (scope, key, request_sha256) values ($1, $2, $3)
          on conflict (scope, key) do update
             set request_sha256 = excluded.request_sha256, status = null, body = null, body_sealed = null,
                 created_at = now()
@@ -66,12 +69,4 @@ pub async fn release(executor: impl PgExecutor<'_>, scope: &str, key: &str) -> s
         .execute(executor)
         .await
         .map(|_| ())
-}
-
-/// Deletes keys older than 24 hours, their answers with them; how many went.
-pub async fn purge_expired(executor: impl PgExecutor<'_>) -> sqlx::Result<u64> {
-    let done = sqlx::query(&format!("delete from api_idempotency where created_at < now() - {KEPT}"))
-        .execute(executor)
-        .await?;
-    Ok(done.rows_affected())
 }

@@ -64,17 +64,17 @@ pub struct ClaimedJob {
     pub claim_token: Uuid,
 }
 
-/// Claims the next runnable job: queued and due, or running under a lease that expired (its
-/// worker died). `SKIP LOCKED` lets several workers claim side by side, each a different job.
-/// The claim gets a new token, so the runner it was taken from can no longer write.
+/// Claims the next due job. `SKIP LOCKED` lets several workers claim side by side, each a
+/// different job. The claim gets a new token, so a runner it was taken from can no longer write.
 pub async fn claim(executor: impl PgExecutor<'_>, lease_seconds: f64) -> sqlx::Result<Option<ClaimedJob>> {
     Ok(claim_many(executor, lease_seconds, &[], &[], 1).await?.pop())
 }
 
-/// Claims up to `limit` runnable jobs at once, of the kinds in `only` (all when empty) and
+/// Claims up to `limit` queued jobs that are due, of the kinds in `only` (all when empty) and
 /// none of those in `except`: one statement, one token for the batch (each job's writes
 /// still name its own id). The eSIM's jobs come first (`priority`), then the oldest due.
-/// Fewer than `limit` means nothing else was due.
+/// Fewer than `limit` means nothing else was due. A job whose lease ran out comes back to the
+/// queue first (`requeue_expired`).
 pub async fn claim_many(
     executor: impl PgExecutor<'_>,
     lease_seconds: f64,
@@ -86,8 +86,7 @@ pub async fn claim_many(
         "update jobs set status = 'running', attempts = attempts + 1, claim_token = $2,
                 locked_until = now() + make_interval(secs => $1)
           where id = any(array(select id from jobs
-                       where ((status = 'queued' and run_at <= now())
-                              or (status = 'running' and locked_until < now()))
+                       where status = 'queued' and run_at <= now()
                          and (cardinality($3::text[]) = 0 or kind = any($3))
                          and not (kind = any($4::text[]))
                        order by priority, run_at, id
@@ -102,6 +101,19 @@ pub async fn claim_many(
     .bind(limit)
     .fetch_all(executor)
     .await
+}
+
+/// Puts back in the queue every running job whose lease ran out (its worker died or lost the
+/// database): due at once, where it was in the queue. Its claim token goes, so the runner it
+/// was taken from can no longer write. How many came back.
+pub async fn requeue_expired(executor: impl PgExecutor<'_>) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "update jobs set status = 'queued', locked_until = null, claim_token = null
+          where status = 'running' and locked_until < now()",
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// The claim still held by `job`'s attempt: running, with its token.

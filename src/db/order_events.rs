@@ -6,22 +6,25 @@ use uuid::Uuid;
 use crate::domain::order::OrderEvent;
 use crate::domain::{Actor, EventKind};
 
+/// Writes an event; when it was written.
 pub async fn insert(
     executor: impl PgExecutor<'_>,
     order_id: Uuid,
     kind: EventKind,
     actor: Actor,
     details: &serde_json::Value,
-) -> sqlx::Result<()> {
-    sqlx::query("insert into order_events (order_id, type, actor, user_id, details) values ($1, $2, $3, $4, $5)")
-        .bind(order_id)
-        .bind(kind)
-        .bind(actor.as_str())
-        .bind(actor.user_id())
-        .bind(details)
-        .execute(executor)
-        .await
-        .map(|_| ())
+) -> sqlx::Result<time::OffsetDateTime> {
+    sqlx::query_scalar(
+        "insert into order_events (order_id, type, actor, user_id, details) values ($1, $2, $3, $4, $5)
+         returning created_at",
+    )
+    .bind(order_id)
+    .bind(kind)
+    .bind(actor.as_str())
+    .bind(actor.user_id())
+    .bind(details)
+    .fetch_one(executor)
+    .await
 }
 
 #[derive(sqlx::FromRow)]

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::lifecycle;
 use crate::clients::stripe::{CheckoutRequest, StripeClient};
 use crate::db::{self, Pool};
-use crate::domain::order::Order;
+use crate::domain::order::{Order, OrderEvent};
 use crate::domain::{Actor, Catalogue, Email, EventKind, token};
 use crate::error::{Error, FieldError, Result};
 
@@ -75,10 +75,12 @@ pub fn success_url(base: &str, order_id: Uuid) -> String {
     format!("{base}/orders/{order_id}?session_id={{CHECKOUT_SESSION_ID}}")
 }
 
-/// A started checkout: the order, the traveller's access token, and where to pay.
+/// A started checkout: the order, its timeline as written (`created`, `checkout_started`),
+/// the traveller's access token, and where to pay.
 #[derive(Debug)]
 pub struct StartedCheckout {
     pub order: Order,
+    pub events: Vec<OrderEvent>,
     pub access_token: String,
     pub checkout_url: String,
 }
@@ -97,7 +99,9 @@ pub async fn start(
     let mut tx = pool.begin().await?;
     let order =
         db::orders::insert(&mut *tx, plan.id, email.as_str(), &digest, input.user_id).await?.ok_or_else(not_on_sale)?;
-    lifecycle::record(&mut tx, order.id, EventKind::Created, Actor::Traveller, json!({ "plan_id": plan.id })).await?;
+    let created =
+        lifecycle::record(&mut tx, order.id, EventKind::Created, Actor::Traveller, json!({ "plan_id": plan.id }));
+    let created = created.await?;
     tx.commit().await?;
     tracing::info!(order.id = %order.id, email.domain = email.domain(), "order created");
 
@@ -125,8 +129,8 @@ pub async fn start(
     let mut tx = pool.begin().await?;
     db::orders::set_session(&mut *tx, order.id, &session.id).await?;
     let details = json!({ "session_id": session.id });
-    lifecycle::record(&mut tx, order.id, EventKind::CheckoutStarted, Actor::Traveller, details).await?;
+    let started = lifecycle::record(&mut tx, order.id, EventKind::CheckoutStarted, Actor::Traveller, details).await?;
     tx.commit().await?;
     let order = Order { stripe_session_id: Some(session.id), user_id: input.user_id, ..order };
-    Ok(StartedCheckout { order, access_token, checkout_url: session.url })
+    Ok(StartedCheckout { order, events: vec![created, started], access_token, checkout_url: session.url })
 }

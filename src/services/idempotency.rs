@@ -24,9 +24,8 @@ pub fn associated_data(scope: &str, key: &str) -> Vec<u8> {
 }
 
 /// Takes `key` in `scope` for `request`. Another request under the key is refused, and one
-/// still in flight is a conflict. Keys older than 24 hours are purged first.
+/// still in flight is a conflict. Keys older than 24 hours are purged as it is taken.
 pub async fn claim(pool: &Pool, cipher: &Cipher, scope: &str, key: &str, request: &[u8]) -> Result<Claim> {
-    db::idempotency::purge_expired(pool).await?;
     let fingerprint = token::sha256(request);
     if db::idempotency::claim(pool, scope, key, &fingerprint).await? {
         return Ok(Claim::New);

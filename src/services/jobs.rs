@@ -31,6 +31,16 @@ pub enum JobError {
     Store(#[from] Error),
 }
 
+/// How a job's run succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// The runner marks the job done now.
+    Pending,
+    /// The job's last transaction marked it done, with what it wrote (`db::jobs::complete`):
+    /// a crash in between cannot run it again. `held`: this claim still held the job then.
+    Recorded { held: bool },
+}
+
 /// When a job of one kind is tried again, and how often.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -74,9 +84,20 @@ impl From<db::DbError> for JobError {
     }
 }
 
-/// Claims the next due job for `lease`.
+/// Claims the next due job for `lease`, after putting the jobs of expired leases back.
 pub async fn claim(pool: &Pool, lease: Duration) -> Result<Option<ClaimedJob>> {
+    requeue_expired(pool).await?;
     Ok(db::jobs::claim(pool, lease.as_secs_f64()).await?)
+}
+
+/// Puts the jobs whose leases ran out (their workers died) back in the queue, due at once;
+/// how many. The worker does this every `idle_poll`; a claim then takes them up.
+pub async fn requeue_expired(pool: &Pool) -> Result<u64> {
+    let requeued = db::jobs::requeue_expired(pool).await?;
+    if requeued > 0 {
+        tracing::warn!(jobs = requeued, "jobs whose lease ran out are queued again");
+    }
+    Ok(requeued)
 }
 
 /// Which kinds of job a worker runs.
@@ -99,13 +120,21 @@ impl JobKinds {
     }
 }
 
-/// Claims the next due job of `kinds` for `lease`.
+/// Claims the next due job of `kinds` for `lease`, after putting the jobs of expired leases back.
 pub async fn claim_kinds(pool: &Pool, lease: Duration, kinds: JobKinds) -> Result<Option<ClaimedJob>> {
     Ok(claim_many(pool, lease, kinds, 1).await?.pop())
 }
 
-/// Claims up to `limit` due jobs of `kinds` for `lease`, in one statement.
+/// Claims up to `limit` due jobs of `kinds` for `lease`, after putting the jobs of expired
+/// leases back.
 pub async fn claim_many(pool: &Pool, lease: Duration, kinds: JobKinds, limit: usize) -> Result<Vec<ClaimedJob>> {
+    requeue_expired(pool).await?;
+    claim_due(pool, lease, kinds, limit).await
+}
+
+/// Claims up to `limit` queued jobs of `kinds` that are due, for `lease`, in one statement
+/// (the worker's claim: it requeues expired leases on a clock of its own).
+pub async fn claim_due(pool: &Pool, lease: Duration, kinds: JobKinds, limit: usize) -> Result<Vec<ClaimedJob>> {
     let (only, except) = kinds.filters();
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     Ok(db::jobs::claim_many(pool, lease.as_secs_f64(), only, except, limit).await?)

@@ -8,7 +8,7 @@
 use uuid::Uuid;
 
 use crate::db::{self, Conn};
-use crate::domain::order::Order;
+use crate::domain::order::{Order, OrderEvent};
 use crate::domain::{Actor, EventKind, OrderStatus};
 use crate::error::{Error, Result};
 
@@ -56,14 +56,15 @@ pub async fn transition_locked(
     Ok(Some(order))
 }
 
-/// Writes an event that changes no status (a note, an eSIM bought, a partial refund...).
+/// Writes an event that changes no status (a note, an eSIM bought, a partial refund...); the
+/// event as written.
 pub async fn record(
     conn: &mut Conn,
     order_id: Uuid,
     kind: EventKind,
     actor: Actor,
     details: serde_json::Value,
-) -> Result<()> {
+) -> Result<OrderEvent> {
     write_event(conn, order_id, kind, actor, details).await
 }
 
@@ -73,11 +74,12 @@ async fn write_event(
     kind: EventKind,
     actor: Actor,
     details: serde_json::Value,
-) -> Result<()> {
-    db::order_events::insert(&mut *conn, order_id, kind, actor, &details).await?;
+) -> Result<OrderEvent> {
+    let created_at = db::order_events::insert(&mut *conn, order_id, kind, actor, &details).await?;
     // Counted when written: a transaction that rolls back afterwards still counts (rare).
     metrics::counter!("tern_order_events_total", "kind" => kind.as_str()).increment(1);
-    queue_messages(conn, order_id, kind).await
+    queue_messages(conn, order_id, kind).await?;
+    Ok(OrderEvent { order_id, kind, actor, details, created_at })
 }
 
 /// Where the outgoing messages an event causes are queued, in the same transaction as the

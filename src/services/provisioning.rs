@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::jobs::JobError;
+use super::jobs::{ClaimedJob, Completion, JobError};
 use super::lifecycle;
 use crate::clients::telnyx::{SimCard, TelnyxClient, TelnyxError};
 use crate::crypto::Cipher;
@@ -44,15 +44,10 @@ pub fn tag_for(order_id: Uuid) -> String {
     format!("tern-order-{}", order_id.simple())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provisioned {
-    /// The order is ready now.
-    Ready,
-    /// Nothing to do (already ready, refunded, not paid...).
-    Skipped,
-}
-
-pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<Provisioned, JobError> {
+/// Runs the `provision_esim` job of `order_id`. The move to `ready` marks the job done in its
+/// own transaction (`Completion::Recorded`); any other way out (nothing to do: already ready,
+/// refunded, not paid...) leaves that to the runner.
+pub async fn provision(pool: &Pool, p: &Provisioner, job: &ClaimedJob, order_id: Uuid) -> Result<Completion, JobError> {
     let mut tx = pool.begin().await?;
     let order = db::orders::lock(&mut *tx, order_id).await?.ok_or(JobError::Fail { reason: "no such order".into() })?;
     let plan_id = order.plan_id;
@@ -66,16 +61,16 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
             let moved =
                 lifecycle::transition_locked(&mut tx, order, OrderStatus::Provisioning, kind, Actor::System, json!({}));
             if moved.await?.is_none() {
-                return Ok(Provisioned::Skipped);
+                return Ok(Completion::Pending);
             }
         }
         OrderStatus::Provisioning => {}
         OrderStatus::Refunded => {
             drop(tx);
             disable_if_bought(pool, p, order_id).await?;
-            return Ok(Provisioned::Skipped);
+            return Ok(Completion::Pending);
         }
-        _ => return Ok(Provisioned::Skipped),
+        _ => return Ok(Completion::Pending),
     }
 
     let tag = tag_for(order_id);
@@ -85,7 +80,7 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
     // come in between), committed before the purchase request leaves.
     let first_attempt = esim.telnyx_sim_id.is_none() && esim.purchase_attempted_at.is_none();
     if first_attempt && !db::esims::mark_purchase_attempted(&mut *tx, order_id).await? {
-        return Ok(Provisioned::Skipped);
+        return Ok(Completion::Pending);
     }
     tx.commit().await?;
 
@@ -94,7 +89,7 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
         // already tagged with the order is adopted, not bought again. Before any attempt there
         // is nothing to find (a refund that came meanwhile is seen where the attempt is marked).
         let found = match esim.purchase_attempted_at {
-            Some(_) if refunded_meanwhile(pool, order_id).await? => return Ok(Provisioned::Skipped),
+            Some(_) if refunded_meanwhile(pool, order_id).await? => return Ok(Completion::Pending),
             Some(_) => p.telnyx.list_sims_by_tag(&tag).await?,
             None => Vec::new(),
         };
@@ -105,7 +100,7 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
             Some(sim) => (sim, EventKind::EsimAdopted),
             None => match purchase(pool, p, order_id, &esim, first_attempt, plan_group, &tag).await? {
                 Some(sim) => (sim, EventKind::EsimPurchased),
-                None => return Ok(Provisioned::Skipped),
+                None => return Ok(Completion::Pending),
             },
         };
         store_sim(pool, order_id, &sim, kind, Actor::System).await?;
@@ -116,14 +111,19 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
     let sim_id = esim.telnyx_sim_id.clone().unwrap_or_default();
     let iccid = esim.iccid.clone().unwrap_or_default();
 
-    if esim.data_limit_set_at.is_none() {
+    // Recorded with the activation code below: setting the same limit again, after a failure
+    // in between, is harmless.
+    let limit_set = match esim.data_limit_set_at {
+        Some(_) => None,
         // The answer is the SIM as it now is: its status needs no read of its own.
-        let status = match data_mb {
-            Some(mb) => Some(p.telnyx.set_data_limit(&sim_id, mb as u32).await?.status),
-            None => None,
-        };
-        db::esims::mark_data_limit_set(pool, order_id, data_mb, status.as_deref()).await?;
-    }
+        None => Some(db::esims::DataLimitSet {
+            mb: data_mb,
+            status: match data_mb {
+                Some(mb) => Some(p.telnyx.set_data_limit(&sim_id, mb as u32).await?.status),
+                None => None,
+            },
+        }),
+    };
 
     if esim.activation_code_sealed.is_none() {
         let code = p.telnyx.activation_code(&sim_id).await?;
@@ -133,11 +133,12 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
         let mut tx = pool.begin().await?;
         let order =
             db::orders::lock(&mut *tx, order_id).await?.ok_or(JobError::Fail { reason: "order vanished".into() })?;
-        db::esims::store_activation_code(&mut *tx, order_id, &sealed).await?;
+        db::esims::store_activation_code(&mut *tx, order_id, &sealed, limit_set.as_ref()).await?;
         let details = json!({ "iccid": iccid });
         let moved =
             lifecycle::transition_locked(&mut tx, order, OrderStatus::Ready, EventKind::Ready, Actor::System, details);
         let moved = moved.await?;
+        let held = moved.is_some() && db::jobs::complete(&mut *tx, job).await?;
         tx.commit().await?;
         let ready = moved.is_some();
         if let Some(paid_at) = moved.and_then(|order| order.paid_at) {
@@ -147,12 +148,12 @@ pub async fn provision(pool: &Pool, p: &Provisioner, order_id: Uuid) -> Result<P
         if !ready {
             // Refunded while it was being bought: the SIM must not stay usable.
             disable_if_bought(pool, p, order_id).await?;
-            return Ok(Provisioned::Skipped);
+            return Ok(Completion::Pending);
         }
         tracing::info!(order.id = %order_id, esim.iccid = %iccid, "eSIM ready");
-        return Ok(Provisioned::Ready);
+        return Ok(Completion::Recorded { held });
     }
-    Ok(Provisioned::Skipped)
+    Ok(Completion::Pending)
 }
 
 /// Records `sim` as the order's eSIM, bought (`EsimPurchased`) or adopted (`EsimAdopted`),

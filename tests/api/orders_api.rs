@@ -57,6 +57,24 @@ async fn creating_an_order_is_idempotent_per_key() {
 }
 
 #[tokio::test]
+async fn a_key_older_than_24_hours_starts_over_with_a_new_order() {
+    let app = spawn_app().await;
+    let body = json!({"plan_id": plan_id(&app).await, "email": "app@example.com"});
+    let (_, first, _) = create(&app, Some(&key("old-key")), &body).await;
+    sqlx::query("update api_idempotency set created_at = now() - interval '25 hours'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // The claim that purges the other expired keys takes this one over, in one statement.
+    let (status, again, _) = create(&app, Some(&key("old-key")), &body).await;
+    assert_eq!(status, 201, "{again}");
+    assert_ne!(again["id"], first["id"], "an expired key is not replayed");
+    assert_eq!(orders_count(&app).await, 2);
+    let (_, replayed, _) = create(&app, Some(&key("old-key")), &body).await;
+    assert_eq!(replayed["id"], again["id"], "and is kept again from now");
+}
+
+#[tokio::test]
 async fn an_order_is_read_back_with_its_token_only() {
     let app = spawn_app().await;
     let body = json!({"plan_id": plan_id(&app).await, "email": "app@example.com"});
@@ -70,6 +88,7 @@ async fn an_order_is_read_back_with_its_token_only() {
     assert_eq!(order["amount"], created["amount"]);
     let kinds: Vec<&str> = order["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["created", "checkout_started"]);
+    assert_eq!(order["events"], created["events"], "the answer to the create has the timeline as it is read back");
     assert!(order.get("access_token").is_none(), "the token is shown once");
 
     let p = app.problem(&path, 401).await;

@@ -168,3 +168,32 @@ async fn an_esim_is_claimed_before_the_messages_due_beside_it() {
     assert_eq!(keys, ["test:early"]);
     assert!(jobs::claim_many(&app.pool, lease, not_mail, 5).await.unwrap().is_empty(), "all claimed");
 }
+
+/// A job's status, and whether it was last written by the transaction that wrote one of its
+/// order's `event`s (`now()` is the transaction's start: the same instant only then).
+async fn done_with_event(app: &TestApp, kind: &str, key: &str, event: &str) -> (String, bool) {
+    sqlx::query_as(
+        "select j.status, bool_or(j.updated_at = e.created_at) from jobs j
+           join order_events e on e.order_id = j.order_id and e.type = $3
+          where j.kind = $1 and j.key = $2 group by j.status",
+    )
+    .bind(kind)
+    .bind(key)
+    .bind(event)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_jobs_last_transaction_marks_it_done_with_what_it_wrote() {
+    let app = spawn_app_with_worker().await;
+    let (plan_id, _) = app.some_plan().await;
+    let id = bought(&app, &plan_id).await;
+    app.wait_ready(id).await;
+    let provisioning = done_with_event(&app, "provision_esim", &id.to_string(), "ready").await;
+    assert_eq!(provisioning, ("done".into(), true), "the move to ready marks the job done, in one transaction");
+    crate::helpers::eventually("both emails are sent", || async { app.event_count(id, "email_sent").await == 2 }).await;
+    let email = done_with_event(&app, "send_email", &format!("{id}:esim_ready"), "email_sent").await;
+    assert_eq!(email, ("done".into(), true), "an email is recorded as sent where its job is done");
+}

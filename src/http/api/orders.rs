@@ -92,12 +92,8 @@ pub async fn create_order(
         };
         match checkout::start(&pool, &payments, &catalogue, &input).await {
             Ok(started) => {
-                let events = match orders::timeline(&pool, started.order.id).await {
-                    Ok(events) => events,
-                    Err(e) => return problem(&e),
-                };
                 let created = CreatedOrderResponse {
-                    order: OrderResponse::new(&started.order, &events),
+                    order: OrderResponse::new(&started.order, &started.events),
                     checkout_url: started.checkout_url,
                     access_token: started.access_token,
                 };

@@ -12,7 +12,7 @@ mod transport;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::jobs::{Backoff, ClaimedJob, JobError, RetryPolicy};
+use super::jobs::{Backoff, ClaimedJob, Completion, JobError, RetryPolicy};
 use super::lifecycle;
 use crate::db::{self, Conn, Pool};
 use crate::domain::{Actor, EventKind};
@@ -74,23 +74,26 @@ fn message_id(key: &str, domain: &str) -> String {
     format!("{local}@{domain}")
 }
 
-/// Sends the email of a claimed `send_email` job.
-pub async fn send(pool: &Pool, mailer: &Mailer, job: &ClaimedJob) -> std::result::Result<(), JobError> {
+/// Sends the email of a claimed `send_email` job. An order's email is recorded as sent
+/// (its event) in the transaction that marks the job done.
+pub async fn send(pool: &Pool, mailer: &Mailer, job: &ClaimedJob) -> std::result::Result<Completion, JobError> {
     let Some(inner) = mailer.inner() else {
         return Err(JobError::Retry { reason: "no SMTP transport is configured".into(), after: None });
     };
-    let Some(email) = compose::compose(pool, inner, job.order_id, &job.payload).await? else { return Ok(()) };
+    let Some(email) = compose::compose(pool, inner, job.order_id, &job.payload).await? else {
+        return Ok(Completion::Pending);
+    };
     match transport::deliver(inner, &email, &message_id(&job.key, &mailer.id_domain())).await {
         Ok(()) => {
             tracing::info!(job.id = job.id, "email sent");
-            if let Some(order_id) = job.order_id {
-                let mut tx = pool.begin().await.map_err(crate::error::Error::from)?;
-                db::mail::set_undeliverable(&mut *tx, order_id, false).await?;
-                let details = json!({ "message": job.payload["message"], "to": email.to });
-                lifecycle::record(&mut tx, order_id, EventKind::EmailSent, Actor::System, details).await?;
-                tx.commit().await.map_err(crate::error::Error::from)?;
-            }
-            Ok(())
+            let Some(order_id) = job.order_id else { return Ok(Completion::Pending) };
+            let mut tx = pool.begin().await.map_err(crate::error::Error::from)?;
+            db::mail::set_undeliverable(&mut *tx, order_id, false).await?;
+            let details = json!({ "message": job.payload["message"], "to": email.to });
+            lifecycle::record(&mut tx, order_id, EventKind::EmailSent, Actor::System, details).await?;
+            let held = db::jobs::complete(&mut *tx, job).await?;
+            tx.commit().await.map_err(crate::error::Error::from)?;
+            Ok(Completion::Recorded { held })
         }
         Err(transport::SendError::Rejected(reason)) => Err(JobError::Fail { reason: format!("refused: {reason}") }),
         Err(transport::SendError::Transient(reason)) => Err(JobError::Retry { reason, after: None }),
@@ -101,7 +104,8 @@ pub async fn send(pool: &Pool, mailer: &Mailer, job: &ClaimedJob) -> std::result
 pub async fn on_retry(conn: &mut Conn, job: &ClaimedJob, reason: &str) -> Result<()> {
     let Some(order_id) = job.order_id else { return Ok(()) };
     let details = json!({ "message": job.payload["message"], "reason": reason, "attempt": job.attempts });
-    lifecycle::record(conn, order_id, EventKind::EmailDelayed, Actor::System, details).await
+    lifecycle::record(conn, order_id, EventKind::EmailDelayed, Actor::System, details).await?;
+    Ok(())
 }
 
 /// Records an email given up for good, and puts its order on "needs attention".
@@ -112,5 +116,6 @@ pub async fn on_give_up(conn: &mut Conn, job: &ClaimedJob, reason: &str) -> Resu
     }
     db::mail::set_undeliverable(&mut *conn, order_id, true).await?;
     let details = json!({ "message": job.payload["message"], "reason": reason, "attempts": job.attempts });
-    lifecycle::record(conn, order_id, EventKind::EmailFailed, Actor::System, details).await
+    lifecycle::record(conn, order_id, EventKind::EmailFailed, Actor::System, details).await?;
+    Ok(())
 }
