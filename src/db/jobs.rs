@@ -84,7 +84,7 @@ pub async fn claim_many(
 ) -> sqlx::Result<Vec<ClaimedJob>> {
     sqlx::query_as(
         "update jobs set status = 'running', attempts = attempts + 1, claim_token = $2,
-                locked_until = now() + make_interval(secs => $1)
+                locked_until = now() + make_interval(secs => $1), updated_at = now()
           where id = any(array(select id from jobs
                        where status = 'queued' and run_at <= now()
                          and (cardinality($3::text[]) = 0 or kind = any($3))
@@ -108,7 +108,7 @@ pub async fn claim_many(
 /// was taken from can no longer write. How many came back.
 pub async fn requeue_expired(executor: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     let done = sqlx::query(
-        "update jobs set status = 'queued', locked_until = null, claim_token = null
+        "update jobs set status = 'queued', locked_until = null, claim_token = null, updated_at = now()
           where status = 'running' and locked_until < now()",
     )
     .execute(executor)
@@ -122,7 +122,8 @@ const HELD: &str = "status = 'running' and id = $1 and claim_token = $2";
 /// Extends the lease of a job still running under this claim to `lease_seconds` from now.
 /// False when the claim was lost (taken over after an expired lease, requeued, or ended).
 pub async fn heartbeat(executor: impl PgExecutor<'_>, job: &ClaimedJob, lease_seconds: f64) -> sqlx::Result<bool> {
-    let sql = format!("update jobs set locked_until = now() + make_interval(secs => $3) where {HELD}");
+    let sql =
+        format!("update jobs set locked_until = now() + make_interval(secs => $3), updated_at = now() where {HELD}");
     let done = sqlx::query(&sql).bind(job.id).bind(job.claim_token).bind(lease_seconds).execute(executor).await?;
     Ok(done.rows_affected() == 1)
 }
@@ -130,7 +131,8 @@ pub async fn heartbeat(executor: impl PgExecutor<'_>, job: &ClaimedJob, lease_se
 /// Marks the job done. False (and nothing written) when this claim no longer holds it.
 pub async fn complete(executor: impl PgExecutor<'_>, job: &ClaimedJob) -> sqlx::Result<bool> {
     let sql = format!(
-        "update jobs set status = 'done', locked_until = null, claim_token = null, last_error = null where {HELD}"
+        "update jobs set status = 'done', locked_until = null, claim_token = null, last_error = null, updated_at = now()
+          where {HELD}"
     );
     let done = sqlx::query(&sql).bind(job.id).bind(job.claim_token).execute(executor).await?;
     Ok(done.rows_affected() == 1)
@@ -146,7 +148,7 @@ pub async fn retry_later(
 ) -> sqlx::Result<bool> {
     let sql = format!(
         "update jobs set status = 'queued', run_at = now() + make_interval(secs => $3), locked_until = null,
-                claim_token = null, last_error = $4
+                claim_token = null, last_error = $4, updated_at = now()
           where {HELD}"
     );
     let done =
@@ -157,7 +159,8 @@ pub async fn retry_later(
 /// Gives the job up. False when this claim no longer holds it.
 pub async fn fail(executor: impl PgExecutor<'_>, job: &ClaimedJob, error: &str) -> sqlx::Result<bool> {
     let sql = format!(
-        "update jobs set status = 'failed', locked_until = null, claim_token = null, last_error = $3 where {HELD}"
+        "update jobs set status = 'failed', locked_until = null, claim_token = null, last_error = $3, updated_at = now()
+          where {HELD}"
     );
     let done = sqlx::query(&sql).bind(job.id).bind(job.claim_token).bind(error).execute(executor).await?;
     Ok(done.rows_affected() == 1)
@@ -169,7 +172,7 @@ pub async fn requeue(executor: impl PgExecutor<'_>, kind: &str, order_id: Uuid) 
         "insert into jobs (kind, key, order_id) values ($1, $2::text, $2)
          on conflict (kind, key) do update
             set status = 'queued', attempts = 0, run_at = now(), locked_until = null, claim_token = null,
-                last_error = null",
+                last_error = null, updated_at = now()",
     )
     .bind(kind)
     .bind(order_id)

@@ -53,20 +53,34 @@ impl EventRow {
     }
 }
 
+/// What an event read selects, with the acting operator's email.
+const SELECT: &str = "select e.order_id, e.type as kind, e.actor, e.user_id, e.details, e.created_at, u.email
+    from order_events e left join users u on u.id = e.user_id";
+
+/// Every event of one order, oldest first, with the acting operator's email. (A query of its
+/// own, not `for_orders` with one id: an array parameter makes PostgreSQL plan it afresh on
+/// each call, and its estimates for a table growing fast are poor.)
+pub async fn for_order(
+    executor: impl PgExecutor<'_>,
+    order_id: Uuid,
+) -> sqlx::Result<Vec<(OrderEvent, Option<String>)>> {
+    let rows: Vec<EventRow> = sqlx::query_as(&format!("{SELECT} where e.order_id = $1 order by e.id"))
+        .bind(order_id)
+        .fetch_all(executor)
+        .await?;
+    rows.into_iter().map(EventRow::into_event).collect()
+}
+
 /// Every event of these orders, oldest first within each, with the acting operator's email.
 /// One query for any number of orders.
 pub async fn for_orders(
     executor: impl PgExecutor<'_>,
     order_ids: &[Uuid],
 ) -> sqlx::Result<Vec<(OrderEvent, Option<String>)>> {
-    let rows: Vec<EventRow> = sqlx::query_as(
-        "select e.order_id, e.type as kind, e.actor, e.user_id, e.details, e.created_at, u.email
-           from order_events e left join users u on u.id = e.user_id
-          where e.order_id = any($1) order by e.order_id, e.id",
-    )
-    .bind(order_ids)
-    .fetch_all(executor)
-    .await?;
+    let rows: Vec<EventRow> = sqlx::query_as(&format!("{SELECT} where e.order_id = any($1) order by e.order_id, e.id"))
+        .bind(order_ids)
+        .fetch_all(executor)
+        .await?;
     rows.into_iter().map(EventRow::into_event).collect()
 }
 

@@ -375,7 +375,7 @@ pub async fn requeue_delivery(
         "insert into jobs (kind, key, order_id, payload) values ($1, $2, $3, $4)
          on conflict (kind, key) do update
             set status = 'queued', attempts = 0, run_at = now(), locked_until = null, claim_token = null,
-                last_error = null
+                last_error = null, updated_at = now()
           where jobs.status in ('done', 'failed')",
     )
     .bind(kind)

@@ -61,8 +61,8 @@ pub async fn for_viewer(pool: &Pool, id: &str, access_token: Option<&str>, viewe
 
 /// The order's timeline as its traveller sees it, oldest first.
 pub async fn timeline(pool: &Pool, order_id: Uuid) -> Result<Vec<OrderEvent>> {
-    let mut all = timelines(pool, &[order_id]).await?;
-    Ok(all.pop().unwrap_or_default())
+    let events = db::order_events::for_order(pool, order_id).await?;
+    Ok(events.into_iter().map(|(e, _)| e).filter(|e| e.kind.visible_to_traveller()).collect())
 }
 
 /// The travellers' timelines of several orders, in the orders' order, in one query.
@@ -119,7 +119,7 @@ pub async fn for_staff(pool: &Pool, id: Uuid) -> Result<StaffView> {
             status: e.telnyx_status.unwrap_or_default(),
         })
     });
-    let events = db::order_events::for_orders(pool, &[id]).await?;
+    let events = db::order_events::for_order(pool, id).await?;
     let account_email = match order.user_id {
         Some(uid) => db::users::find(pool, uid).await?.map(|u| u.email),
         None => None,
