@@ -242,11 +242,15 @@ impl Worker {
                 () = &mut shutdown => break,
                 Some(ended) = running.join_next(), if !running.is_empty() => log_panic(ended),
                 () = waker.wait(), if !full => maybe_due = true,
-                _ = requeue.tick() => match jobs::requeue_expired(&self.pool).await {
-                    Ok(0) => {}
-                    Ok(_) => maybe_due = true,
-                    Err(e) => tracing::warn!(error = %e, "worker could not requeue expired leases"),
-                },
+                // The idle clock: a retry scheduled earlier may be due now (no NOTIFY says so),
+                // and so may a job whose lease ran out. (The waker's own timeout cannot serve:
+                // it starts again on every pass of this loop, so this tick always came first.)
+                _ = requeue.tick() => {
+                    if let Err(e) = jobs::requeue_expired(&self.pool).await {
+                        tracing::warn!(error = %e, "worker could not requeue expired leases");
+                    }
+                    maybe_due = true;
+                }
             }
         }
         let drain = async {

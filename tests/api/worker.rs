@@ -197,3 +197,20 @@ async fn a_jobs_last_transaction_marks_it_done_with_what_it_wrote() {
     let email = done_with_event(&app, "send_email", &format!("{id}:esim_ready"), "email_sent").await;
     assert_eq!(email, ("done".into(), true), "an email is recorded as sent where its job is done");
 }
+
+#[tokio::test]
+async fn a_retry_that_comes_due_later_runs_with_nothing_else_queued() {
+    // Nothing is queued after the retry is scheduled: only the worker's own idle clock can
+    // notice that it has come due (no NOTIFY says so).
+    let app = spawn_app_with_worker().await;
+    app.telnyx.inject(Target::Purchase, Fault::RateLimited { reset_seconds: 1 }, 1);
+    let (plan_id, _) = app.some_plan().await;
+    let id = bought(&app, &plan_id).await;
+    // Due a second after the 429; the idle clock ticks every 50 ms here. The bound is an
+    // "eventually", far above both.
+    within(Duration::from_secs(10), "the retry runs once it is due", || async {
+        (app.status(id).await == "ready").then_some(())
+    })
+    .await;
+    assert_eq!(app.event_count(id, "provisioning_retry").await, 1, "one 429, one retry");
+}
