@@ -99,9 +99,8 @@ pub async fn start(
     let mut tx = pool.begin().await?;
     let order =
         db::orders::insert(&mut *tx, plan.id, email.as_str(), &digest, input.user_id).await?.ok_or_else(not_on_sale)?;
-    let created =
-        lifecycle::record(&mut tx, order.id, EventKind::Created, Actor::Traveller, json!({ "plan_id": plan.id }));
-    let created = created.await?;
+    let details = json!({ "plan_id": plan.id });
+    let created = lifecycle::record(&mut tx, order.id, EventKind::Created, Actor::Traveller, details).await?;
     tx.commit().await?;
     tracing::info!(order.id = %order.id, email.domain = email.domain(), "order created");
 
