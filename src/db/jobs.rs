@@ -64,17 +64,12 @@ pub struct ClaimedJob {
     pub claim_token: Uuid,
 }
 
-/// Claims the next due job. `SKIP LOCKED` lets several workers claim side by side, each a
-/// different job. The claim gets a new token, so a runner it was taken from can no longer write.
-pub async fn claim(executor: impl PgExecutor<'_>, lease_seconds: f64) -> sqlx::Result<Option<ClaimedJob>> {
-    Ok(claim_many(executor, lease_seconds, &[], &[], 1).await?.pop())
-}
-
 /// Claims up to `limit` queued jobs that are due, of the kinds in `only` (all when empty) and
-/// none of those in `except`: one statement, one token for the batch (each job's writes
+/// none of those in `except`. `SKIP LOCKED` lets several workers claim side by side, each a
+/// different job. One statement, one token for the batch (each job's writes
 /// still name its own id). The eSIM's jobs come first (`priority`), then the oldest due.
-/// Fewer than `limit` means nothing else was due. A job whose lease ran out comes back to the
-/// queue first (`requeue_expired`).
+/// Fewer than `limit` means nothing else was due. A job whose lease ran out is not claimed
+/// here: `requeue_expired` puts it back in the queue first.
 pub async fn claim_many(
     executor: impl PgExecutor<'_>,
     lease_seconds: f64,

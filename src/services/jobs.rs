@@ -86,8 +86,7 @@ impl From<db::DbError> for JobError {
 
 /// Claims the next due job for `lease`, after putting the jobs of expired leases back.
 pub async fn claim(pool: &Pool, lease: Duration) -> Result<Option<ClaimedJob>> {
-    requeue_expired(pool).await?;
-    Ok(db::jobs::claim(pool, lease.as_secs_f64()).await?)
+    claim_kinds(pool, lease, JobKinds::All).await
 }
 
 /// Puts the jobs whose leases ran out (their workers died) back in the queue, due at once;
