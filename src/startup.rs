@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgPool};
 use tokio::net::TcpListener;
 
@@ -68,11 +68,7 @@ pub async fn database(config: &Config) -> anyhow::Result<Database> {
 }
 
 async fn pool(options: PgConnectOptions) -> sqlx::Result<PgPool> {
-    PgPoolOptions::new()
-        .max_connections(10)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options.log_statements(tracing::log::LevelFilter::Debug))
-        .await
+    db::pool_options().connect_with(options.log_statements(tracing::log::LevelFilter::Debug)).await
 }
 
 /// Installs the process-wide TLS crypto provider (ring) once, before any HTTPS client exists.

@@ -206,3 +206,20 @@ async fn a_start_right_after_tern_and_its_postmaster_were_killed_works_the_first
     assert!(wait_exit(&mut server).await.success(), "a clean exit on SIGINT");
     assert!(!pid_file.exists());
 }
+
+/// A pooled connection that sat idle longer than `PING_AFTER_IDLE` is checked before it is
+/// handed out (sqlx's own check on every acquire is off): one the server closed meanwhile is
+/// replaced, and the query runs on a new connection instead of failing.
+#[tokio::test]
+async fn a_pooled_connection_the_server_closed_while_idle_is_replaced_not_used() {
+    let pool = crate::helpers::fresh_database().await;
+    let first: i32 = sqlx::query_scalar("select pg_backend_pid()").fetch_one(&pool).await.unwrap();
+    let mut other = pool.connect_options().connect().await.unwrap();
+    let closed: bool =
+        sqlx::query_scalar("select pg_terminate_backend($1)").bind(first).fetch_one(&mut other).await.unwrap();
+    assert!(closed);
+    other.close().await.unwrap();
+    tokio::time::sleep(tern::db::PING_AFTER_IDLE + Duration::from_millis(300)).await;
+    let next: i32 = sqlx::query_scalar("select pg_backend_pid()").fetch_one(&pool).await.expect("a live connection");
+    assert_ne!(next, first, "the closed connection was replaced");
+}

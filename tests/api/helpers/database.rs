@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgPool};
 use tern::cluster::{Cluster, ClusterConfig};
 
@@ -95,5 +95,5 @@ pub async fn fresh_database() -> PgPool {
     let mut conn = server.admin.connect().await.unwrap();
     tern::db::create_database_from(&mut conn, &name, &server.template).await.unwrap();
     conn.close().await.unwrap();
-    PgPoolOptions::new().max_connections(10).connect_with(server.admin.clone().database(&name)).await.unwrap()
+    tern::db::pool_options().connect_with(server.admin.clone().database(&name)).await.unwrap()
 }
