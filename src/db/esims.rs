@@ -43,7 +43,7 @@ pub async fn find_or_create(executor: impl PgExecutor<'_>, order_id: Uuid, tag: 
 /// refunded meanwhile: then nothing may be bought.
 pub async fn mark_purchase_attempted(executor: impl PgExecutor<'_>, order_id: Uuid) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "update esims set purchase_attempted_at = now()
+        "update esims set purchase_attempted_at = now(), updated_at = now()
           where order_id = $1
             and exists (select 1 from orders where id = $1 and status <> 'refunded'::order_status)",
     )
@@ -60,18 +60,20 @@ pub async fn set_sim(
     iccid: &str,
     status: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("update esims set telnyx_sim_id = $2, iccid = $3, telnyx_status = $4 where order_id = $1")
-        .bind(order_id)
-        .bind(sim_id)
-        .bind(iccid)
-        .bind(status)
-        .execute(executor)
-        .await
-        .map(|_| ())
+    sqlx::query(
+        "update esims set telnyx_sim_id = $2, iccid = $3, telnyx_status = $4, updated_at = now() where order_id = $1",
+    )
+    .bind(order_id)
+    .bind(sim_id)
+    .bind(iccid)
+    .bind(status)
+    .execute(executor)
+    .await
+    .map(|_| ())
 }
 
 pub async fn set_status(executor: impl PgExecutor<'_>, order_id: Uuid, status: &str) -> sqlx::Result<()> {
-    sqlx::query("update esims set telnyx_status = $2 where order_id = $1")
+    sqlx::query("update esims set telnyx_status = $2, updated_at = now() where order_id = $1")
         .bind(order_id)
         .bind(status)
         .execute(executor)
@@ -96,7 +98,7 @@ pub async fn store_activation_code(
     limit: Option<&DataLimitSet>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "update esims set activation_code_sealed = $2, ready_at = now(),
+        "update esims set activation_code_sealed = $2, ready_at = now(), updated_at = now(),
                 data_limit_mb = case when $3 then $4 else data_limit_mb end,
                 data_limit_set_at = case when $3 then now() else data_limit_set_at end,
                 telnyx_status = case when $3 then coalesce($5, telnyx_status) else telnyx_status end

@@ -74,7 +74,7 @@ pub async fn order_ids_for_email(executor: impl PgExecutor<'_>, email: &str) -> 
 
 /// Guest orders of an address not yet in any account: attached to `user_id`. Their ids.
 pub async fn claim_guest_orders(executor: impl PgExecutor<'_>, email: &str, user_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar("update orders set user_id = $2 where lower(email) = lower($1) and user_id is null returning id")
+    sqlx::query_scalar("update orders set user_id = $2, updated_at = now() where lower(email) = lower($1) and user_id is null returning id")
         .bind(email)
         .bind(user_id)
         .fetch_all(executor)
@@ -83,23 +83,26 @@ pub async fn claim_guest_orders(executor: impl PgExecutor<'_>, email: &str, user
 
 /// Replaces the order's address (an operator's correction) and clears its undeliverable flag.
 pub async fn set_order_email(executor: impl PgExecutor<'_>, order_id: Uuid, email: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("update orders set email = $2, email_undeliverable = false where id = $1")
-        .bind(order_id)
-        .bind(email)
-        .execute(executor)
-        .await?;
+    let done =
+        sqlx::query("update orders set email = $2, email_undeliverable = false, updated_at = now() where id = $1")
+            .bind(order_id)
+            .bind(email)
+            .execute(executor)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Marks (or clears) the order's address as refused for good by the SMTP server. A flag that
 /// already says so is not written again (every sent email clears it: no new row version).
 pub async fn set_undeliverable(executor: impl PgExecutor<'_>, order_id: Uuid, undeliverable: bool) -> sqlx::Result<()> {
-    sqlx::query("update orders set email_undeliverable = $2 where id = $1 and email_undeliverable <> $2")
-        .bind(order_id)
-        .bind(undeliverable)
-        .execute(executor)
-        .await
-        .map(|_| ())
+    sqlx::query(
+        "update orders set email_undeliverable = $2, updated_at = now() where id = $1 and email_undeliverable <> $2",
+    )
+    .bind(order_id)
+    .bind(undeliverable)
+    .execute(executor)
+    .await
+    .map(|_| ())
 }
 
 /// How many events of these kinds the order has (what makes a repeated message's key unique).

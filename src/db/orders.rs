@@ -97,7 +97,7 @@ pub async fn find_by_payment_intent(
 }
 
 pub async fn set_session(executor: impl PgExecutor<'_>, id: Uuid, session_id: &str) -> sqlx::Result<()> {
-    sqlx::query("update orders set stripe_session_id = $2 where id = $1")
+    sqlx::query("update orders set stripe_session_id = $2, updated_at = now() where id = $1")
         .bind(id)
         .bind(session_id)
         .execute(executor)
@@ -106,35 +106,34 @@ pub async fn set_session(executor: impl PgExecutor<'_>, id: Uuid, session_id: &s
 }
 
 /// The only statement that changes an order's status; called by `services::lifecycle::transition`
-/// alone, which locks the row and checks the move first. Becoming `paid` stamps `paid_at`.
-pub async fn set_status(executor: impl PgExecutor<'_>, id: Uuid, status: OrderStatus) -> sqlx::Result<()> {
+/// alone, which locks the row and checks the move first. Becoming `paid` stamps `paid_at`. The
+/// PaymentIntent is written with it (a payment's, kept for refunds: one row version, not two);
+/// `None` leaves the one the order has.
+pub async fn set_status(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    status: OrderStatus,
+    payment_intent: Option<&str>,
+) -> sqlx::Result<()> {
     sqlx::query(
-        "update orders set status = $2, paid_at = case when $2 = 'paid'::order_status then now() else paid_at end
+        "update orders set status = $2, paid_at = case when $2 = 'paid'::order_status then now() else paid_at end,
+                stripe_payment_intent_id = coalesce($3, stripe_payment_intent_id), updated_at = now()
           where id = $1",
     )
     .bind(id)
     .bind(status)
+    .bind(payment_intent)
     .execute(executor)
     .await
     .map(|_| ())
 }
 
-/// The PaymentIntent behind a paid session, kept for refunds.
-pub async fn set_payment_intent(
-    executor: impl PgExecutor<'_>,
-    id: Uuid,
-    payment_intent: Option<&str>,
-) -> sqlx::Result<()> {
-    sqlx::query("update orders set stripe_payment_intent_id = coalesce($2, stripe_payment_intent_id) where id = $1")
+pub async fn flag_for_review(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("update orders set needs_review = true, updated_at = now() where id = $1")
         .bind(id)
-        .bind(payment_intent)
         .execute(executor)
         .await
         .map(|_| ())
-}
-
-pub async fn flag_for_review(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("update orders set needs_review = true where id = $1").bind(id).execute(executor).await.map(|_| ())
 }
 
 /// A user's orders, newest first.
@@ -149,7 +148,7 @@ pub async fn for_user(executor: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Res
 
 /// Attaches an order to a user (claiming a guest order with the same email).
 pub async fn set_user(executor: impl PgExecutor<'_>, id: Uuid, user_id: Uuid) -> sqlx::Result<bool> {
-    let done = sqlx::query("update orders set user_id = $2 where id = $1 and user_id is null")
+    let done = sqlx::query("update orders set user_id = $2, updated_at = now() where id = $1 and user_id is null")
         .bind(id)
         .bind(user_id)
         .execute(executor)
@@ -163,7 +162,7 @@ pub async fn refunded(executor: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<i
 
 /// Stripe reports the cumulative refunded amount: the total never goes down.
 pub async fn set_refunded_at_least(executor: impl PgExecutor<'_>, id: Uuid, amount: i64) -> sqlx::Result<()> {
-    sqlx::query("update orders set refunded_minor = greatest(refunded_minor, $2) where id = $1")
+    sqlx::query("update orders set refunded_minor = greatest(refunded_minor, $2), updated_at = now() where id = $1")
         .bind(id)
         .bind(amount)
         .execute(executor)

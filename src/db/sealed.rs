@@ -28,7 +28,7 @@ pub async fn activation_codes(
 }
 
 pub async fn set_activation_code(executor: impl PgExecutor<'_>, order_id: Uuid, sealed: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("update esims set activation_code_sealed = $2 where order_id = $1")
+    sqlx::query("update esims set activation_code_sealed = $2, updated_at = now() where order_id = $1")
         .bind(order_id)
         .bind(sealed)
         .execute(executor)

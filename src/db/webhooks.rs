@@ -88,21 +88,6 @@ pub async fn list_endpoints(executor: impl PgExecutor<'_>, scope: Scope) -> sqlx
     .await
 }
 
-/// The enabled endpoints that take `event_type` (an empty filter takes every type); `None`
-/// when there is no endpoint at all, enabled or not (then no event is even recorded).
-pub async fn subscribers(executor: impl PgExecutor<'_>, event_type: &str) -> sqlx::Result<Option<Vec<Uuid>>> {
-    let rows: Vec<(Uuid, bool)> = sqlx::query_as(
-        "select id, enabled and (cardinality(event_types) = 0 or $1 = any(event_types)) from webhook_endpoints",
-    )
-    .bind(event_type)
-    .fetch_all(executor)
-    .await?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(rows.into_iter().filter(|(_, takes)| *takes).map(|(id, _)| id).collect()))
-}
-
 /// The editable fields of an endpoint, all given (a PATCH fills in the ones it leaves out).
 pub struct EndpointChange<'a> {
     pub url: &'a str,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::db::{self, Conn};
 use crate::domain::order::{Order, OrderEvent};
+use crate::domain::webhook::EventType;
 use crate::domain::{Actor, EventKind, OrderStatus};
 use crate::error::{Error, Result};
 
@@ -28,7 +29,8 @@ pub async fn transition(
 }
 
 /// [`transition`] of an order whose row the caller's transaction has just locked
-/// (`db::orders::lock`, `lock_by_session`): `order` is that row, so it is not read again.
+/// (`db::orders::lock`, `lock_by_session`): `order` is that row, so it is not read again. Its
+/// PaymentIntent is written with the status: a payment sets the one it brought (`fulfil_checkout`).
 pub async fn transition_locked(
     conn: &mut Conn,
     order: Order,
@@ -41,7 +43,7 @@ pub async fn transition_locked(
     if !order.status.can_become(to) {
         return Ok(None);
     }
-    db::orders::set_status(&mut *conn, order_id, to).await?;
+    db::orders::set_status(&mut *conn, order_id, to, order.stripe_payment_intent_id.as_deref()).await?;
     if to == OrderStatus::Refunded && matches!(order.status, OrderStatus::Ready | OrderStatus::ProvisioningFailed) {
         // Its eSIM may have been bought: the SIM must not stay usable. (A refund during
         // provisioning is seen by the provisioning job itself.)
@@ -75,17 +77,23 @@ async fn write_event(
     actor: Actor,
     details: serde_json::Value,
 ) -> Result<OrderEvent> {
-    let created_at = db::order_events::insert(&mut *conn, order_id, kind, actor, &details).await?;
+    let webhook_type = EventType::for_order_event(kind).map(|t| t.as_str());
+    let written = db::order_events::insert(&mut *conn, order_id, kind, actor, &details, webhook_type).await?;
     // Counted when written: a transaction that rolls back afterwards still counts (rare).
     metrics::counter!("tern_order_events_total", "kind" => kind.as_str()).increment(1);
-    queue_messages(conn, order_id, kind).await?;
-    Ok(OrderEvent { order_id, kind, actor, details, created_at })
+    queue_messages(conn, order_id, kind, written.subscribers).await?;
+    Ok(OrderEvent { order_id, kind, actor, details, created_at: written.created_at })
 }
 
 /// Where the outgoing messages an event causes are queued, in the same transaction as the
-/// event: its emails and its webhook deliveries. Each loads what it needs only for the kinds
-/// that send something (not one extra query per event).
-async fn queue_messages(conn: &mut Conn, order_id: Uuid, kind: EventKind) -> Result<()> {
+/// event: its emails and its webhook deliveries (to `subscribers`, read with the event). Each
+/// loads what else it needs only for the kinds that send something.
+async fn queue_messages(
+    conn: &mut Conn,
+    order_id: Uuid,
+    kind: EventKind,
+    subscribers: Option<Vec<Uuid>>,
+) -> Result<()> {
     super::mail::queue_for_event(conn, order_id, kind).await?;
-    super::webhooks::queue_for_event(conn, order_id, kind).await
+    super::webhooks::queue_for_event(conn, order_id, kind, subscribers).await
 }

@@ -82,10 +82,12 @@ async fn confirm(conn: &mut Conn, session: &SessionFacts) -> Result<Fulfilment> 
         tracing::error!(order.id = %order.id, "payment does not match the order; flagged for review");
         return Ok(Fulfilment::Flagged);
     }
-    db::orders::set_payment_intent(&mut *conn, order.id, session.payment_intent.as_deref()).await?;
     let details =
         json!({ "session_id": session.id, "payment_intent": session.payment_intent, "amount": session.amount_total });
     let order_id = order.id;
+    // Kept for refunds; written with the move to `paid`.
+    let order =
+        Order { stripe_payment_intent_id: session.payment_intent.clone().or(order.stripe_payment_intent_id), ..order };
     if lifecycle::transition_locked(conn, order, OrderStatus::Paid, EventKind::Paid, Actor::Stripe, details)
         .await?
         .is_none()

@@ -3,6 +3,7 @@
 
 use tern::domain::user::Role;
 use tern::worker::JobResult;
+use time::OffsetDateTime;
 
 use crate::helpers::spawn_app;
 
@@ -38,4 +39,49 @@ async fn an_internal_note_never_reaches_the_travellers_page_or_the_api() {
     assert!(kinds.contains(&"paid") && kinds.contains(&"ready"), "{kinds:?}");
     assert!(!kinds.contains(&"note") && !kinds.contains(&"sim_status_refreshed"), "{kinds:?}");
     assert!(!body.to_string().contains(secret));
+}
+
+/// The statements that change an order or its eSIM stamp `updated_at` themselves (no trigger
+/// does): after the move to `ready`, both rows say they last changed in that transaction. The
+/// PaymentIntent is written with the move to `paid`, as the `paid` event names it.
+#[tokio::test]
+async fn an_order_and_its_esim_say_when_they_last_changed_and_the_payment_intent_is_kept() {
+    let app = spawn_app().await;
+    let (plan_id, _) = app.some_plan().await;
+    let (id, _, session_id) = app.buy_plan(&plan_id).await;
+    app.pay(&session_id).await;
+    app.wait_status(id, "paid").await;
+    let (paid_at, updated_at): (OffsetDateTime, OffsetDateTime) =
+        sqlx::query_as("select paid_at, updated_at from orders where id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(updated_at, paid_at, "paying stamps the order");
+    assert_eq!(app.worker().run_once().await.unwrap().unwrap().1, JobResult::Done);
+
+    type Stamps = (OffsetDateTime, OffsetDateTime, OffsetDateTime, Option<OffsetDateTime>);
+    let (order_updated, ready_event, esim_updated, ready_at): Stamps = sqlx::query_as(
+        "select o.updated_at, e.created_at, s.updated_at, s.ready_at
+           from orders o join esims s on s.order_id = o.id
+           join order_events e on e.order_id = o.id and e.type = 'ready'
+          where o.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(order_updated, ready_event, "the move to ready stamps the order");
+    assert_eq!(Some(esim_updated), ready_at, "storing the code stamps the eSIM");
+
+    let (kept, named): (Option<String>, Option<String>) = sqlx::query_as(
+        "select o.stripe_payment_intent_id, e.details->>'payment_intent'
+           from orders o join order_events e on e.order_id = o.id and e.type = 'paid' where o.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(kept.as_deref().is_some_and(|pi| pi.starts_with("pi_")), "{kept:?}");
+    assert_eq!(kept, named);
 }

@@ -33,11 +33,17 @@ impl Target {
     }
 }
 
-/// Queues the deliveries an order event causes: nothing for kinds outside the catalogue, and
-/// nothing at all (not even the event row) while no endpoint exists.
-pub async fn queue_for_event(conn: &mut Conn, order_id: Uuid, kind: EventKind) -> Result<()> {
+/// Queues the deliveries an order event causes to `subscribers` (read with the event:
+/// `db::order_events::insert`): nothing for kinds outside the catalogue, and nothing at all
+/// (not even the event row) while no endpoint exists (`None`).
+pub async fn queue_for_event(
+    conn: &mut Conn,
+    order_id: Uuid,
+    kind: EventKind,
+    subscribers: Option<Vec<Uuid>>,
+) -> Result<()> {
     let Some(event_type) = EventType::for_order_event(kind) else { return Ok(()) };
-    let Some(endpoints) = db::webhooks::subscribers(&mut *conn, event_type.as_str()).await? else { return Ok(()) };
+    let Some(endpoints) = subscribers else { return Ok(()) };
     let Some(facts) = db::webhooks::order_facts(&mut *conn, order_id).await? else { return Ok(()) };
     let (id, at) = (Uuid::new_v4(), OffsetDateTime::now_utc());
     let body = envelope(id, event_type, at, order_data(order_id, event_type, kind, &facts));

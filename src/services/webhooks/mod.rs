@@ -55,8 +55,13 @@ pub struct Deliverer {
 }
 
 /// Queues the deliveries `kind` causes for the order, in the caller's transaction.
-pub async fn queue_for_event(conn: &mut Conn, order_id: Uuid, kind: EventKind) -> Result<()> {
-    events::queue_for_event(conn, order_id, kind).await
+pub async fn queue_for_event(
+    conn: &mut Conn,
+    order_id: Uuid,
+    kind: EventKind,
+    subscribers: Option<Vec<Uuid>>,
+) -> Result<()> {
+    events::queue_for_event(conn, order_id, kind, subscribers).await
 }
 
 /// Sends one claimed delivery.
