@@ -5,12 +5,9 @@
 
 use std::time::Duration;
 
-use uuid::Uuid;
-
 use super::jobs::{Backoff, ClaimedJob, JobError, RetryPolicy};
 use crate::crypto::Cipher;
 use crate::db::{Conn, Pool};
-use crate::domain::EventKind;
 use crate::error::Result;
 
 mod delivery;
@@ -20,6 +17,7 @@ pub mod signing;
 pub mod ssrf;
 
 pub use self::delivery::{ATTEMPT_TIMEOUT, DISABLE_AFTER, MAX_RESPONSE_BYTES};
+pub use self::events::queue_for_event;
 pub use self::ssrf::UrlPolicy;
 
 /// The job that delivers one event to one endpoint.
@@ -52,16 +50,6 @@ pub struct Webhooks {
 pub struct Deliverer {
     client: reqwest::Client,
     settings: Webhooks,
-}
-
-/// Queues the deliveries `kind` causes for the order, in the caller's transaction.
-pub async fn queue_for_event(
-    conn: &mut Conn,
-    order_id: Uuid,
-    kind: EventKind,
-    subscribers: Option<Vec<Uuid>>,
-) -> Result<()> {
-    events::queue_for_event(conn, order_id, kind, subscribers).await
 }
 
 /// Sends one claimed delivery.
