@@ -10,14 +10,9 @@ use super::{DbError, Pool};
 pub const CATALOGUE_CHANGED: &str = "catalogue_changed";
 /// Sent when a job is queued: idle workers wake.
 pub const JOBS_QUEUED: &str = "jobs_queued";
-/// Sent, with the order's id, when an order settles: API reads waiting for it answer.
+/// Sent, with the order's id, when an order settles (`orders::set_status`): API reads waiting
+/// for it answer.
 pub const ORDER_SETTLED: &str = "order_settled";
-
-/// Announces, at the commit of `conn`'s transaction, that an order has settled.
-pub async fn order_settled(conn: &mut super::Conn, order_id: uuid::Uuid) -> Result<(), DbError> {
-    sqlx::query("SELECT pg_notify($1, $2)").bind(ORDER_SETTLED).bind(order_id.to_string()).execute(&mut *conn).await?;
-    Ok(())
-}
 
 /// What a wait for a notification ended with.
 #[derive(Debug, PartialEq, Eq)]

@@ -108,21 +108,27 @@ pub async fn set_session(executor: impl PgExecutor<'_>, id: Uuid, session_id: &s
 /// The only statement that changes an order's status; called by `services::lifecycle::transition`
 /// alone, which locks the row and checks the move first. Becoming `paid` stamps `paid_at`. The
 /// PaymentIntent is written with it (a payment's, kept for refunds: one row version, not two);
-/// `None` leaves the one the order has.
+/// `None` leaves the one the order has. `settled` also sends the order's id on
+/// [`notify::ORDER_SETTLED`](super::notify::ORDER_SETTLED), delivered at commit (by this
+/// statement: no round trip of its own).
 pub async fn set_status(
     executor: impl PgExecutor<'_>,
     id: Uuid,
     status: OrderStatus,
     payment_intent: Option<&str>,
+    settled: bool,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "update orders set status = $2, paid_at = case when $2 = 'paid'::order_status then now() else paid_at end,
                 stripe_payment_intent_id = coalesce($3, stripe_payment_intent_id), updated_at = now()
-          where id = $1",
+          where id = $1
+         returning (select pg_notify($5, $1::text) where $4)",
     )
     .bind(id)
     .bind(status)
     .bind(payment_intent)
+    .bind(settled)
+    .bind(super::notify::ORDER_SETTLED)
     .execute(executor)
     .await
     .map(|_| ())

@@ -43,14 +43,12 @@ pub async fn transition_locked(
     if !order.status.can_become(to) {
         return Ok(None);
     }
-    db::orders::set_status(&mut *conn, order_id, to, order.stripe_payment_intent_id.as_deref()).await?;
+    let settled = !to.in_progress();
+    db::orders::set_status(&mut *conn, order_id, to, order.stripe_payment_intent_id.as_deref(), settled).await?;
     if to == OrderStatus::Refunded && matches!(order.status, OrderStatus::Ready | OrderStatus::ProvisioningFailed) {
         // Its eSIM may have been bought: the SIM must not stay usable. (A refund during
         // provisioning is seen by the provisioning job itself.)
         db::jobs::enqueue(&mut *conn, db::jobs::DISABLE_ESIM, order_id).await?;
-    }
-    if !to.in_progress() {
-        db::notify::order_settled(&mut *conn, order_id).await?;
     }
     let order = Order { status: to, ..order };
     write_event(conn, order_id, kind, actor, details).await?;
