@@ -24,6 +24,9 @@ use time::format_description::well_known::Rfc3339;
 
 type Http = Client<HttpConnector, Full<Bytes>>;
 
+/// The longest one request may take (a read waits at most 20 s for its order).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Statuses an order passes through on its way to `ready`.
 const IN_PROGRESS: [&str; 3] = ["awaiting_payment", "paid", "provisioning"];
 
@@ -56,9 +59,17 @@ async fn call(
         None => Bytes::new(),
     };
     let request = request.body(Full::new(body)).map_err(|e| format!("{method} {url}: {e}"))?;
-    let response = http.request(request).await.map_err(|e| format!("{method} {url}: {e}"))?;
-    let status = response.status();
-    let payload = response.into_body().collect().await.map_err(|e| format!("{method} {url}: {e}"))?.to_bytes();
+    let answer = async {
+        let response = http.request(request).await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        let payload = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        Ok::<_, String>((status, payload))
+    };
+    // A server that stops answering fails the order instead of holding the run forever.
+    let (status, payload) = tokio::time::timeout(REQUEST_TIMEOUT, answer)
+        .await
+        .map_err(|_| format!("{method} {url}: no answer within {REQUEST_TIMEOUT:?}"))?
+        .map_err(|e| format!("{method} {url}: {e}"))?;
     if status.as_u16() >= 400 {
         return Err(format!(
             "{method} {url}: {status} {}",
