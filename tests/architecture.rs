@@ -225,3 +225,21 @@ fn the_reader_leaves_comments_and_strings_out() {
     assert!(mentions("use sqlx::PgPool;", "sqlx"));
     assert!(!mentions("tower_sessions_sqlx_store::PostgresStore", "sqlx"));
 }
+
+/// `cargo run` at the root must serve the shop: once another default member of the workspace
+/// has a binary (crates/order-load), cargo asks which one to run unless the root names it.
+#[test]
+fn cargo_run_at_the_root_runs_tern() {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let package = manifest.split("\n[").next().unwrap();
+    let other_binaries: Vec<String> = std::fs::read_dir(root().join("crates"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|dir| dir.join("src/main.rs").exists())
+        .map(|dir| relative(&dir))
+        .collect();
+    assert!(
+        other_binaries.is_empty() || package.lines().any(|l| l.trim() == "default-run = \"tern\""),
+        "{other_binaries:?} have binaries, so [package] needs default-run = \"tern\""
+    );
+}
