@@ -121,7 +121,46 @@ fn clear_stale_pid_file(pgdata: &Path) -> Result<(), ClusterError> {
             None => {}
         }
     }
+    if let Some(segment) = shared_memory(&lines) {
+        wait_until_detached(segment, pid, pgdata)?;
+    }
     tracing::warn!(pid, "removing a stale postmaster.pid left by a server that is no longer running");
     std::fs::remove_file(pgdata.join("postmaster.pid"))
         .map_err(|source| ClusterError::Io { context: "removing a stale postmaster.pid".into(), source })
+}
+
+/// The System V shared memory segment a server's pid file names (line 7: its key and id).
+fn shared_memory(lines: &[String]) -> Option<(i32, i32)> {
+    let mut fields = lines.get(6)?.split_whitespace();
+    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
+}
+
+/// How many processes are still attached to segment `(key, id)`: 0 once it is gone (or the id
+/// now names another key's segment).
+fn attached((key, id): (i32, i32)) -> u64 {
+    // SAFETY: a zeroed shmid_ds is valid; IPC_STAT only fills it in.
+    let mut info: libc::shmid_ds = unsafe { std::mem::zeroed() };
+    // SAFETY: IPC_STAT on an id we only read about; a wrong id fails with EINVAL.
+    if unsafe { libc::shmctl(id, libc::IPC_STAT, &mut info) } != 0 || info.shm_perm.__key != key {
+        return 0;
+    }
+    info.shm_nattch as u64
+}
+
+/// Waits (up to 60 s) for the processes of a killed postmaster to leave its shared memory.
+/// Its backends and helpers outlive it until each notices it is gone, and PostgreSQL refuses
+/// to start while any is still attached ("pre-existing shared memory block ... is still in
+/// use"), which a start right after a crash would otherwise run into.
+fn wait_until_detached(segment: (i32, i32), pid: i32, pgdata: &Path) -> Result<(), ClusterError> {
+    for wait in 0..600 {
+        let left = attached(segment);
+        if left == 0 {
+            return Ok(());
+        }
+        if wait == 0 {
+            tracing::warn!(pid, processes = left, "waiting for the killed server's processes to exit");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(ClusterError::InUse { pid, path: pgdata.to_path_buf() })
 }

@@ -207,6 +207,49 @@ async fn a_start_right_after_tern_and_its_postmaster_were_killed_works_the_first
     assert!(!pid_file.exists());
 }
 
+/// A process of `parent`'s (any one).
+fn a_child_of(parent: i32) -> i32 {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .find(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            stat.rsplit_once(')').and_then(|(_, after)| after.split_whitespace().nth(1)?.parse::<i32>().ok())
+                == Some(parent)
+        })
+        .expect("the postmaster has processes")
+}
+
+/// A killed postmaster's processes outlive it until each notices, attached to its shared
+/// memory, and PostgreSQL refuses to start beside them. One held up here (stopped) keeps the
+/// next start waiting, not failing, until it is gone.
+#[tokio::test]
+async fn a_start_after_a_crash_waits_for_the_old_servers_processes_to_go() {
+    let dir = scratch_dir("crash-children");
+    let pid_file = dir.path().join("postgres/postmaster.pid");
+    let port = free_port();
+    let mut server = spawn_server(dir.path(), port);
+    wait_ready(port, &mut server).await;
+    let postmaster: i32 = std::fs::read_to_string(&pid_file).unwrap().lines().next().unwrap().trim().parse().unwrap();
+    let lingering = a_child_of(postmaster);
+    // SAFETY: kill(2) on the postmaster and its process, which our child started.
+    unsafe {
+        assert_eq!(libc::kill(lingering, libc::SIGSTOP), 0);
+        signal(&server, libc::SIGKILL);
+        assert_eq!(libc::kill(postmaster, libc::SIGKILL), 0);
+    }
+    wait_exit(&mut server).await;
+
+    let mut server = spawn_server(dir.path(), port);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(server.try_wait().unwrap().is_none(), "the start waits while the old process is attached");
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(lingering, libc::SIGKILL) }, 0);
+    wait_ready(port, &mut server).await;
+    signal(&server, libc::SIGINT);
+    assert!(wait_exit(&mut server).await.success(), "a clean exit on SIGINT");
+}
+
 /// A pooled connection that sat idle longer than `PING_AFTER_IDLE` is checked before it is
 /// handed out (sqlx's own check on every acquire is off): one the server closed meanwhile is
 /// replaced, and the query runs on a new connection instead of failing.
