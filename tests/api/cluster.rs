@@ -183,14 +183,20 @@ async fn bad_configuration_stops_the_start_naming_the_variable() {
     }
 }
 
+/// The tern binary serving on `port` from `data_dir`, and the pid of its postmaster.
+async fn serving(data_dir: &Path, port: u16) -> (Child, i32) {
+    let mut server = spawn_server(data_dir, port);
+    wait_ready(port, &mut server).await;
+    let pid_file = std::fs::read_to_string(data_dir.join("postgres/postmaster.pid")).unwrap();
+    (server, pid_file.lines().next().unwrap().trim().parse().unwrap())
+}
+
 #[tokio::test]
 async fn a_start_right_after_tern_and_its_postmaster_were_killed_works_the_first_time() {
     let dir = scratch_dir("crash");
     let pid_file = dir.path().join("postgres/postmaster.pid");
     let port = free_port();
-    let mut server = spawn_server(dir.path(), port);
-    wait_ready(port, &mut server).await;
-    let postmaster: i32 = std::fs::read_to_string(&pid_file).unwrap().lines().next().unwrap().trim().parse().unwrap();
+    let (mut server, postmaster) = serving(dir.path(), port).await;
 
     // A hard crash of both at once: neither can clean up its pid file or socket lock.
     signal(&server, libc::SIGKILL);
@@ -226,11 +232,8 @@ fn a_child_of(parent: i32) -> i32 {
 #[tokio::test]
 async fn a_start_after_a_crash_waits_for_the_old_servers_processes_to_go() {
     let dir = scratch_dir("crash-children");
-    let pid_file = dir.path().join("postgres/postmaster.pid");
     let port = free_port();
-    let mut server = spawn_server(dir.path(), port);
-    wait_ready(port, &mut server).await;
-    let postmaster: i32 = std::fs::read_to_string(&pid_file).unwrap().lines().next().unwrap().trim().parse().unwrap();
+    let (mut server, postmaster) = serving(dir.path(), port).await;
     let lingering = a_child_of(postmaster);
     // SAFETY: kill(2) on the postmaster and its process, which our child started.
     unsafe {
